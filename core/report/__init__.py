@@ -1,0 +1,1 @@
+"""Clinical PDF report (matplotlib object API only, never pyplot)."""

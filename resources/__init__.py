@@ -1,0 +1,1 @@
+"""Package data of Genu Lab (marker sets, normative data, icons)."""
