@@ -1,0 +1,335 @@
+"""Normative gait curves (normal bands): the shipped sets and a lab's own.
+
+A normative set gives, per kinematic variable (keys of :mod:`core.variables`, e.g.
+``"KneeAngles.y"``), the mean and standard deviation over the gait cycle at the set's own
+percent points (Schwartz 2008: 51 points, every 2 % from 0 to 100). :meth:`Band.at`
+interpolates linearly to any grid; the cycle grid of Genu Lab is ``CYCLE_GRID`` (101 samples,
+0, 1, ..., 100 % of the cycle).
+
+Shipped set: Schwartz MH, Rozumalski A, Trost JP (2008) "The effect of walking speed on the
+gait of typically developing children", J Biomech 41(8):1639-1650, in five speed classes of
+dimensionless speed v / sqrt(g L) (L = leg length): VerySlow 0.17, Slow 0.29, Free 0.43,
+Fast 0.56, VeryFast 0.69 (class means). Its population is **typically developing children**;
+always show :attr:`NormativeSet.population` and :attr:`NormativeSet.citation` with a band.
+
+Channels that have no data in a source are *absent* (``band(key)`` returns ``None``), never a
+band at zero. Lab sets are read by :func:`load_lab_normative` (formats in docs/normative.md).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+import numpy as np
+
+from core.errors import NormativeDataError
+from core.resources import resource_path
+
+FORMAT = "genulab-normative/1"
+CYCLE_GRID = np.linspace(0.0, 100.0, 101)
+GRAVITY_M_S2 = 9.81
+DEFAULT_SET = "schwartz2008"
+DEFAULT_SPEED_CLASS = "Free"
+#: Schwartz 2008 class means of dimensionless speed (ANOVA sheet of the supplementary data)
+SCHWARTZ_SPEED_CLASSES: Mapping[str, float] = MappingProxyType(
+    {"VerySlow": 0.17, "Slow": 0.29, "Free": 0.43, "Fast": 0.56, "VeryFast": 0.69})
+
+
+def _ro(a) -> np.ndarray:
+    arr = np.array(a, dtype=np.float64, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True)
+class Band:
+    """Mean and SD of one variable over the gait cycle.
+
+    Attributes
+    ----------
+    percent: ``(N,)`` percent of the gait cycle, strictly increasing, within 0..100.
+    mean: ``(N,)`` mean curve (degrees for angles).
+    sd: ``(N,)`` standard deviation (>= 0), same unit.
+    unit: unit of mean and sd.
+    """
+
+    percent: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    unit: str = "deg"
+
+    def __post_init__(self) -> None:
+        p, m, s = _ro(self.percent), _ro(self.mean), _ro(self.sd)
+        if p.ndim != 1 or m.shape != p.shape or s.shape != p.shape or p.size < 2:
+            raise NormativeDataError(f"band needs equal 1-D percent/mean/sd of >= 2 points, got {p.shape}, {m.shape}, {s.shape}")
+        if not np.all(np.isfinite(p)) or np.any(np.diff(p) <= 0):
+            raise NormativeDataError("band percent must be finite and strictly increasing")
+        if p[0] < 0 or p[-1] > 100:
+            raise NormativeDataError(f"band percent must lie within 0..100, got {p[0]}..{p[-1]}")
+        if np.any(s[np.isfinite(s)] < 0):
+            raise NormativeDataError("band SD must not be negative")
+        object.__setattr__(self, "percent", p)
+        object.__setattr__(self, "mean", m)
+        object.__setattr__(self, "sd", s)
+
+    def at(self, percent_grid: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and SD linearly interpolated to ``percent_grid``.
+
+        Parameters
+        ----------
+        percent_grid: ``(K,)`` percent of cycle; default ``CYCLE_GRID`` (101 samples, 0..100).
+            Points outside the band's own range are NaN (no extrapolation).
+
+        Returns
+        -------
+        mean, sd: ``(K,)`` each.
+        """
+        g = CYCLE_GRID if percent_grid is None else np.asarray(percent_grid, dtype=float)
+        mean = np.interp(g, self.percent, self.mean, left=np.nan, right=np.nan)
+        sd = np.interp(g, self.percent, self.sd, left=np.nan, right=np.nan)
+        return mean, sd
+
+
+@dataclass(frozen=True)
+class NormativeSet:
+    """One normative set at one speed class.
+
+    Attributes
+    ----------
+    name: identifier (``"schwartz2008"`` or the lab set's name).
+    citation: full reference, shown with every band.
+    population: e.g. ``"typically developing children"``; shown with every band.
+    speed_class: ``"VerySlow"``..``"VeryFast"`` for Schwartz 2008, ``""`` when the set has none.
+    bands: variable key -> :class:`Band`; absent channels are not in the mapping.
+    source: where the numbers come from (file, conversion).
+    dimensionless_speed: class mean of v / sqrt(g L), NaN when unknown.
+    title: short display name.
+    """
+
+    name: str
+    citation: str
+    population: str
+    speed_class: str
+    bands: Mapping[str, Band]
+    source: str = ""
+    dimensionless_speed: float = float("nan")
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bands", MappingProxyType(dict(self.bands)))
+
+    def band(self, key: str) -> Optional[Band]:
+        """The band of a variable key (``"KneeAngles.y"``), or None where the set has no data."""
+        return self.bands.get(key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.bands)
+
+    def label(self) -> str:
+        """One-line description to print with a band, e.g. in a report legend."""
+        cls = f", {self.speed_class} speed" if self.speed_class else ""
+        return f"{self.title or self.name}{cls} ({self.population}) - {self.citation}"
+
+
+# ----------------------------------------------------------------------------------------
+def available_normative_sets() -> tuple[str, ...]:
+    """Names of the normative sets shipped in ``resources/normative`` (e.g. ``("schwartz2008",)``)."""
+    folder = resource_path("normative")
+    return tuple(sorted(p.stem for p in Path(folder).glob("*.json")))
+
+
+def _canonical_class(name: str, classes) -> str:
+    want = str(name).replace(" ", "").replace("_", "").replace("-", "").lower()
+    for c in classes:
+        if c.lower() == want:
+            return c
+    raise NormativeDataError(f"speed class {name!r} not in this set (available: {', '.join(classes)})")
+
+
+def _bands_from_json(variables: Mapping, percent, path) -> dict[str, Band]:
+    bands = {}
+    for key, v in variables.items():
+        if not isinstance(v, Mapping) or "mean" not in v or "sd" not in v:
+            raise NormativeDataError(f"variable {key!r} needs 'mean' and 'sd' lists", path)
+        p = v.get("percent", percent)
+        if p is None:
+            raise NormativeDataError(f"variable {key!r}: no 'percent' grid given", path)
+        try:
+            band = Band(np.asarray(p, float), np.asarray(v["mean"], float), np.asarray(v["sd"], float),
+                        str(v.get("unit", "deg")))
+        except NormativeDataError as exc:
+            raise NormativeDataError(f"variable {key!r}: {exc.reason}", path) from None
+        except (TypeError, ValueError) as exc:
+            raise NormativeDataError(f"variable {key!r}: non-numeric values ({exc})", path) from None
+        bands[str(key)] = band
+    if not bands:
+        raise NormativeDataError("the set holds no variables", path)
+    return bands
+
+
+def _set_from_dict(doc: Mapping, speed_class: Optional[str], path) -> NormativeSet:
+    """Build a NormativeSet from the resource/lab JSON structure (docs/normative.md)."""
+    if not isinstance(doc, Mapping):
+        raise NormativeDataError("top level must be a JSON object", path)
+    for k in ("name", "citation", "population"):
+        if not str(doc.get(k, "")).strip():
+            raise NormativeDataError(f"missing metadata field {k!r}", path)
+    percent = doc.get("percent")
+    classes = doc.get("speed_classes")
+    cls_name, speed = "", float("nan")
+    if classes:
+        default = doc.get("default_speed_class") or (DEFAULT_SPEED_CLASS if DEFAULT_SPEED_CLASS in classes else next(iter(classes)))
+        cls_name = _canonical_class(speed_class or default, list(classes))
+        entry = classes[cls_name]
+        variables = entry.get("variables", {})
+        speed = float(entry.get("dimensionless_speed", float("nan")))
+    elif "variables" in doc:
+        if speed_class:
+            raise NormativeDataError(f"speed class {speed_class!r} requested but the set has no speed classes", path)
+        variables = doc["variables"]
+    else:
+        raise NormativeDataError("expected 'variables' or 'speed_classes'", path)
+    bands = _bands_from_json(variables, percent, path)
+    return NormativeSet(name=str(doc["name"]), citation=str(doc["citation"]), population=str(doc["population"]),
+                        speed_class=cls_name, bands=bands, source=str(doc.get("source", path or "")),
+                        dimensionless_speed=speed, title=str(doc.get("title", doc["name"])))
+
+
+def _read_json(path: Path) -> Mapping:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NormativeDataError("normative file not found", path) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NormativeDataError(f"not a readable JSON normative file ({exc})", path) from None
+
+
+@functools.lru_cache(maxsize=32)
+def load_normative(name: str = DEFAULT_SET, speed_class: Optional[str] = None) -> NormativeSet:
+    """A shipped normative set at one speed class.
+
+    Parameters
+    ----------
+    name: set name, one of :func:`available_normative_sets`.
+    speed_class: ``"VerySlow"``, ``"Slow"``, ``"Free"``, ``"Fast"``, ``"VeryFast"`` (case and
+        spaces ignored); None = the set's default (``"Free"``). Use :func:`choose_speed_class`
+        to pick the class from the patient's speed.
+    """
+    if name not in available_normative_sets():
+        raise NormativeDataError(f"unknown normative set {name!r} (available: {', '.join(available_normative_sets())})")
+    path = resource_path("normative", f"{name}.json")
+    return _set_from_dict(_read_json(path), speed_class, path)
+
+
+def speed_classes(name: str = DEFAULT_SET) -> Mapping[str, float]:
+    """Speed class -> class-mean dimensionless speed of a shipped set (empty if it has none)."""
+    doc = _read_json(resource_path("normative", f"{name}.json"))
+    return {c: float(v.get("dimensionless_speed", float("nan"))) for c, v in (doc.get("speed_classes") or {}).items()}
+
+
+def dimensionless_speed(speed_m_s: float, leg_length_mm: float) -> float:
+    """Dimensionless walking speed v / sqrt(g L) (Hof 1996), L = leg length in metres."""
+    if not (leg_length_mm and leg_length_mm > 0) or not math.isfinite(speed_m_s):
+        return float("nan")
+    return float(speed_m_s / math.sqrt(GRAVITY_M_S2 * leg_length_mm / 1000.0))
+
+
+def choose_speed_class(dimensionless_speed_value: float,
+                       classes: Mapping[str, float] = SCHWARTZ_SPEED_CLASSES) -> str:
+    """The speed class whose mean dimensionless speed is closest to the patient's.
+
+    Parameters
+    ----------
+    dimensionless_speed_value: v / sqrt(g L) of the patient (see :func:`dimensionless_speed`).
+    classes: class name -> class mean (default Schwartz 2008).
+
+    Returns
+    -------
+    The class name; ``"Free"`` (the default class) when the speed is not finite.
+    """
+    v = float(dimensionless_speed_value)
+    if not math.isfinite(v):
+        return DEFAULT_SPEED_CLASS if DEFAULT_SPEED_CLASS in classes else next(iter(classes))
+    names = list(classes)
+    means = np.array([classes[n] for n in names], dtype=float)
+    return names[int(np.argmin(np.abs(means - v)))]
+
+
+# ----------------------------------------------------------------------------------------
+def load_lab_normative(path: Path | str) -> NormativeSet:
+    """Read a lab's own normative set from CSV or JSON (formats in docs/normative.md).
+
+    CSV: ``#`` metadata lines ``# name: ...``, ``# citation: ...``, ``# population: ...``
+    (optional ``# source:``, ``# title:``), then a header ``variable,percent,mean,sd`` (an
+    optional ``unit`` column) and one row per variable and percent point.
+    JSON: the resource format (``genulab-normative/1``) with ``variables`` or ``speed_classes``.
+
+    Raises
+    ------
+    NormativeDataError naming the file, line and problem for any malformed input.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NormativeDataError("normative file not found", path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return _set_from_dict(_read_json(path), None, path)
+    if suffix in (".csv", ".txt"):
+        return _read_lab_csv(path)
+    raise NormativeDataError("normative file must be .csv or .json", path)
+
+
+def _read_lab_csv(path: Path) -> NormativeSet:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NormativeDataError(f"cannot read ({exc})", path) from None
+    meta: dict[str, str] = {}
+    body: list[tuple[int, str]] = []
+    for no, line in enumerate(lines, start=1):
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith("#"):
+            k, sep, v = s.lstrip("#").partition(":")
+            if sep:
+                meta[k.strip().lower()] = v.strip()
+            continue
+        body.append((no, line))
+    if not body:
+        raise NormativeDataError("no header line 'variable,percent,mean,sd'", path)
+    rows = list(csv.reader([l for _, l in body]))
+    header = [h.strip().lower() for h in rows[0]]
+    need = ("variable", "percent", "mean", "sd")
+    if any(h not in header for h in need):
+        raise NormativeDataError(f"line {body[0][0]}: header must contain {', '.join(need)}, got {', '.join(header)}", path)
+    col = {h: header.index(h) for h in header}
+    data: dict[str, dict[str, list]] = {}
+    for (no, _), row in zip(body[1:], rows[1:]):
+        if len(row) < len(header):
+            raise NormativeDataError(f"line {no}: expected {len(header)} columns, got {len(row)}", path)
+        try:
+            key = row[col["variable"]].strip()
+            vals = [float(row[col[h]]) for h in ("percent", "mean", "sd")]
+        except ValueError:
+            raise NormativeDataError(f"line {no}: percent, mean and sd must be numbers", path) from None
+        d = data.setdefault(key, {"percent": [], "mean": [], "sd": [], "unit": "deg"})
+        for h, v in zip(("percent", "mean", "sd"), vals):
+            d[h].append(v)
+        if "unit" in col and row[col["unit"]].strip():
+            d["unit"] = row[col["unit"]].strip()
+    for d in data.values():  # rows of a variable may come in any order
+        order = np.argsort(d["percent"], kind="stable")
+        for h in ("percent", "mean", "sd"):
+            d[h] = list(np.asarray(d[h])[order])
+    doc = {k: meta.get(k, "") for k in ("name", "citation", "population", "title")}
+    doc["source"] = meta.get("source") or str(path.name)
+    doc["variables"] = data
+    return _set_from_dict(doc, None, path)

