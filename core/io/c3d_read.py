@@ -22,6 +22,7 @@ from typing import Optional
 import numpy as np
 
 from core.errors import C3DReadError
+from core.io.c3d_check import declared_frames, parameter_section_problem
 from core.io.c3d_events import events_from_group
 from core.model import AnalogData, ForcePlate, Trial
 
@@ -232,6 +233,12 @@ def open_c3d(path: Path):
         raise C3DReadError("file is empty (0 bytes)", path)
     if size < 512:
         raise C3DReadError(f"file is too short to be a C3D file ({size} bytes)", path)
+    try:
+        problem = parameter_section_problem(path)
+    except OSError as exc:
+        raise C3DReadError(f"cannot be read: {exc.strerror or exc}", path) from None
+    if problem:
+        raise C3DReadError(f"not a readable C3D file: {problem}", path)
     import ezc3d  # deferred: importing the binding costs time for commands that never read
 
     try:
@@ -241,6 +248,37 @@ def open_c3d(path: Path):
     except Exception as exc:  # ezc3d raises RuntimeError, IOError, ValueError, ...
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise C3DReadError(f"not a readable C3D file: {reason}", path) from None
+
+
+def check_complete(c, path: Path) -> None:
+    """Refuse a file cut short in its data section.
+
+    ezc3d silently returns the frames it could read from a truncated file (and rewrites
+    POINT:FRAMES to match). A file is called truncated when it stores fewer frames than its
+    own POINT:FRAMES declares *and* it ends inside a frame on a byte that is not a 512-byte
+    block boundary. Several public sample files declare more frames than they hold but end
+    cleanly (on a frame or block boundary); those are read as they are.
+    """
+    try:
+        declared = declared_frames(path)
+        with open(path, "rb") as f:
+            head = f.read(512)
+        size = path.stat().st_size
+    except OSError:
+        return
+    raw = c["data"]["points"]
+    n_points, stored = raw.shape[1], raw.shape[2]
+    n_analog, n_samples = c["data"]["analogs"].shape[1], c["data"]["analogs"].shape[2]
+    if declared is None or stored >= declared or (n_points == 0 and n_analog == 0):
+        return
+    scale = param_float(c["parameters"], "POINT", "SCALE", -1.0)
+    word = 4 if scale < 0 else 2
+    per_frame = (4 * n_points + n_analog * (n_samples // max(stored, 1))) * word
+    data_start = 512 * (((head[16] | (head[17] << 8)) or 1) - 1)
+    leftover = size - data_start - stored * per_frame
+    if leftover != 0 and size % 512 != 0:
+        raise C3DReadError(f"file is truncated: it declares {declared} frames but holds only "
+                           f"{stored} and ends inside a frame", path)
 
 
 def first_frame_of(c) -> int:
@@ -347,6 +385,7 @@ def read_c3d(path: str | Path) -> Trial:
     """
     path = Path(path)
     c = open_c3d(path)
+    check_complete(c, path)
     try:
         return trial_from_ezc3d(c, path)
     except C3DReadError:
