@@ -59,7 +59,12 @@ def orthogonalise(v: np.ndarray, axis: np.ndarray) -> np.ndarray:
 
 
 def _columns(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    return np.stack((x, y, z), axis=-1)
+    """Rotation from its axes; a frame with any NaN axis is NaN entirely (no partial frames)."""
+    r = np.stack((x, y, z), axis=-1)
+    bad = ~np.isfinite(r).all(axis=(-1, -2))
+    if bad.any():
+        r[bad] = np.nan
+    return r
 
 
 def frame_from_zy(z_hint: np.ndarray, y_hint: np.ndarray) -> np.ndarray:
@@ -135,7 +140,11 @@ def yxz_angles(r: np.ndarray) -> np.ndarray:
     a = np.arctan2(r[..., 0, 2], r[..., 2, 2])
     b = np.arcsin(np.clip(-r[..., 1, 2], -1.0, 1.0))
     c = np.arctan2(r[..., 1, 0], r[..., 1, 1])
-    return np.degrees(np.stack((a, b, c), axis=-1))
+    out = np.degrees(np.stack((a, b, c), axis=-1))
+    bad = ~np.isfinite(r).all(axis=(-1, -2))
+    if bad.any():
+        out[bad] = np.nan
+    return out
 
 
 def pose(rotation: np.ndarray, origin: np.ndarray) -> np.ndarray:

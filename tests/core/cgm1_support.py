@@ -1,52 +1,20 @@
-"""Shared helpers of the CGM1 tests: loading reference trials, building subjects, comparing.
-
-Reference trials are read with ``core.io.c3d.read_c3d`` when it exists; until it lands a
-minimal private ezc3d reader (markers and outputs only) keeps the tests running.
-"""
+"""Shared helpers of the CGM1 tests: loading reference trials, building subjects, comparing."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Optional
 
 import numpy as np
 
+from core.io.c3d import read_c3d
 from core.model import ModelOutputs, ParameterValue, SubjectParameters, Trial
 
-try:  # the project's reader (IO engineer)
-    from core.io.c3d import read_c3d as _read_c3d  # type: ignore
-except Exception:  # pragma: no cover - only until core.io.c3d lands
-    _read_c3d = None
 
-try:
-    from core.io.subject import resolve_subject  # type: ignore
-except Exception:  # pragma: no cover
-    resolve_subject = None
-
-
-def _ezc3d_trial(path: Path) -> Trial:
-    import ezc3d
-
-    c = ezc3d.c3d(str(path))
-    pts = np.array(c["data"]["points"][:3], dtype=float).transpose(2, 1, 0)
-    res = np.array(c["data"]["meta_points"]["residuals"][0], dtype=float).T
-    bad = (res < 0) | np.all(pts == 0, axis=2)
-    pts[bad] = np.nan
-    labels = list(c["parameters"]["POINT"]["LABELS"]["value"])
-    labels = [l.split(":")[-1].strip() for l in labels][: pts.shape[1]]
-    labels += [f"_extra{i}" for i in range(pts.shape[1] - len(labels))]
-    proc = {}
-    for k, v in c["parameters"].get("PROCESSING", {}).items():
-        if isinstance(v, dict) and "value" in v and len(v["value"]):
-            proc[k] = v["value"][0]
-    return Trial(name=path.stem, labels=tuple(labels), points=pts,
-                 point_rate_hz=float(c["header"]["points"]["frame_rate"]),
-                 first_frame=int(c["header"]["points"]["first_frame"]),
-                 processing=proc, path=path)
-
-
+@lru_cache(maxsize=64)
 def load_trial(path: Path) -> Trial:
-    """A reference trial as a :class:`Trial` (project reader if available)."""
-    return _read_c3d(path) if _read_c3d is not None else _ezc3d_trial(path)
+    """A reference trial read with the project's reader."""
+    return read_c3d(path)
 
 
 def subject_from(values: Mapping[str, float], source: str = "test") -> SubjectParameters:
