@@ -1,0 +1,451 @@
+"""The processing chain: C3D -> subject -> CGM1 -> events -> cycles, with a quality report.
+
+Order of the subject decisions (issue 2, cgm1_spec section 2):
+
+1. resolve the subject from its sources (static PROCESSING, subject file, ``--set``);
+2. calibrate from the static trial: the inter-ASIS distance only when it is absent or 0
+   (``--set InterAsisDistance=0`` asks for it), the foot offsets always;
+3. apply ``--set`` on top (only ``--set`` overrides calibrated values);
+4. for each dynamic trial, layer the calibrated subject over the dynamic file's PROCESSING
+   group (which may be stale, and is then reported) and reconstruct.
+
+Without a static trial the offsets come from the subject sources (as Vicon does when
+reprocessing) and the quality report says so. Long steps take plain callables
+``progress(fraction, message)`` and ``cancelled() -> bool``; cancelling raises
+:class:`core.errors.CancelledError`. No Qt here.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Callable, Iterator, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from core.cycles import GaitCycle, all_cycles
+from core.errors import CancelledError, GenuError, SubjectParameterError
+from core.events import EventDetectionSettings, trial_events
+from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
+                             merge_sources, overrides_source, read_subject_file, resolve_subject_report)
+from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
+from core.model import (ModelOutputs, ParameterValue, QualityIssue, QualityReport, SIDES,
+                        SubjectParameters, Trial)
+
+Progress = Optional[Callable[[float, str], None]]
+Cancelled = Optional[Callable[[], bool]]
+TrialInput = Union[str, Path, Trial]
+Overrides = Union[Mapping[str, float], Sequence[str], None]
+STAGES = ("read", "calibrate", "model", "events", "write")
+
+
+@dataclass(frozen=True)
+class ProcessingSettings:
+    """Processing options (all plain values, so they can be stored and compared).
+
+    marker_set: marker-set definition used to normalise labels (``resources/markersets``).
+    marker_diameter: mm; None takes it from the subject (default 14 mm).
+    fill_gaps_max_frames: fill marker gaps up to this many frames (cubic spline, flagged);
+        0 (default) leaves every gap, as for the comparison with Vicon.
+    events: ``"auto"`` (the file's, else detected), ``"detect"`` (always detect) or
+        ``"file"`` (never detect).
+    event_min_interval_s, event_min_prominence_mm, event_refine_strike_s: detector
+        settings (core.events).
+    stale_tolerance_deg: a dynamic file's PROCESSING offsets further than this from the
+        static calibration are reported as stale.
+    """
+
+    marker_set: str = "pig_lower_body"
+    marker_diameter: Optional[float] = None
+    fill_gaps_max_frames: int = 0
+    events: str = "auto"
+    event_min_interval_s: float = 0.5
+    event_min_prominence_mm: float = 40.0
+    event_refine_strike_s: float = 0.15
+    stale_tolerance_deg: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.events not in ("auto", "detect", "file"):
+            raise GenuError(f"events setting must be auto, detect or file, not {self.events!r}")
+        if self.fill_gaps_max_frames < 0:
+            raise GenuError("fill_gaps_max_frames must be >= 0")
+        if self.marker_diameter is not None and not self.marker_diameter > 0:
+            raise GenuError(f"marker diameter must be positive, not {self.marker_diameter}")
+
+    @property
+    def event_settings(self) -> EventDetectionSettings:
+        return EventDetectionSettings(self.event_min_interval_s, self.event_min_prominence_mm,
+                                      self.event_refine_strike_s)
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """A static calibration with what went into it.
+
+    calibration: the CGM1 :class:`StaticCalibration` (its ``subject`` has ``--set`` applied).
+    trial: the static trial as used. searched: where the subject was looked for.
+    notes: remarks of the subject sources. timings_ms: ``read`` and ``calibrate``.
+    """
+
+    calibration: StaticCalibration
+    trial: Trial
+    searched: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProcessedTrial:
+    """Everything the engine produced for one dynamic trial.
+
+    trial: the trial as processed (labels normalised, gaps filled if asked). outputs: CGM1
+    outputs. subject: parameters used, each with its source. events: events used (file or
+    detected, see ``source``). cycles: gait cycles of both sides. gaps: gap report of the
+    input markers (``core.gaps.GapReport``) or None. quality: recoverable problems.
+    settings: the options used. timings_ms: stage -> milliseconds (read, calibrate, model,
+    events). filled_mask: ``(F, P)`` True where a marker sample was filled, or None.
+    calibration: the static calibration used, or None. searched: subject sources.
+    source_path: the input C3D path (None for an in-memory trial).
+    """
+
+    trial: Trial
+    outputs: ModelOutputs
+    subject: SubjectParameters
+    events: tuple
+    cycles: tuple[GaitCycle, ...]
+    gaps: object
+    quality: QualityReport
+    settings: ProcessingSettings
+    timings_ms: Mapping[str, float]
+    filled_mask: Optional[np.ndarray] = None
+    calibration: Optional[StaticCalibration] = None
+    searched: tuple[str, ...] = ()
+    source_path: Optional[Path] = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timings_ms", MappingProxyType(dict(self.timings_ms)))
+
+    @property
+    def events_detected(self) -> bool:
+        return any(e.source == "detected" for e in self.events)
+
+
+# ----------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------
+
+class _Clock:
+    """Per-stage wall-clock timings in ms, with progress reporting and cancellation."""
+
+    def __init__(self, progress: Progress, cancelled: Cancelled, lo: float = 0.0, hi: float = 1.0):
+        self.ms: dict[str, float] = {}
+        self.progress, self.cancelled, self.lo, self.hi = progress, cancelled, lo, hi
+
+    def check(self) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise CancelledError()
+
+    @contextmanager
+    def stage(self, name: str, fraction: float, message: str) -> Iterator[None]:
+        self.check()
+        if self.progress is not None:
+            self.progress(self.lo + (self.hi - self.lo) * fraction, message)
+        t0 = time.perf_counter()
+        yield
+        self.ms[name] = self.ms.get(name, 0.0) + 1000.0 * (time.perf_counter() - t0)
+
+
+def read_trial(source: TrialInput) -> Trial:
+    """A trial from a path (read with :func:`core.io.c3d.read_c3d`) or as given."""
+    if isinstance(source, Trial):
+        return source
+    from core.io.c3d import read_c3d
+    return read_c3d(Path(source))
+
+
+def prepare_trial(trial: Trial, settings: ProcessingSettings, static: bool) -> Trial:
+    """Canonical marker labels (marker-set aliases) and the required-marker check."""
+    try:
+        from core.markersets import load_marker_set, normalise_labels, require_markers
+    except ModuleNotFoundError:  # marker-set module not installed: CGM1 checks its own markers
+        return trial
+    ms = load_marker_set(settings.marker_set)
+    trial = normalise_labels(trial, ms)
+    require_markers(trial, static=static, marker_set=ms)
+    return trial
+
+
+def _with_searched(exc: SubjectParameterError, searched: Sequence[str]) -> SubjectParameterError:
+    if exc.searched or not searched:
+        return exc
+    detail = exc.reason.split(" ", 3)[-1] if exc.reason.startswith("subject parameter") else "missing"
+    detail = detail.split(" (looked in")[0]
+    return SubjectParameterError(exc.parameters, searched=searched, detail=detail, path=exc.path)
+
+
+def _settings_source(settings: ProcessingSettings) -> Optional[SubjectSource]:
+    if settings.marker_diameter is None:
+        return None
+    return SubjectSource("settings", {"MarkerDiameter": float(settings.marker_diameter)})
+
+
+def _apply(subject: SubjectParameters, sources: Sequence[Optional[SubjectSource]]) -> SubjectParameters:
+    srcs = [s for s in sources if s is not None]
+    return merge_sources(srcs, base=subject, defaults=False)[0] if srcs else subject
+
+
+# ----------------------------------------------------------------------------------------
+# static calibration
+# ----------------------------------------------------------------------------------------
+
+def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, None] = None,
+                            overrides: Overrides = None, settings: Optional[ProcessingSettings] = None,
+                            progress: Progress = None, cancelled: Cancelled = None) -> CalibrationResult:
+    """Calibrate CGM1 from a static trial and report the sources used.
+
+    Parameters
+    ----------
+    static: path of the static C3D or a :class:`Trial`.
+    subject_file: ``.vsk``, ``.mp`` or ``.json`` (optional).
+    overrides: ``--set`` values, ``{"Name": value}`` or ``["Name=Value"]`` (degrees).
+
+    Raises
+    ------
+    C3DReadError, MissingMarkersError, SubjectParameterError (naming where it looked),
+    CalibrationError, CancelledError.
+    """
+    settings = settings or ProcessingSettings()
+    clock = _Clock(progress, cancelled)
+    with clock.stage("read", 0.0, "reading the static trial"):
+        trial = prepare_trial(read_trial(static), settings, static=True)
+    with clock.stage("calibrate", 0.5, "calibrating"):
+        res = resolve_subject_report(static=trial, subject_file=subject_file, overrides=overrides)
+        subject = _apply(res.subject, [_settings_source(settings)])
+        res.require(REQUIRED, "the static calibration")
+        try:
+            cal = calibrate(trial, subject)
+        except SubjectParameterError as exc:
+            raise _with_searched(exc, res.searched) from None
+        final = _apply(cal.subject, [overrides_source(overrides), _settings_source(settings)])
+        cal = replace(cal, subject=final)
+    clock.check()
+    return CalibrationResult(cal, trial, res.searched, res.notes, clock.ms)
+
+
+def calibrate_static(static: TrialInput, subject_file: Union[str, Path, None] = None,
+                     overrides: Overrides = None, settings: Optional[ProcessingSettings] = None) -> StaticCalibration:
+    """The CGM1 :class:`StaticCalibration` of a static trial (see :func:`calibrate_static_result`)."""
+    return calibrate_static_result(static, subject_file, overrides, settings).calibration
+
+
+# ----------------------------------------------------------------------------------------
+# dynamic trials
+# ----------------------------------------------------------------------------------------
+
+def _subject_with_static(trial: Trial, cal: StaticCalibration, overrides: Overrides,
+                         settings: ProcessingSettings, searched: Sequence[str]) -> tuple[SubjectParameters, list[QualityIssue], tuple[str, ...]]:
+    dyn = from_processing(trial, "dynamic")
+    base, _ = merge_sources([dyn], defaults=False)
+    layered = dict(base.values)
+    for name, pv in cal.subject.values.items():
+        if pv.source == "default" and name in layered:
+            continue  # a real value of the dynamic file beats a default
+        layered[name] = pv
+    subject = _apply(SubjectParameters(layered), [overrides_source(overrides), _settings_source(settings)])
+    issues = []
+    stale = [f"{n} {dyn.values[n]:.3f} vs {cal.subject.get(n):.3f} deg" for n in CALIBRATED
+             if n in dyn.values and cal.subject.get(n) is not None
+             and abs(dyn.values[n] - cal.subject.get(n)) > settings.stale_tolerance_deg]
+    if stale:
+        issues.append(QualityIssue("warning", "stale-processing",
+                                   f"the PROCESSING offsets of {dyn.label} differ from the static calibration "
+                                   f"({'; '.join(stale)}): the calibration was used", trial.name))
+    return subject, issues, (dyn.label,) + tuple(searched)
+
+
+def _subject_without_static(trial: Trial, subject_file, overrides: Overrides,
+                            settings: ProcessingSettings) -> tuple[SubjectParameters, list[QualityIssue], SubjectResolution]:
+    res = resolve_subject_report(dynamic=trial, subject_file=subject_file, overrides=overrides)
+    subject = _apply(res.subject, [_settings_source(settings)])
+    missing = [n for n in CALIBRATED if n not in subject]
+    if missing:
+        subject = subject.with_values(*(ParameterValue(n, 0.0, "deg", "default (not found)") for n in missing))
+    used = ", ".join(f"{n} {subject.get(n):.3f} deg ({subject.source(n)})" for n in CALIBRATED)
+    issues = [QualityIssue("warning" if missing else "info", "no-static",
+                           f"no static trial: foot offsets taken from the subject sources: {used}",
+                           trial.name)]
+    return subject, issues, res
+
+
+def _subject_issues(subject: SubjectParameters, trial: Trial, notes: Sequence[str]) -> list[QualityIssue]:
+    issues = [QualityIssue("info", "subject-source", n, trial.name) for n in notes]
+    defaulted = [n for n, p in subject.values.items() if p.source.startswith("default")]
+    if defaulted:
+        md = subject.get("MarkerDiameter")
+        issues.append(QualityIssue("info", "defaults-used",
+                                   f"default values used for {', '.join(defaulted)}"
+                                   + (f" (MarkerDiameter {md:g} mm: Nexus files do not store it)"
+                                      if "MarkerDiameter" in defaulted else ""), trial.name))
+    return issues
+
+
+def _gaps(trial: Trial, settings: ProcessingSettings) -> tuple[Trial, object, Optional[np.ndarray], list[QualityIssue]]:
+    try:
+        from core.gaps import fill_gaps, gap_report
+    except ModuleNotFoundError:
+        return trial, None, None, []
+    from core.kinematics.cgm1 import required_markers
+    labels = [m for m in required_markers(False) if trial.has(m)]
+    report = gap_report(trial, labels)
+    issues = [QualityIssue("warning" if g.percent_valid < 90 else "info", "gap",
+                           f"{g.label}: {g.n_gaps} gap(s), longest {g.longest_gap_frames} frames, "
+                           f"{g.percent_valid:.1f} % valid", trial.name, g.label)
+              for g in report.markers if g.n_gaps]
+    mask = None
+    if settings.fill_gaps_max_frames > 0 and issues:
+        filled = fill_gaps(trial, settings.fill_gaps_max_frames, labels)
+        trial, mask = filled.trial, np.asarray(filled.filled_mask)
+        n = int(mask.sum())
+        if n:
+            issues.append(QualityIssue("warning", "gap-filled",
+                                       f"{n} marker samples filled (cubic spline, gaps up to "
+                                       f"{settings.fill_gaps_max_frames} frames); they are flagged", trial.name))
+    return trial, report, mask, issues
+
+
+def _as_calibration(static, subject_file, overrides, settings) -> tuple[Optional[StaticCalibration], tuple[str, ...], tuple[str, ...], dict]:
+    """(calibration, searched, notes, timings) from whatever was given as the static."""
+    if static is None:
+        return None, (), (), {}
+    if isinstance(static, CalibrationResult):
+        return static.calibration, static.searched, static.notes, {}
+    if isinstance(static, StaticCalibration):
+        return static, ("static calibration " + (static.trial_name or "given"),), (), {}
+    res = calibrate_static_result(static, subject_file, overrides, settings)
+    return res.calibration, res.searched, res.notes, dict(res.timings_ms)
+
+
+def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path, None] = None,
+                  overrides: Overrides = None, settings: Optional[ProcessingSettings] = None,
+                  progress: Progress = None, cancelled: Cancelled = None) -> ProcessedTrial:
+    """Process one dynamic trial: read, subject, CGM1, gaps, events, cycles.
+
+    Parameters
+    ----------
+    source: dynamic C3D path or :class:`Trial`.
+    static: None, a static C3D path/Trial (calibrated here), a :class:`StaticCalibration`
+        or a :class:`CalibrationResult`.
+    subject_file, overrides: subject sources (see :mod:`core.io.subject`).
+    settings: :class:`ProcessingSettings`. progress, cancelled: plain callables.
+
+    Raises
+    ------
+    C3DReadError, MissingMarkersError, SubjectParameterError, CalibrationError, CancelledError.
+    """
+    settings = settings or ProcessingSettings()
+    clock = _Clock(progress, cancelled)
+    path = None if isinstance(source, Trial) else Path(source)
+    with clock.stage("read", 0.0, f"reading {path.name if path else source.name}"):
+        trial = prepare_trial(read_trial(source), settings, static=False)
+        trial, gaps, mask, gap_issues = _gaps(trial, settings)
+    with clock.stage("calibrate", 0.2, "subject parameters"):
+        cal, searched, notes, cal_ms = _as_calibration(static, subject_file, overrides, settings)
+        if cal is not None:
+            subject, issues, searched = _subject_with_static(trial, cal, overrides, settings, searched)
+        else:
+            subject, issues, res = _subject_without_static(trial, subject_file, overrides, settings)
+            searched, notes = res.searched, res.notes
+    for k, v in cal_ms.items():  # a static calibrated here is timed as calibrate (its read included)
+        clock.ms["calibrate"] = clock.ms.get("calibrate", 0.0) + v
+    with clock.stage("model", 0.4, "CGM1 reconstruction"):
+        try:
+            from core.io.subject import require_parameters
+            require_parameters(subject, REQUIRED + ("InterAsisDistance",), searched, "the dynamic trial")
+            outputs = reconstruct(trial, subject)
+        except SubjectParameterError as exc:
+            raise _with_searched(exc, searched) from None
+    with clock.stage("events", 0.8, "events and cycles"):
+        if settings.events == "detect":
+            te = trial_events(trial.with_changes(events=()), outputs, settings.event_settings)
+        elif settings.events == "file":
+            from core.events import TrialEvents
+            te = TrialEvents(tuple(trial.events), False)
+        else:
+            te = trial_events(trial, outputs, settings.event_settings)
+        cycles = all_cycles(te.events)
+    quality = QualityReport().plus(*gap_issues, *issues, *_subject_issues(subject, trial, notes))
+    if te.detected:
+        quality = quality.plus(QualityIssue("warning", "events-detected",
+                                            f"no foot strike/off events in the file: {len(te.events)} detected "
+                                            "from kinematics (Zeni 2008)" + "".join(f"; {n}" for n in te.notes),
+                                            trial.name))
+    if not cycles:
+        quality = quality.plus(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events", trial.name))
+    clock.check()
+    if progress is not None:
+        progress(1.0, "done")
+    return ProcessedTrial(trial, outputs, subject, tuple(te.events), cycles, gaps, quality, settings,
+                          clock.ms, mask, cal, tuple(searched), path)
+
+
+# ----------------------------------------------------------------------------------------
+# sessions
+# ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProcessedSession:
+    """A processed session folder.
+
+    folder: the :class:`core.session.SessionFolder`. calibration: the static calibration (or
+    None when the folder has no static). trials: the processed dynamic trials, in file order.
+    failures: ``(path, message)`` of trials that could not be processed. notes: decisions
+    taken (static choice, subject file, calibration sources).
+    """
+
+    folder: object
+    calibration: Optional[StaticCalibration]
+    trials: tuple[ProcessedTrial, ...]
+    failures: tuple[tuple[Path, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def process_session(folder, overrides: Overrides = None, progress: Progress = None,
+                    cancelled: Cancelled = None, settings: Optional[ProcessingSettings] = None,
+                    static: Union[str, Path, None] = None,
+                    subject_file: Union[str, Path, None] = None) -> ProcessedSession:
+    """Calibrate the session's static once and process every dynamic trial.
+
+    Parameters
+    ----------
+    folder: a session folder path or a :class:`core.session.SessionFolder`.
+    overrides: ``--set`` values. static: the caller's choice of static trial.
+    subject_file: overrides the subject file found in the folder.
+
+    A trial that fails with a :class:`GenuError` is listed in ``failures``; a failing static
+    calibration raises (every trial depends on it). Cancelling raises CancelledError.
+    """
+    from core.session import SessionFolder, discover_session
+    sf = folder if isinstance(folder, SessionFolder) else discover_session(folder, static=static)
+    settings = settings or ProcessingSettings()
+    subj = subject_file if subject_file is not None else sf.subject_file
+    n = len(sf.dynamics) + 1
+    notes = list(sf.notes)
+    cal_res = None
+    if sf.static is not None:
+        sub = (lambda f, m: progress(f / n, m)) if progress else None
+        cal_res = calibrate_static_result(sf.static, subj, overrides, settings, sub, cancelled)
+        notes.append(f"calibrated from {sf.static.name}; subject looked in: {'; '.join(cal_res.searched)}")
+    trials, failures = [], []
+    for i, path in enumerate(sf.dynamics, start=1):
+        sub = (lambda f, m, i=i: progress((i + f) / n, f"{path.name}: {m}")) if progress else None
+        try:
+            trials.append(process_trial(path, cal_res, subj, overrides, settings, sub, cancelled))
+        except CancelledError:
+            raise
+        except GenuError as exc:
+            failures.append((path, str(exc)))
+    if progress is not None:
+        progress(1.0, "session processed")
+    return ProcessedSession(sf, cal_res.calibration if cal_res else None, tuple(trials), tuple(failures), tuple(notes))
