@@ -554,3 +554,53 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, np.bool_):
         return bool(obj)
     return obj
+
+
+# --------------------------------------------------------------------------------------
+# orchestration (implemented in core.analysis_trial / core.analysis_session)
+# --------------------------------------------------------------------------------------
+def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), normative=None,
+                  task: Optional[str] = None, side: Optional[str] = None,
+                  thigh_offsets: Optional[Mapping[str, Optional[float]]] = None,
+                  decision: Optional[TaskDecision] = None) -> TrialAnalysis:
+    """Analyse one processed trial.
+
+    Parameters
+    ----------
+    processed: a ``core.pipeline.ProcessedTrial`` (uses ``trial``, ``outputs``, ``subject``,
+        ``events``, ``cycles``).
+    settings: the rules (defaults of docs/valgus.md).
+    normative: ``core.normative.NormativeSet`` for the walking bands (None: no band; the
+        5 deg fallback threshold applies and indicators are reported as values only).
+    task, side: explicit user choice (rule ``"user"``); otherwise GENULAB group, trial name,
+        detection. decision: an already made :class:`TaskDecision` (overrides task/side).
+    thigh_offsets: side -> DynaKAD offset phi (deg) to offer the corrected 3D valgus
+        (``metrics[side]["valgus_3d_corrected"]``); never used for phases unless
+        ``settings.task_metric`` asks for it explicitly.
+
+    Raises
+    ------
+    AnalysisError, InsufficientEventsError (walking without a complete gait cycle).
+    """
+    from core.analysis_trial import analyze_trial as _impl
+    return _impl(processed, settings, normative, task, side, thigh_offsets, decision)
+
+
+def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), label: Optional[str] = None,
+                    normative=None, choices: Optional[Mapping[str, tuple[Optional[str], Optional[str]]]] = None,
+                    progress=None, cancelled=None) -> SessionAnalysis:
+    """Analyse a processed session (all its dynamic trials).
+
+    Parameters
+    ----------
+    session: a ``core.pipeline.ProcessedSession`` (``trials``: ProcessedTrial, ``folder``) or a
+        sequence of ProcessedTrial.
+    settings: the rules; label: session label (default: the folder's label or name).
+    normative: a NormativeSet to use as is; default ``load_normative(settings.normative,
+        class)`` with the speed class given in settings or chosen from the walking speed
+        (Schwartz 2008 dimensionless speed, closest class).
+    choices: trial name -> (task, side) explicit user choices.
+    progress, cancelled: plain callables ``progress(fraction, message)``, ``cancelled() -> bool``.
+    """
+    from core.analysis_session import analyze_session as _impl
+    return _impl(session, settings, label, normative, choices, progress, cancelled)

@@ -1,0 +1,205 @@
+"""Analysis of a session: task decisions, DynaKAD offsets, normal bands, per-trial analyses,
+walking summary (cycle statistics, spatio-temporal parameters, GVS/GPS) and per-task summaries.
+
+Implements :func:`core.analysis.analyze_session` (documented in :mod:`core.analysis`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+
+from core import __version__
+from core.analysis import (AnalysisSettings, ChainSummary, SessionAnalysis, TaskDecision, TaskSummary,
+                           ThighOffset, TrialAnalysis, WalkingSummary)
+from core.analysis_trial import analyze_trial, trial_cycles
+from core.chain import summarise_chain
+from core.errors import AnalysisError, CancelledError, GenuError
+from core.model import SIDES
+from core.tasks import decide_task
+from core.variables import GVS_VARIABLES
+
+DYNAKAD_METHOD = "DynaKAD-type variance method (cgm1_spec 16.3), thigh frame rotated about its z axis"
+
+
+def _trials_of(session) -> tuple:
+    trials = getattr(session, "trials", session)
+    return tuple(trials)
+
+
+def _label_of(session, label: Optional[str]) -> str:
+    if label:
+        return label
+    folder = getattr(session, "folder", None)
+    for attr in ("label", "name"):
+        v = getattr(folder, attr, None)
+        if v:
+            return str(v)
+    path = getattr(folder, "path", None)
+    return path.name if path is not None else "session"
+
+
+def thigh_offset(walking: Sequence, side: str, settings: AnalysisSettings) -> tuple[Optional[float], str]:
+    """DynaKAD offset phi (deg) of one side from the walking trials, or (None, reason)."""
+    if not walking:
+        return None, "no walking trial"
+    try:
+        from core.kinematics.crosstalk import estimate_thigh_offset
+    except ImportError:  # pragma: no cover - the CGM1 part provides it
+        return None, "the DynaKAD estimator is not available"
+    try:
+        phi = float(estimate_thigh_offset([p.outputs for p in walking], side))
+    except GenuError as exc:
+        return None, str(exc)
+    return (phi, "") if math.isfinite(phi) else (None, "the estimate did not converge")
+
+
+def _cycle_ranges(trials: Sequence[TrialAnalysis], side: str, key: str) -> np.ndarray:
+    out = [np.nanmax(c, axis=1) - np.nanmin(c, axis=1)
+           for t in trials if key in t.cycle_curves.get(side, {}) for c in [t.cycle_curves[side][key]]]
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def offset_summary(side: str, phi: Optional[float], reason: str, walking: Sequence[TrialAnalysis],
+                   settings: AnalysisSettings) -> ThighOffset:
+    """ThighOffset with the mean per-cycle valgus excursion before/after the correction."""
+    n_frames = int(sum(sum(c[2] - c[0] + 1 for c in t.cycles.get(side, ())) for t in walking))
+    if phi is None:
+        return ThighOffset(side, None, len(walking), n_frames, DYNAKAD_METHOD, warning=f"no offset: {reason}" if reason else "")
+    raw, cor = _cycle_ranges(walking, side, "valgus_3d"), _cycle_ranges(walking, side, "valgus_3d_corrected")
+    r = float(np.nanmean(raw)) if raw.size else math.nan
+    c = float(np.nanmean(cor)) if cor.size else math.nan
+    removed = r - c
+    warn = ""
+    if math.isfinite(removed) and removed > settings.crosstalk_warn_deg:
+        warn = (f"{side}: the DynaKAD correction (phi = {phi:+.1f} deg) removes {removed:.1f} deg of 3D valgus "
+                f"excursion per cycle; it assumes a hinge-like knee, which a knee with true dynamic valgus is not: "
+                "the raw value is kept for the phases")
+    if abs(phi) > 20.0:
+        warn = (warn + "; " if warn else "") + f"{side}: |phi| = {abs(phi):.1f} deg > 20 deg usually means a marker problem"
+    return ThighOffset(side, phi, len(walking), n_frames, DYNAKAD_METHOD, r, c, removed, warn)
+
+
+def choose_normative(settings: AnalysisSettings, walking: Sequence, normative=None):
+    """The normative set and the spatio-temporal summary of the walking trials.
+
+    Speed class: ``settings.speed_class`` or the class closest to the patient's mean
+    dimensionless speed v / sqrt(g L) (Schwartz et al. 2008), L = mean leg length.
+    """
+    from core.normative import choose_speed_class, dimensionless_speed, load_normative
+    from core.spatiotemporal import pool_spatiotemporal, spatiotemporal
+    st = None
+    if walking:
+        st = pool_spatiotemporal([spatiotemporal(p.events or p.trial.events, p.trial) for p in walking])
+    if normative is not None:
+        return normative, st
+    cls = settings.speed_class
+    if cls is None:
+        speed = st.overall()["speed_m_s"] if st is not None else math.nan
+        legs = [p.subject.get(f"{s}LegLength") for p in walking[:1] for s in SIDES
+                if getattr(p, "subject", None) is not None]
+        legs = [x for x in legs if x]
+        cls = choose_speed_class(dimensionless_speed(speed, float(np.mean(legs)) if legs else math.nan))
+    return load_normative(settings.normative, cls), st
+
+
+def walking_summary(trials: Sequence[TrialAnalysis], side: str, st, profile) -> Optional[WalkingSummary]:
+    """Pool the cycles of the walking trials of one side into a :class:`WalkingSummary`."""
+    from core.stats import cycle_statistics
+    keys = sorted({k for t in trials for k in t.cycle_curves.get(side, {})})
+    if not keys:
+        return None
+    mean, sd, peaks = {}, {}, {}
+    n = 0
+    for k in keys:
+        curves = np.concatenate([t.cycle_curves[side][k] for t in trials if k in t.cycle_curves.get(side, {})])
+        cs = cycle_statistics(curves)
+        mean[k], sd[k], peaks[k] = cs.mean, cs.sd, (cs.max_value, cs.max_pct)
+        n = max(n, curves.shape[0])
+    stance = {m: np.concatenate([t.window_peaks[side][m] for t in trials if m in t.window_peaks.get(side, {})])
+              for m in ("valgus_3d", "valgus_3d_corrected", "fppa", "mkd")}
+    stance = {m: v for m, v in stance.items() if v.size}
+    spt = st.side(side) if st is not None else {}
+    gvs = dict(profile.gvs.get(side, {})) if profile is not None else {}
+    gps = float(profile.gps.get(side, math.nan)) if profile is not None else math.nan
+    return WalkingSummary(side, n, mean, sd, peaks, spt, gvs, gps, stance)
+
+
+def task_summary(trials: Sequence[TrialAnalysis], task: str, side: str) -> TaskSummary:
+    """Per-window peaks and means of the phase metric of one task and side."""
+    ts = [t for t in trials if t.task == task and side in t.windows]
+    metric = next((m for t in ts for m in t.thresholds.get(side, {})), "")
+    phases = [p for t in ts for p in t.phases_of(side)]
+    with_phase = {(p.window_start_frame, t.trial_name) for t in ts for p in t.phases_of(side)}
+    pk = [t.window_peaks.get(side, {}).get(metric, np.empty(0)) for t in ts]
+    mn = [t.window_means.get(side, {}).get(metric, np.empty(0)) for t in ts]
+    first = phases[0] if phases else None
+    text = first.threshold_text if first else ""
+    src = first.threshold_source if first else ""
+    return TaskSummary(task, side, metric, metric == "valgus_3d_corrected",
+                       int(sum(len(t.windows[side]) for t in ts)), len(with_phase),
+                       np.concatenate(pk) if pk else np.empty(0), np.concatenate(mn) if mn else np.empty(0),
+                       text, src, first.sex_flag if first else "", tuple(t.trial_name for t in ts))
+
+
+def _step(progress, cancelled, fraction: float, message: str) -> None:
+    if cancelled is not None and cancelled():
+        raise CancelledError()
+    if progress is not None:
+        progress(fraction, message)
+
+
+def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), label: Optional[str] = None,
+                    normative=None, choices: Optional[Mapping[str, tuple]] = None,
+                    progress=None, cancelled=None) -> SessionAnalysis:
+    """Analyse every processed trial of a session (see :func:`core.analysis.analyze_session`)."""
+    processed = _trials_of(session)
+    if not processed:
+        raise AnalysisError("the session has no processed dynamic trial")
+    choices = dict(choices or {})
+    decisions: dict[str, TaskDecision] = {}
+    for p in processed:
+        task, side = choices.get(p.trial.name, (None, None))
+        decisions[p.trial.name] = decide_task(p.trial, p.outputs, task, side, settings)
+    walking = [p for p in processed if decisions[p.trial.name].task == "walk" and trial_cycles(p)]
+    _step(progress, cancelled, 0.05, "normal bands and thigh offsets")
+    norms, st = choose_normative(settings, walking, normative)
+    offsets = {s: thigh_offset(walking, s, settings) for s in SIDES}
+    results = []
+    for i, p in enumerate(processed):
+        _step(progress, cancelled, 0.1 + 0.8 * i / len(processed), f"analysing {p.trial.name}")
+        results.append(analyze_trial(p, settings, norms, thigh_offsets={s: o[0] for s, o in offsets.items()},
+                                     decision=decisions[p.trial.name]))
+    walk_res = [t for t in results if t.task == "walk" and t.cycle_curves]
+    thigh = {s: offset_summary(s, offsets[s][0], offsets[s][1], walk_res, settings) for s in SIDES}
+    profile = None
+    if walk_res:
+        from core.stats import gait_profile
+        means = {s: {k: np.nanmean(np.concatenate([t.cycle_curves[s][k] for t in walk_res if s in t.cycle_curves]), axis=0)
+                     for k in GVS_VARIABLES} for s in SIDES if any(s in t.cycle_curves for t in walk_res)}
+        profile = gait_profile(means, norms)
+    walking_sum = {s: w for s in SIDES if (w := walking_summary(walk_res, s, st, profile)) is not None}
+    tasks, chain = {}, {}
+    for task in dict.fromkeys(t.task for t in results):
+        for s in SIDES:
+            if any(s in t.windows for t in results if t.task == task):
+                tasks[(task, s)] = task_summary(results, task, s)
+                chain[(task, s)] = summarise_chain(s, task, [ph for t in results if t.task == task for ph in t.phases])
+    warnings = _warnings(results, thigh, settings)
+    _step(progress, cancelled, 1.0, "analysis done")
+    return SessionAnalysis(
+        label=_label_of(session, label), trials=tuple(results), thigh_offsets=thigh, warnings=warnings,
+        normative_name=norms.name, normative_citation=norms.citation, speed_class=norms.speed_class or None,
+        walking=walking_sum, gps_overall_deg=float(profile.gps_overall) if profile is not None else math.nan,
+        tasks=tasks, chain=chain, settings=settings,
+        threshold_sources={f"{k[0]}/{k[1]}": f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
+        software_version=__version__)
+
+
+def _warnings(results: Sequence[TrialAnalysis], thigh: Mapping[str, ThighOffset], settings) -> tuple[str, ...]:
+    out = [x.message for t in results for x in t.crosstalk.values() if x.detected]
+    out += [o.warning for o in thigh.values() if o.warning and o.phi_deg is not None]
+    if settings.sex is None and any(t.task != "walk" for t in results):
+        out.append("sex unknown: the lower (male) FPPA bounds are used")
+    return tuple(dict.fromkeys(out))
