@@ -118,17 +118,26 @@ def normalise_label(label: str) -> str:
     return s
 
 
-def unique_labels(labels: list[str], stem: str = "Point") -> list[str]:
-    """Make labels unique and non-empty: empty -> ``stem<i>``, repeats -> ``name_2``, ``name_3``."""
-    out: list[str] = []
+def unique_labels(labels: list[str], stem: str = "Point",
+                  prefer: Optional[list[bool]] = None) -> list[str]:
+    """Make labels unique and non-empty: empty -> ``stem<i>``, repeats -> ``name_2``, ``name_3``.
+
+    ``prefer`` (optional, per label) marks labels that get the bare name first when two
+    collide (e.g. an unprefixed ``LHipAngles`` written by Genu Lab over Vicon's
+    ``A22:LHipAngles``); otherwise the first in file order wins.
+    """
+    order = list(range(len(labels)))
+    if prefer is not None:
+        order.sort(key=lambda i: (not prefer[i], i))
+    out: list[str] = [""] * len(labels)
     seen: set[str] = set()
-    for i, lab in enumerate(labels):
-        base = lab or f"{stem}{i + 1}"
+    for i in order:
+        base = labels[i] or f"{stem}{i + 1}"
         name, k = base, 2
         while name in seen:
             name, k = f"{base}_{k}", k + 1
         seen.add(name)
-        out.append(name)
+        out[i] = name
     return out
 
 
@@ -344,7 +353,8 @@ def trial_from_ezc3d(c, path: Path) -> Trial:
     raw = c["data"]["points"]
     n_points, n_frames = raw.shape[1], raw.shape[2]
     original = labels_of(params, "POINT", n_points, "Point")
-    normalised = unique_labels([normalise_label(s) for s in original])
+    normalised = unique_labels([normalise_label(s) for s in original],
+                               prefer=[":" not in s for s in original])
     kinds = point_kinds(params, original, normalised)
     units = (param_strings(params, "POINT", "UNITS") or [""])[0]
     points = convert_points(raw, c["data"]["meta_points"].get("residuals"), kinds, unit_scale(units))

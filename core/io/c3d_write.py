@@ -1,0 +1,335 @@
+"""Write C3D files: a processed copy of an input trial, or a new file from a Trial.
+
+Files are written with ezc3d (Michaud & Begon 2021, JOSS 6(58):2911) in the C3D layout of
+the C3D User Guide (C3D.ORG 2008): Intel float storage, invalid samples stored as zeros
+with residual -1 (what Vicon Nexus and Qualisys write), model outputs listed in
+``POINT:ANGLES`` when they are angles, events in a Vicon-layout EVENT group.
+
+Every write is atomic: the file is first written to a temporary name in the target
+folder and then moved over the target with ``os.replace``; the source file is only read.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping, Optional, Sequence
+
+import numpy as np
+
+from core.errors import C3DReadError, C3DWriteError
+from core.io.c3d_events import event_group_values
+from core.io.c3d_read import KIND_PARAMS, open_c3d, param_strings, unit_scale
+from core.model import GaitEvent, ModelOutputs, Trial
+from core.variables import output_names
+
+#: Trial.point_kinds value -> POINT list parameter that names such points
+KIND_LISTS = {"angle": "ANGLES", "force": "FORCES", "moment": "MOMENTS",
+              "power": "POWERS", "scalar": "SCALARS"}
+
+
+# ----------------------------------------------------------------------- atomic files
+@contextmanager
+def atomic_target(out_path: Path, suffix: str = ".c3d") -> Iterator[Path]:
+    """Yield a temporary path in ``out_path``'s folder; on success it replaces ``out_path``.
+
+    The temporary name ends in ``suffix`` (ezc3d appends ``.c3d`` otherwise).
+    """
+    out_path = Path(out_path)
+    folder = out_path.parent if str(out_path.parent) else Path(".")
+    if not folder.is_dir():
+        raise C3DWriteError("output folder does not exist", folder)
+    tmp = folder / f".{out_path.stem}.{uuid.uuid4().hex[:8]}.tmp{suffix}"
+    try:
+        yield tmp
+        os.replace(tmp, out_path)
+    except C3DWriteError:
+        raise
+    except OSError as exc:
+        raise C3DWriteError(f"cannot be written: {exc.strerror or exc}", out_path) from None
+    finally:
+        if tmp.exists():
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+def _ezc3d_write(c, tmp: Path, out_path: Path) -> None:
+    try:
+        c.write(str(tmp))
+    except Exception as exc:  # ezc3d raises ValueError, TypeError, RuntimeError
+        raise C3DWriteError(f"C3D could not be written: {' '.join(str(exc).split())}", out_path) from None
+
+
+# ----------------------------------------------------------------------- helpers
+def _set_param(c, group: str, name: str, value) -> None:
+    """Create or replace ``GROUP:NAME`` (lists of str, numbers, arrays)."""
+    if group in c["parameters"] and name in c["parameters"][group]:
+        del c["parameters"][group][name]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        c.add_parameter(group, name, list(value))
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, np.integer)) for v in value):
+        from ezc3d import ezc3d as swig  # integer parameters need the typed setter
+
+        param = swig.Parameter(name, "")
+        param.set(swig.VecInt([int(v) for v in value]), [len(value)])
+        c["parameters"].add_parameter(group, param)
+    elif isinstance(value, (list, tuple)) and not value:
+        c.add_parameter(group, name, [""] if name in ("LABELS", "CONTEXTS") else np.zeros(0))
+    else:
+        c.add_parameter(group, name, value)
+
+
+def _all_labels(c, group: str) -> list[str]:
+    labels = param_strings(c["parameters"], group, "LABELS")
+    k = 2
+    while f"LABELS{k}" in c["parameters"][group]:
+        labels += param_strings(c["parameters"], group, f"LABELS{k}")
+        k += 1
+    return labels
+
+
+def _drop_extra_label_groups(c, group: str) -> None:
+    k = 2
+    while f"LABELS{k}" in c["parameters"][group]:
+        del c["parameters"][group][f"LABELS{k}"]
+        k += 1
+
+
+def _ensure_trial_group(c, first_frame: int) -> None:
+    """Give the file a TRIAL group (ACTUAL_START/END_FIELD) when it lacks one: ezc3d 1.7
+    aborts the whole process when writing a file whose MANUFACTURER:COMPANY mentions
+    Vicon and that has no TRIAL group."""
+    if "TRIAL" in c["parameters"] and "ACTUAL_START_FIELD" in c["parameters"]["TRIAL"]:
+        return
+    last = first_frame + max(int(c["data"]["points"].shape[2]) - 1, 0)
+    _set_param(c, "TRIAL", "ACTUAL_START_FIELD", [first_frame % 65536, first_frame // 65536])
+    _set_param(c, "TRIAL", "ACTUAL_END_FIELD", [last % 65536, last // 65536])
+
+
+def _write_events(c, events: Sequence[GaitEvent]) -> None:
+    """Replace the EVENT group by ``events`` in the Vicon layout."""
+    names = param_strings(c["parameters"], "SUBJECTS", "NAMES")
+    values = event_group_values(events, names[0].strip() if names else "")
+    if "EVENT" in c["parameters"]:
+        for name in [k for k in c["parameters"]["EVENT"] if k != "__METADATA__"]:
+            del c["parameters"]["EVENT"][name]
+    if not events:
+        c.add_parameter("EVENT", "USED", 0)
+        return
+    for name in ("USED", "CONTEXTS", "LABELS", "DESCRIPTIONS", "SUBJECTS", "ICON_IDS",
+                 "GENERIC_FLAGS", "TIMES"):
+        _set_param(c, "EVENT", name, values[name])
+
+
+def _output_block(outputs: ModelOutputs, names: Sequence[str], first_frame: int, n_frames: int,
+                  file_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(4, N, F)`` points and ``(1, N, F)`` residuals of the outputs on the file's frames.
+
+    Angles are written in degrees; positions (joint centres) are converted from mm to the
+    file's own POINT:UNITS. NaN or frames without outputs -> zeros with residual -1.
+    """
+    pts = np.zeros((4, len(names), n_frames))
+    res = np.full((1, len(names), n_frames), -1.0)
+    src_rows = np.arange(outputs.n_frames)
+    dst_rows = outputs.first_frame + src_rows - first_frame
+    keep = (dst_rows >= 0) & (dst_rows < n_frames)
+    for j, name in enumerate(names):
+        data = np.asarray(outputs.channels[name], dtype=float)[keep]
+        if not name.endswith("Angles"):
+            data = data / file_scale
+        ok = np.isfinite(data).all(axis=1)
+        rows = dst_rows[keep]
+        pts[:3, j, rows[ok]] = data[ok].T
+        res[0, j, rows[ok]] = 0.0
+    return pts, res
+
+
+def processed_names(outputs: ModelOutputs) -> list[str]:
+    """Channels written to the processed C3D: the Vicon outputs first, in Vicon order,
+    then any other channel in the outputs' own order."""
+    vicon = [n for n in output_names() if n in outputs.channels]
+    return vicon + [n for n in outputs.channels if n not in vicon]
+
+
+# ----------------------------------------------------------------------- processed copy
+def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: ModelOutputs,
+                        events: Optional[Sequence[GaitEvent]] = None) -> Path:
+    """Write a copy of ``source_path`` with the model outputs added as points.
+
+    Parameters
+    ----------
+    source_path:
+        The input C3D; only read, never modified.
+    out_path:
+        The file to write (replaced atomically if it exists; must differ from the source).
+    outputs:
+        CGM1 outputs: angles ``(F, 3)`` degrees named as Vicon (``LPelvisAngles`` ...
+        ``RFootProgressAngles``) and joint centres ``(F, 3)`` mm (``LHJC`` ... ``RAJC``);
+        their frames are matched to the file's by C3D frame number.
+    events:
+        If given, they replace the file's EVENT group (Vicon layout).
+
+    Returns
+    -------
+    Path of the written file. Points of the file whose label is exactly an output name are
+    replaced; all other points, analog channels and parameters are kept.
+
+    Raises
+    ------
+    C3DReadError: the source cannot be read. C3DWriteError: the output cannot be written.
+    """
+    source, out_path = Path(source_path), Path(out_path)
+    if out_path.exists() and source.exists() and out_path.resolve() == source.resolve():
+        raise C3DWriteError("refusing to overwrite the input file with its processed copy", out_path)
+    c = open_c3d(source)
+    params = c["parameters"]
+    labels = [s.strip() for s in _all_labels(c, "POINT")]
+    pts, res = c["data"]["points"], c["data"]["meta_points"]["residuals"]
+    masks = c["data"]["meta_points"]["camera_masks"]
+    n_points, n_frames = pts.shape[1], pts.shape[2]
+    labels = (labels + [f"Point{i + 1}" for i in range(len(labels), n_points)])[:n_points]
+    names = processed_names(outputs)
+    scale = unit_scale((param_strings(params, "POINT", "UNITS") or [""])[0])
+    first = int(c["header"]["points"]["first_frame"]) + 1
+    new_pts, new_res = _output_block(outputs, names, first, n_frames, scale)
+
+    replace = {lab: i for i, lab in enumerate(labels) if lab in names}
+    extra = [n for n in names if n not in replace]
+    pts = np.concatenate([pts, np.zeros((4, len(extra), n_frames))], axis=1)
+    res = np.concatenate([res, np.zeros((1, len(extra), n_frames))], axis=1)
+    masks = np.concatenate([masks, np.zeros((7, len(extra), n_frames), dtype=bool)], axis=1)
+    index = [replace.get(n, n_points + extra.index(n) if n in extra else -1) for n in names]
+    pts[:, index, :] = new_pts
+    res[:, index, :] = new_res
+    masks[:, index, :] = False
+    pts[3] = 1.0
+    _update_point_params(c, labels + extra, n_points, names)
+    c["data"]["points"] = pts
+    c["data"]["meta_points"] = {"residuals": res, "camera_masks": masks}
+    if events is not None:
+        _write_events(c, events)
+    _ensure_trial_group(c, first)
+    with atomic_target(out_path) as tmp:
+        _ezc3d_write(c, tmp, out_path)
+    return out_path
+
+
+def _update_point_params(c, all_labels: list[str], n_old: int, names: Sequence[str]) -> None:
+    """POINT:LABELS/DESCRIPTIONS for the new point list; angle outputs added to POINT:ANGLES."""
+    descriptions = param_strings(c["parameters"], "POINT", "DESCRIPTIONS")
+    _drop_extra_label_groups(c, "POINT")
+    c["parameters"]["POINT"]["LABELS"]["value"] = list(all_labels)
+    if "DESCRIPTIONS" in c["parameters"]["POINT"]:
+        k = 2
+        while f"DESCRIPTIONS{k}" in c["parameters"]["POINT"]:
+            descriptions += param_strings(c["parameters"], "POINT", f"DESCRIPTIONS{k}")
+            del c["parameters"]["POINT"][f"DESCRIPTIONS{k}"]
+            k += 1
+        descriptions = (descriptions + [""] * n_old)[:n_old]
+        descriptions += ["Genu Lab CGM1 output"] * (len(all_labels) - n_old)
+        _set_param(c, "POINT", "DESCRIPTIONS", descriptions)
+    angles = [s.strip() for s in param_strings(c["parameters"], "POINT", "ANGLES")]
+    angles = [a for a in angles if a]
+    angles += [n for n in names if n.endswith("Angles") and n not in angles]
+    _set_param(c, "POINT", "ANGLES", angles)
+    if "ANGLE_UNITS" not in c["parameters"]["POINT"]:
+        _set_param(c, "POINT", "ANGLE_UNITS", ["deg"])
+
+
+# ----------------------------------------------------------------------- new file from a Trial
+def _param_groups(trial: Trial) -> dict[str, dict[str, object]]:
+    """Trial.parameters ``GROUP:NAME`` entries of the groups written back (GENULAB,
+    SUBJECTS), plus PROCESSING and MANUFACTURER."""
+    groups: dict[str, dict[str, object]] = {"PROCESSING": dict(trial.processing)}
+    for key, value in trial.parameters.items():
+        group, _, name = key.partition(":")
+        if group in ("GENULAB", "SUBJECTS") and name:
+            groups.setdefault(group, {})[name] = value
+    maker = {}
+    if trial.manufacturer:
+        maker["COMPANY"] = trial.manufacturer
+    if trial.software:
+        maker["SOFTWARE"] = trial.software
+    if maker:
+        groups["MANUFACTURER"] = maker
+    return groups
+
+
+def _as_param(value: object):
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return np.asarray(value, dtype=float)
+    return float(value)
+
+
+def _write_force_plates(c, trial: Trial) -> None:
+    plates = trial.force_plates
+    if not plates or trial.analog is None:
+        return
+    corners = np.stack([np.asarray(p.corners_mm, float).T for p in plates], axis=2)  # (3, 4, N)
+    origin = np.stack([np.asarray(p.origin_mm, float) for p in plates], axis=1)     # (3, N)
+    width = max((len(p.channels) for p in plates), default=0)
+    channel = np.zeros((width, len(plates)), dtype=int)
+    for i, p in enumerate(plates):
+        channel[:len(p.channels), i] = np.asarray(p.channels, dtype=int) + 1
+    _set_param(c, "FORCE_PLATFORM", "USED", len(plates))
+    _set_param(c, "FORCE_PLATFORM", "TYPE", [int(p.plate_type) for p in plates])
+    _set_param(c, "FORCE_PLATFORM", "ZERO", [1, 0])
+    c.add_parameter("FORCE_PLATFORM", "CORNERS", np.nan_to_num(corners))
+    c.add_parameter("FORCE_PLATFORM", "ORIGIN", np.nan_to_num(origin))
+    c.add_parameter("FORCE_PLATFORM", "CHANNEL", channel.astype(float))
+
+
+def write_trial_c3d(out_path: str | Path, trial: Trial) -> Path:
+    """Write a new C3D file holding ``trial`` (round-trips through :func:`read_c3d`).
+
+    Points are written with the trial's normalised labels, in mm, NaN as zeros with
+    residual -1; ``point_kinds`` become POINT:ANGLES/FORCES/MOMENTS/POWERS/SCALARS; the
+    first frame, rate, events, analog channels, force plates, PROCESSING, GENULAB and
+    SUBJECTS parameters and the manufacturer are kept.
+
+    Raises
+    ------
+    C3DWriteError: the file cannot be written (folder missing, inconsistent analog size).
+    """
+    import ezc3d
+
+    out_path = Path(out_path)
+    c = ezc3d.c3d()
+    pts = np.asarray(trial.points, dtype=float)
+    ok = np.isfinite(pts).all(axis=2)                                   # (F, P)
+    data = np.zeros((4, pts.shape[1], pts.shape[0]))
+    data[:3] = np.where(ok[..., None], pts, 0.0).transpose(2, 1, 0)
+    data[3] = 1.0
+    c["parameters"]["POINT"]["RATE"]["value"] = np.array([trial.point_rate_hz])
+    c["parameters"]["POINT"]["LABELS"]["value"] = list(trial.labels)
+    _set_param(c, "POINT", "UNITS", ["mm"])
+    for kind, pname in KIND_LISTS.items():
+        listed = [l for l, k in zip(trial.labels, trial.point_kinds) if k == kind]
+        if listed:
+            _set_param(c, "POINT", pname, listed)
+    if any(k == "angle" for k in trial.point_kinds):
+        _set_param(c, "POINT", "ANGLE_UNITS", ["deg"])
+    c["data"]["points"] = data
+    c["data"]["meta_points"] = {"residuals": np.where(ok.T, 0.0, -1.0)[None],
+                                "camera_masks": np.zeros((7,) + ok.T.shape, dtype=bool)}
+    c["header"]["points"]["first_frame"] = int(trial.first_frame) - 1
+    if trial.analog is not None and trial.analog.values.shape[1]:
+        c["parameters"]["ANALOG"]["RATE"]["value"] = np.array([trial.analog.rate_hz])
+        c["parameters"]["ANALOG"]["LABELS"]["value"] = list(trial.analog.labels)
+        _set_param(c, "ANALOG", "UNITS", list(trial.analog.units))
+        c["data"]["analogs"] = np.asarray(trial.analog.values, dtype=float).T[None]
+        _write_force_plates(c, trial)
+    for group, values in _param_groups(trial).items():
+        for name, value in values.items():
+            _set_param(c, group, name, _as_param(value))
+    if trial.events:
+        _write_events(c, trial.events)
+    _ensure_trial_group(c, int(trial.first_frame))
+    with atomic_target(out_path) as tmp:
+        _ezc3d_write(c, tmp, out_path)
+    return out_path
