@@ -1,0 +1,89 @@
+"""``genulab calibrate STATIC.c3d [--subject FILE] [--set Name=Value ...] [--json OUT]``.
+
+Prints the calibrated subject: inter-ASIS distance, ASIS-trochanter distances, the foot
+offsets StaticPlantFlex / StaticRotOff in degrees, and every value used with its source.
+``--json -`` writes the same as JSON to standard output (and nothing else).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+CALIBRATED_SHOWN = ("InterAsisDistance", "LeftAsisTrocanterDistance", "RightAsisTrocanterDistance",
+                    "LeftStaticPlantFlex", "RightStaticPlantFlex", "LeftStaticRotOff", "RightStaticRotOff")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("calibrate", help="CGM1 static calibration of a standing trial",
+                              description="Calibrate CGM1 from a static trial and print the subject "
+                                          "parameters used, each with its source.")
+    p.add_argument("static", type=Path, help="static (standing) trial, C3D")
+    p.add_argument("--subject", type=Path, help="subject file: Vicon .vsk, Workstation .mp or .json")
+    p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
+                   help="override a subject parameter (VSK or PROCESSING names; angles in degrees); repeatable")
+    p.add_argument("--json", dest="json", metavar="OUT", help="write the result as JSON to OUT ('-' = standard output)")
+    p.set_defaults(func=run)
+
+
+def result_dict(res) -> dict:
+    """The calibration as a JSON-ready dict."""
+    cal = res.calibration
+    params = {n: {"value": p.value, "unit": p.unit, "source": p.source} for n, p in cal.subject.values.items()}
+    return {
+        "static": str(res.trial.path) if res.trial.path else res.trial.name,
+        "inter_asis_distance_mm": cal.iad_mm,
+        "inter_asis_distance_computed": cal.iad_computed,
+        "static_plant_flex_deg": dict(cal.static_plant_flex_deg),
+        "static_rot_off_deg": dict(cal.static_rot_off_deg),
+        "frames_used": dict(cal.frames_used),
+        "searched": list(res.searched),
+        "notes": list(res.notes),
+        "parameters": params,
+    }
+
+
+def _write_json(data: dict, target: str) -> None:
+    text = json.dumps(data, indent=2)
+    if target == "-":
+        sys.stdout.write(text + "\n")
+        return
+    out = Path(target)
+    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    os.replace(tmp, out)
+
+
+def print_text(res) -> None:
+    from core.io.subject import format_subject
+    cal = res.calibration
+    print(f"static trial: {res.trial.path or res.trial.name} ({res.trial.n_frames} frames @ {res.trial.point_rate_hz:g} Hz)")
+    print(f"subject looked in (lowest precedence first): {'; '.join(res.searched)}")
+    for note in res.notes:
+        print(f"note: {note}")
+    print("calibrated:")
+    sub = cal.subject
+    for name in CALIBRATED_SHOWN:
+        if name in sub:
+            p = sub.values[name]
+            print(f"  {name:<28} {p.value:>10.4f} {p.unit:<3} ({p.source})")
+    print(f"  frames averaged for the foot offsets: " + ", ".join(f"{k} {v}" for k, v in cal.frames_used.items()))
+    print("all values used:")
+    for line in format_subject(sub):
+        print(f"  {line}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.io.subject import parse_set_options
+    from core.pipeline import calibrate_static_result
+    overrides = parse_set_options(args.set)
+    res = calibrate_static_result(args.static, args.subject, overrides)
+    if args.json:
+        _write_json(result_dict(res), args.json)
+    if args.json != "-":
+        print_text(res)
+    return 0

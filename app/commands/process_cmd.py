@@ -1,0 +1,98 @@
+"""``genulab process [--static S] [--subject F] [--set N=V ...] DYN.c3d ... --out DIR [--format c3d|csv]``.
+
+For each dynamic trial writes ``DIR/<name>.c3d`` (a copy of the input plus the CGM1 outputs
+under Vicon's names, with the events used) or ``DIR/<name>.csv``. ``--timings`` prints
+``timing <stage> <ms> ms`` lines on standard error for read, calibrate, model, events and
+write (summed over the trials). The inputs are never modified.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+STAGES = ("read", "calibrate", "model", "events", "write")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("process", help="CGM1 kinematics of dynamic trials, written as C3D or CSV",
+                              description="Process dynamic trials with CGM1 (Plug-in Gait lower body).")
+    p.add_argument("dynamics", nargs="+", type=Path, metavar="DYNAMIC.c3d", help="dynamic trials")
+    p.add_argument("--static", type=Path, help="static trial to calibrate from (else offsets come from the subject sources)")
+    p.add_argument("--subject", type=Path, help="subject file: Vicon .vsk, Workstation .mp or .json")
+    p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
+                   help="override a subject parameter (angles in degrees); repeatable")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--format", choices=("c3d", "csv"), default="c3d", help="output format (default c3d)")
+    p.add_argument("--timings", action="store_true", help="print per-stage timings on standard error")
+    p.add_argument("--fill-gaps", type=int, default=0, metavar="N",
+                   help="fill marker gaps up to N frames (cubic spline, flagged); default 0 = off")
+    p.set_defaults(func=run)
+
+
+def _write(pt, src: Path, out: Path, fmt: str) -> Path:
+    from core.io.c3d import write_outputs_csv, write_processed_c3d
+    if fmt == "csv":
+        return write_outputs_csv(out, pt.outputs)
+    return write_processed_c3d(src, out, pt.outputs, events=pt.events)
+
+
+def _target(src: Path, out_dir: Path, fmt: str) -> Path:
+    from core.errors import C3DWriteError
+    out = out_dir / f"{src.stem}.{fmt}"
+    if out.exists() and src.exists() and out.resolve() == src.resolve():
+        raise C3DWriteError(f"output would overwrite the input; choose another --out folder", src)
+    return out
+
+
+def _report(pt, out: Path) -> None:
+    n_ev = sum(1 for e in pt.events if e.label in ("Foot Strike", "Foot Off"))
+    how = "detected" if pt.events_detected else "from the file"
+    print(f"{pt.source_path}: wrote {out} ({pt.trial.n_frames} frames, {n_ev} events {how}, "
+          f"{len(pt.cycles)} cycles)")
+    for q in pt.quality.issues:
+        if q.severity != "info" or q.code in ("no-static", "defaults-used"):
+            print(f"  {q.severity}: {q.message}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.errors import GenuError
+    from core.io.subject import parse_set_options
+    from core.pipeline import ProcessingSettings, calibrate_static_result, process_trial
+    overrides = parse_set_options(args.set)
+    settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps))
+    args.out.mkdir(parents=True, exist_ok=True)
+    totals = {s: 0.0 for s in STAGES}
+    static = None
+    if args.static is not None:
+        static = calibrate_static_result(args.static, args.subject, overrides, settings)
+        for k, v in static.timings_ms.items():
+            totals[k] += v
+        c = static.calibration
+        print(f"{args.static}: calibrated (InterAsisDistance {c.iad_mm:.2f} mm"
+              f"{' computed' if c.iad_computed else ''}; StaticPlantFlex L {c.static_plant_flex_deg['Left']:.3f} "
+              f"R {c.static_plant_flex_deg['Right']:.3f} deg; StaticRotOff L {c.static_rot_off_deg['Left']:.3f} "
+              f"R {c.static_rot_off_deg['Right']:.3f} deg)")
+    else:
+        print("no --static: foot offsets (StaticPlantFlex, StaticRotOff) come from the subject sources "
+              "(dynamic PROCESSING, subject file, --set), as Vicon does when reprocessing")
+    failed = 0
+    for src in args.dynamics:
+        try:
+            out = _target(src, args.out, args.format)
+            pt = process_trial(src, static, args.subject, overrides, settings)
+            t0 = time.perf_counter()
+            written = _write(pt, src, out, args.format)
+            totals["write"] += 1000.0 * (time.perf_counter() - t0)
+        except GenuError as exc:
+            print(f"genulab: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        for k, v in pt.timings_ms.items():
+            totals[k] = totals.get(k, 0.0) + v
+        _report(pt, written)
+    if args.timings:
+        for s in STAGES:
+            print(f"timing {s} {totals[s]:.1f} ms", file=sys.stderr)
+    return 2 if failed else 0
