@@ -201,6 +201,37 @@ def symmetry(left_curves, right_curves) -> Symmetry:
 # ======================================================================================
 # Gait Variable Scores and Gait Profile Score (Baker et al. 2009)
 # ======================================================================================
+def gait_variable_score_rows(mean_curves, band, max_missing_fraction: float = 0.1) -> np.ndarray:
+    """GVS of many mean curves at once (e.g. bootstrap replicates).
+
+    Parameters
+    ----------
+    mean_curves: ``(B, K)`` mean curves on ``percent_grid(K)``; the band's percent points are
+        read by linear interpolation between samples (exact samples for K = 101 and the
+        2 % points of Schwartz 2008: no interpolation of patient data happens then).
+    band: :class:`core.normative.Band`.
+    max_missing_fraction: a row is NaN when more of the band points than this are missing.
+
+    Returns
+    -------
+    ``(B,)`` RMS over the band points of (patient - normative mean), same unit as the curves.
+    """
+    m = np.atleast_2d(np.asarray(mean_curves, dtype=float))
+    pos = np.asarray(band.percent, float) / 100.0 * (m.shape[1] - 1)
+    i0 = np.clip(np.floor(pos).astype(int), 0, m.shape[1] - 1)
+    i1 = np.clip(i0 + 1, 0, m.shape[1] - 1)
+    w = pos - i0
+    left = m[:, i0]
+    right = np.where(w > 0, m[:, i1], 0.0)       # a zero weight never lets a NaN neighbour in
+    patient = (1.0 - w) * left + w * right
+    d = patient - band.mean
+    ok = np.isfinite(d)
+    n_ok = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gvs = np.sqrt(np.where(ok, d, 0.0) ** 2 @ np.ones(d.shape[1]) / n_ok)
+    return np.where((n_ok > 0) & (1.0 - n_ok / d.shape[1] <= max_missing_fraction), gvs, np.nan)
+
+
 def gait_variable_score(mean_curve, band, max_missing_fraction: float = 0.1) -> float:
     """GVS of one variable: RMS of (patient mean - normative mean) at the band's percent points.
 
@@ -211,15 +242,7 @@ def gait_variable_score(mean_curve, band, max_missing_fraction: float = 0.1) -> 
     band: :class:`core.normative.Band`.
     max_missing_fraction: NaN result when more of the points than this are missing.
     """
-    m = np.asarray(mean_curve, dtype=float)
-    grid = percent_grid(m.size)
-    patient = np.interp(band.percent, grid, np.nan_to_num(m))  # exact at the 2 % points for K=101
-    patient[np.interp(band.percent, grid, np.isnan(m).astype(float)) > 0] = np.nan
-    d = patient - band.mean
-    ok = np.isfinite(d)
-    if ok.sum() == 0 or 1.0 - ok.mean() > max_missing_fraction:
-        return float("nan")
-    return float(np.sqrt(np.mean(d[ok] ** 2)))
+    return float(gait_variable_score_rows(np.asarray(mean_curve, float)[None, :], band, max_missing_fraction)[0])
 
 
 def gait_variable_scores(mean_curves: Mapping[str, np.ndarray], norms: NormativeSet,

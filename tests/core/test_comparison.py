@@ -1,0 +1,111 @@
+"""core.comparison: pre/post comparison of two analysed sessions with known planted changes."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.analysis import AnalysisSettings, SessionAnalysis, TaskDecision, TrialAnalysis, WalkingSummary, to_jsonable
+from core.comparison import compare_sessions, summary_lines
+from core.errors import AnalysisError
+from core.normative import CYCLE_GRID, load_normative
+from core.stats import gait_profile, mean_sd
+from core.variables import GVS_VARIABLES
+
+NORMS = load_normative("schwartz2008", "Free")
+
+
+def _cycles(rng, key, n, offset=0.0, bump=0.0, noise=0.5):
+    band = NORMS.band(key)
+    base = band.at(CYCLE_GRID)[0] if band is not None else 5 * np.sin(np.pi * CYCLE_GRID / 50)
+    planted = bump * np.exp(-0.5 * ((CYCLE_GRID - 50.0) / 5.0) ** 2)
+    return base + offset + planted + rng.normal(0, noise, (n, 101))
+
+
+def _trial(name, curves, peaks, task="walk"):
+    return TrialAnalysis(trial_name=name, task=task, side=None,
+                         decision=TaskDecision(task, None, "user", "not applicable"), rate_hz=100.0,
+                         first_frame=1, n_frames=500, metrics={}, thresholds={}, frontal_normal={},
+                         windows={}, phases=(), cycle_curves=curves, window_peaks=peaks)
+
+
+def _session(label, trials, st=None):
+    walking = {s: WalkingSummary(s, 0, {}, {}, spatiotemporal=st or {}) for s in ("Left", "Right")}
+    return SessionAnalysis(label=label, trials=tuple(trials), thigh_offsets={}, warnings=(),
+                           normative_name="schwartz2008", normative_citation=NORMS.citation, speed_class="Free",
+                           walking=walking, gps_overall_deg=math.nan, tasks={}, chain={},
+                           settings=AnalysisSettings())
+
+
+def _build(seed, knee_offset_left=0.0, bump_right=0.0, fppa=(15.0, 1.0), valgus=(6.0, 1.0), speed=1.0):
+    rng = np.random.default_rng(seed)
+    trials = []
+    for t in range(2):     # two walking trials, 4 cycles per side each: pooled to 8
+        curves = {}
+        for side in ("Left", "Right"):
+            curves[side] = {k: _cycles(rng, k, 4) for k in GVS_VARIABLES + ("KneeAngles.y",)}
+        curves["Left"]["KneeAngles.x"] += knee_offset_left
+        curves["Right"]["KneeAngles.x"] += bump_right * np.exp(-0.5 * ((CYCLE_GRID - 50.0) / 5.0) ** 2)
+        peaks = {"Right": {"fppa": rng.normal(fppa[0], fppa[1], 4), "valgus_3d": rng.normal(valgus[0], valgus[1], 4),
+                           "mkd": rng.normal(20, 2, 4)}}
+        trials.append(_trial(f"walk{t}", curves, peaks))
+    return trials, {"speed_m_s": speed}
+
+
+def test_compare_sessions_planted_changes():
+    pre_t, st0 = _build(1)
+    post_t, st1 = _build(2, knee_offset_left=10.0, bump_right=8.0, fppa=(4.0, 1.0), valgus=(5.5, 1.0), speed=1.2)
+    pre, post = _session("pre", pre_t, st0), _session("post", post_t, st1)
+    c = compare_sessions(pre, post, n_perm=1000, seed=0, n_boot=300)
+
+    # valgus: FPPA reduced by ~11 deg > SDD 8.5 with a CI excluding 0 -> beyond measurement error
+    f = c.valgus[("walk", "Right", "fppa")]
+    assert f.n_pre == 8 and f.n_post == 8
+    assert f.difference == pytest.approx(-11.0, abs=1.5)
+    assert f.verdict == "exceeds measurement error"
+    assert c.valgus[("walk", "Right", "valgus_3d")].verdict == "within measurement error"
+    assert c.valgus[("walk", "Right", "mkd")].verdict.startswith("not judged")
+
+    # curve test: the right knee flexion bump is found around 50 % of the cycle, the left pelvis not
+    knee = c.variables[("KneeAngles.x", "Right")]
+    assert knee.curve_test.significant and any(a <= 50 <= b for a, b in knee.curve_test.clusters)
+    assert all(40 <= a and b <= 60 for a, b in knee.curve_test.clusters)
+    # the bump (at 50 %) stays below the swing peak (about 60 deg at 72 %): the peak does not
+    # change, only the curve test sees the difference
+    assert knee.peak_max.difference == pytest.approx(0.0, abs=1.0)
+    assert knee.peak_max.verdict == "within measurement error"
+    assert knee.post_mean[50] - knee.pre_mean[50] == pytest.approx(8.0, abs=1.0)
+    # the left knee flexion offset of 10 deg exceeds the sagittal 2 deg error (McGinley 2009)
+    lk = c.variables[("KneeAngles.x", "Left")]
+    assert lk.peak_max.difference == pytest.approx(10.0, abs=1.0) and lk.peak_max.threshold == 2.0
+    assert lk.peak_max.verdict == "exceeds measurement error"
+    assert not c.variables[("PelvisAngles.x", "Left")].curve_test.significant
+
+    # GPS: a 10 deg offset of the left knee flexion raises the left GPS by about sqrt(100/9)
+    g = c.gps["Left"]
+    mean_pre = {s: {k: mean_sd(v)[0] for k, v in d.items()} for s, d in
+                {s: {k: np.vstack([t.cycle_curves[s][k] for t in pre_t]) for k in GVS_VARIABLES}
+                 for s in ("Left", "Right")}.items()}
+    assert g.pre_gps == pytest.approx(gait_profile(mean_pre, NORMS).gps["Left"])
+    assert g.difference == pytest.approx(10.0 / 3.0, abs=0.4)
+    assert g.se > 0 and g.ci_low > 0 and g.verdict == "exceeds measurement error"
+    assert c.gps["Overall"].difference == pytest.approx(math.sqrt(100 / 15), abs=0.5)
+    assert c.spatiotemporal[("speed_m_s", "Left")] == pytest.approx((1.0, 1.2, 0.2))
+    assert any("fppa" in e for e in c.exceeding())
+
+    text = "\n".join(summary_lines(c))
+    assert "exceeds measurement error" in text and "Schwartz" in text
+    js = to_jsonable(c)
+    assert js["valgus"]["walk/Right/fppa"]["verdict"] == "exceeds measurement error"
+
+
+def test_compare_sessions_identical_and_empty():
+    pre_t, st = _build(5)
+    pre = _session("a", pre_t, st)
+    c = compare_sessions(pre, pre, n_perm=500, n_boot=200)
+    assert all(r.difference == 0 for r in c.valgus.values())
+    assert all(r.verdict == "within measurement error" for k, r in c.valgus.items() if k[2] != "mkd")
+    assert c.gps["Overall"].difference == 0.0
+    with pytest.raises(AnalysisError):
+        compare_sessions(_session("x", []), _session("y", []))
