@@ -51,7 +51,7 @@ ALLOWED_MODULES = (
     "core.model", "core.pipeline", "core.session", "core.analysis", "core.valgus",
     "core.tasks", "core.stats", "core.normative", "core.comparison", "core.gaps",
     "core.cycles", "core.events", "core.kinematics", "core.io.subject", "core.markersets",
-    "core.filtering", "core.store",
+    "core.filtering", "core.spatiotemporal", "core.io", "core.store",
 )
 _REGISTERED: dict[str, type] = {}
 

@@ -111,6 +111,9 @@ class PatientStore:
         if mode not in ("r", "a"):
             raise StoreError(f"mode must be 'r' or 'a', not {mode!r}", path)
         path = Path(path)
+        work = path.with_name(path.name + ".migrating")
+        if not path.exists() and (work / INDEX_NAME).exists():
+            os.replace(work, path)  # a migration was killed after its backup rename: finish it
         if path.is_file():
             from core.store.migrate import open_single_file
             return open_single_file(cls, path, mode)

@@ -1,0 +1,137 @@
+"""The generic serializer: every supported value comes back equal, types from the allow-list only."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from types import MappingProxyType
+from typing import Optional
+
+import h5py
+import numpy as np
+import pytest
+
+from core.errors import StoreError
+from core.store import serialize as ser
+from tests.core.test_store_helpers import ODD_NAN, assert_same, make_outputs, make_record, make_trial
+
+
+@dataclasses.dataclass(frozen=True)
+class Inner:
+    a: int
+    b: Optional[float] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Outer:
+    name: str
+    when: dt.date
+    stamp: dt.datetime
+    where: Path
+    flags: tuple[bool, ...]
+    inner: tuple[Inner, ...]
+    table: dict
+    arr: np.ndarray
+    long_text: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class OldShape:
+    a: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NewShape:
+    a: int
+    added: str = "default"
+
+
+ser.register_types(Inner, Outer)
+
+
+def _roundtrip(tmp_path: Path, value):
+    with h5py.File(tmp_path / "x.h5", "w", libver=("v108", "latest")) as f:
+        digest = ser.save(f.create_group("v"), value)
+    with h5py.File(tmp_path / "x.h5", "r") as f:
+        node = ser.read_node(f["v"])
+    assert ser.node_digest(node) == digest
+    return ser.decode(node)
+
+
+def test_model_types_round_trip_bit_equal(tmp_path):
+    rec = make_record()
+    back = _roundtrip(tmp_path, rec)
+    assert_same(rec, back)
+    assert np.isnan(back.raw.points[5, 1]).all()
+    assert back.raw.points[20, 2, 1].tobytes() == ODD_NAN.tobytes()  # NaN payload kept
+    assert back.raw.original_labels[0] == "Zoë:M00 "
+    assert back.raw.path == Path("session") / "walk_01.c3d"
+    assert isinstance(back.raw.processing, MappingProxyType)
+    assert back.event_edits[0].when_utc == dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+
+
+def test_generic_values_round_trip(tmp_path):
+    value = Outer(name="ßtrange/näme", when=dt.date(2020, 2, 29),
+                  stamp=dt.datetime(2021, 1, 2, 3, 4, 5), where=Path("a") / "b c.c3d",
+                  flags=(True, False), inner=(Inner(1), Inner(2, float("nan")), Inner(-3, 2.5)),
+                  table={"": None, "a/b": [1, 2.0, "x", (3, 4)], "_x": {"nested": np.arange(5)},
+                         ".": frozenset({"p"}), 7: "int key", "nul": "a\x00b"},
+                  arr=np.array([["ab", "c"], ["d", "éé"]]), long_text="x" * 20000)
+    back = _roundtrip(tmp_path, value)
+    assert_same(value, back)
+
+
+def test_large_arrays_compressed_and_identical_ones_stored_once(tmp_path):
+    out = make_outputs(2000)
+    pair = {"a": out, "b": out}  # the same object twice: arrays hard-linked, not duplicated
+    with h5py.File(tmp_path / "x.h5", "w") as f:
+        ser.save(f.create_group("v"), pair)
+    with h5py.File(tmp_path / "x.h5", "r") as f:
+        ds = f["v/a/channels/LKneeAngles"]
+        assert ds.compression == "gzip" and ds.fletcher32
+        assert ds.id == f["v/b/channels/LKneeAngles"].id  # one object, two links
+    assert (tmp_path / "x.h5").stat().st_size < 2 * 2000 * 3 * 8 * 3 + 2 * 2000 * 16 * 8 * 2
+
+
+def test_added_field_takes_its_default(tmp_path):
+    tag = ser.type_tag(OldShape)
+    ser._REGISTERED[tag] = OldShape
+    with h5py.File(tmp_path / "x.h5", "w") as f:
+        ser.save(f.create_group("v"), OldShape(5))
+    ser._REGISTERED[tag] = NewShape  # the class gained a field since the file was written
+    try:
+        with h5py.File(tmp_path / "x.h5", "r") as f:
+            back = ser.load(f["v"])
+    finally:
+        ser._REGISTERED[tag] = OldShape
+    assert back == NewShape(5, "default")
+
+
+def test_required_field_missing_is_reported(tmp_path):
+    tree = ser.encode(Inner(1))
+    del tree.attrs["a"]
+    with pytest.raises(StoreError, match="lacks required field.*a"):
+        ser.decode(tree, "x")
+
+
+def test_types_outside_the_allow_list_are_refused():
+    tree = ser.encode(Inner(1))
+    tree.attrs["__type__"] = "os.system"
+    with pytest.raises(StoreError, match="not a known Genu Lab type"):
+        ser.decode(tree)
+    tree.attrs["__type__"] = "subprocess.Popen"
+    with pytest.raises(StoreError, match="outside the allowed core modules"):
+        ser.decode(tree)
+
+
+def test_unsupported_value_names_the_field():
+    with pytest.raises(StoreError, match=r"x\.table\['k'\]|table.k|cannot store"):
+        ser.encode({"table": {"k": object()}}, "x")
+
+
+def test_digest_detects_a_changed_value():
+    t = make_trial()
+    a = ser.encode(t)
+    b = ser.encode(t.with_changes(points=np.where(np.isnan(t.points), t.points, t.points + 1e-12)))
+    assert ser.node_digest(a) != ser.node_digest(b)
+    assert ser.node_digest(a) == ser.node_digest(ser.encode(t))
