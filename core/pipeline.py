@@ -191,6 +191,11 @@ def _settings_source(settings: ProcessingSettings) -> Optional[SubjectSource]:
     return SubjectSource("settings", {"MarkerDiameter": float(settings.marker_diameter)})
 
 
+def _values_only(src: Optional[SubjectSource]) -> Optional[SubjectSource]:
+    """An override source without its clears (a calibrated value replaces a cleared one)."""
+    return None if src is None else replace(src, cleared=())
+
+
 def _apply(subject: SubjectParameters, sources: Sequence[Optional[SubjectSource]]) -> SubjectParameters:
     srcs = [s for s in sources if s is not None]
     return merge_sources(srcs, base=subject, defaults=False)[0] if srcs else subject
@@ -228,7 +233,7 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
             cal = calibrate(trial, subject)
         except SubjectParameterError as exc:
             raise _with_searched(exc, res.searched) from None
-        final = _apply(cal.subject, [overrides_source(overrides), _settings_source(settings)])
+        final = _apply(cal.subject, [_values_only(overrides_source(overrides)), _settings_source(settings)])
         cal = replace(cal, subject=final)
     clock.check()
     return CalibrationResult(cal, trial, res.searched, res.notes, clock.ms)
@@ -253,7 +258,7 @@ def _subject_with_static(trial: Trial, cal: StaticCalibration, overrides: Overri
         if pv.source == "default" and name in layered:
             continue  # a real value of the dynamic file beats a default
         layered[name] = pv
-    subject = _apply(SubjectParameters(layered), [overrides_source(overrides), _settings_source(settings)])
+    subject = _apply(SubjectParameters(layered), [_values_only(overrides_source(overrides)), _settings_source(settings)])
     issues = []
     stale = [f"{n} {dyn.values[n]:.3f} vs {cal.subject.get(n):.3f} deg" for n in CALIBRATED
              if n in dyn.values and cal.subject.get(n) is not None
