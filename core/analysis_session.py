@@ -117,9 +117,11 @@ def walking_summary(trials: Sequence[TrialAnalysis], side: str, st, profile) -> 
         cs = cycle_statistics(curves)
         mean[k], sd[k], peaks[k] = cs.mean, cs.sd, (cs.max_value, cs.max_pct)
         n = max(n, curves.shape[0])
-    stance = {m: np.concatenate([t.window_peaks[side][m] for t in trials if m in t.window_peaks.get(side, {})])
-              for m in ("valgus_3d", "valgus_3d_corrected", "fppa", "mkd")}
-    stance = {m: v for m, v in stance.items() if v.size}
+    stance = {}
+    for m in ("valgus_3d", "valgus_3d_corrected", "fppa", "mkd"):
+        parts = [t.window_peaks[side][m] for t in trials if m in t.window_peaks.get(side, {})]
+        if parts:
+            stance[m] = np.concatenate(parts)
     spt = st.side(side) if st is not None else {}
     gvs = dict(profile.gvs.get(side, {})) if profile is not None else {}
     gps = float(profile.gps.get(side, math.nan)) if profile is not None else math.nan

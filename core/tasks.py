@@ -297,8 +297,8 @@ def landing_windows(height: np.ndarray, flexion: np.ndarray, floor: float, first
             continue
         pk, _ = find_peaks(seg, prominence=5.0)
         p = c + int(pk[0] if pk.size else np.argmax(seg))
-        out.append(TaskWindow("landing", len(out), side, first_frame + int(c), first_frame + p,
-                              peak_frame=first_frame + p))
+        out.append(TaskWindow("landing", len(out), side, first_frame + int(c), first_frame + int(p),
+                              peak_frame=first_frame + int(p)))
     return tuple(out)
 
 
