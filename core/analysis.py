@@ -496,7 +496,8 @@ class SessionAnalysis:
     normative_name / normative_citation / speed_class: the normal bands used.
     walking: side -> :class:`WalkingSummary` (absent without walking trials);
     gps_overall_deg: overall GPS (Baker 2009), NaN without walking.
-    tasks: (task, side) -> :class:`TaskSummary`; chain: (task, side) -> :class:`ChainSummary`.
+    tasks: ``"task/side"`` (e.g. ``"sls/Right"``, see :func:`task_key`) -> :class:`TaskSummary`;
+    chain: ``"task/side"`` -> :class:`ChainSummary` (string keys so that the store can save them).
     settings: the :class:`AnalysisSettings` used; threshold_sources: task -> "text (source)".
     software_version: Genu Lab version.
     """
@@ -510,8 +511,8 @@ class SessionAnalysis:
     speed_class: Optional[str]
     walking: Mapping[str, WalkingSummary]
     gps_overall_deg: float
-    tasks: Mapping[tuple[str, str], TaskSummary]
-    chain: Mapping[tuple[str, str], ChainSummary]
+    tasks: Mapping[str, TaskSummary]
+    chain: Mapping[str, ChainSummary]
     settings: AnalysisSettings
     threshold_sources: Mapping[str, str] = field(default_factory=dict)
     software_version: str = ""
@@ -522,11 +523,22 @@ class SessionAnalysis:
         for name in ("thigh_offsets", "walking", "tasks", "chain", "threshold_sources"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
+    def task_summary(self, task: str, side: str) -> Optional[TaskSummary]:
+        return self.tasks.get(task_key(task, side))
+
+    def chain_summary(self, task: str, side: str) -> Optional[ChainSummary]:
+        return self.chain.get(task_key(task, side))
+
     def trial(self, name: str) -> TrialAnalysis:
         for t in self.trials:
             if t.trial_name == name:
                 return t
         raise AnalysisError(f"no trial named {name!r} in session {self.label!r}")
+
+
+def task_key(task: str, side: str) -> str:
+    """Key of :attr:`SessionAnalysis.tasks` / ``chain``: ``"task/side"``."""
+    return f"{task}/{side}"
 
 
 # --------------------------------------------------------------------------------------

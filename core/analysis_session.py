@@ -12,7 +12,7 @@ import numpy as np
 
 from core import __version__
 from core.analysis import (AnalysisSettings, ChainSummary, SessionAnalysis, TaskDecision, TaskSummary,
-                           ThighOffset, TrialAnalysis, WalkingSummary)
+                           ThighOffset, TrialAnalysis, WalkingSummary, task_key)
 from core.analysis_trial import analyze_trial, trial_cycles
 from core.chain import summarise_chain
 from core.errors import AnalysisError, CancelledError, GenuError
@@ -186,8 +186,8 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     for task in dict.fromkeys(t.task for t in results):
         for s in SIDES:
             if any(s in t.windows for t in results if t.task == task):
-                tasks[(task, s)] = task_summary(results, task, s)
-                chain[(task, s)] = summarise_chain(s, task, [ph for t in results if t.task == task for ph in t.phases])
+                tasks[task_key(task, s)] = task_summary(results, task, s)
+                chain[task_key(task, s)] = summarise_chain(s, task, [ph for t in results if t.task == task for ph in t.phases])
     warnings = _warnings(results, thigh, settings)
     _step(progress, cancelled, 1.0, "analysis done")
     return SessionAnalysis(
@@ -195,7 +195,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         normative_name=norms.name, normative_citation=norms.citation, speed_class=norms.speed_class or None,
         walking=walking_sum, gps_overall_deg=float(profile.gps_overall) if profile is not None else math.nan,
         tasks=tasks, chain=chain, settings=settings,
-        threshold_sources={f"{k[0]}/{k[1]}": f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
+        threshold_sources={k: f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
         software_version=__version__)
 
 
