@@ -167,10 +167,7 @@ def read_trial(source: TrialInput) -> Trial:
 
 def prepare_trial(trial: Trial, settings: ProcessingSettings, static: bool) -> Trial:
     """Canonical marker labels (marker-set aliases) and the required-marker check."""
-    try:
-        from core.markersets import load_marker_set, normalise_labels, require_markers
-    except ModuleNotFoundError:  # marker-set module not installed: CGM1 checks its own markers
-        return trial
+    from core.markersets import load_marker_set, normalise_labels, require_markers
     ms = load_marker_set(settings.marker_set)
     trial = normalise_labels(trial, ms)
     require_markers(trial, static=static, marker_set=ms)
