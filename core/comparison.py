@@ -290,6 +290,12 @@ def compare_sessions(pre: SessionAnalysis, post: SessionAnalysis, n_perm: int = 
     if "mkd" in {k[2] for k in valgus}:
         notes.append("medial knee displacement: no published SDD, its change is reported but not judged")
     method = next((v.curve_test.method for v in variables.values() if v.curve_test), "")
+    few = [f"{k[1]} {k[0]}" for k, v in variables.items()
+           if v.curve_test and v.curve_test.exact and 2.0 / v.curve_test.n_permutations > alpha]
+    if few:
+        notes.append(f"too few cycles for the curve test to reach p <= {alpha:g} (the two-sided test cannot go "
+                     f"below 2 / number of relabellings) for {len(few)} variable(s): record more cycles")
+    notes.append("curve tests control the family-wise error over the cycle of each variable, not across variables")
     return SessionComparison(pre.label, post.label, variables, valgus, gps, st,
                              n0.label() if n0 else pre.normative_name, n1.label() if n1 else post.normative_name,
                              CHANGE_RULE, method, tuple(notes))

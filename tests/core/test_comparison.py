@@ -109,3 +109,37 @@ def test_compare_sessions_identical_and_empty():
     assert c.gps["Overall"].difference == 0.0
     with pytest.raises(AnalysisError):
         compare_sessions(_session("x", []), _session("y", []))
+
+
+def _session_dir(tmp_path, name, *files):
+    from tests.conftest import reference_file
+    d = tmp_path / name
+    d.mkdir()
+    for f in files:
+        (d / f).symlink_to(reference_file("BTKData", "PiG", f))
+    return d
+
+
+def test_genulab_compare_cli_on_reference_sessions(tmp_path, capsys):
+    import json
+    from app.cli import main
+    pre = _session_dir(tmp_path, "pre", "PiG_Calibration-FlatFoot-Full.c3d", "PiG_Motion-FlatFoot-Full.c3d")
+    post = _session_dir(tmp_path, "post", "PiG_Calibration3_FF.c3d", "PiG_Motion3_FF.c3d")
+    out = tmp_path / "cmp.json"
+    assert main(["compare", str(pre), str(post), "--json", str(out), "--n-perm", "200"]) == 0
+    text = capsys.readouterr().out
+    assert "Pre/post comparison: pre -> post" in text and "Gait Profile Score" in text
+    assert "typically developing children" in text
+    data = json.loads(out.read_text())
+    fppa = data["valgus"]["walk/Left/fppa"]
+    assert fppa["n_pre"] == 2 and fppa["threshold"] == 8.5
+    assert fppa["verdict"] in ("exceeds measurement error", "within measurement error")
+    # GPS of each session is a plausible value for a typically walking child/adult (deg)
+    g = data["gps"]["Overall"]
+    assert 3.0 < g["pre_gps"] < 20.0 and 3.0 < g["post_gps"] < 20.0
+    assert g["difference"] == pytest.approx(g["post_gps"] - g["pre_gps"])
+    # identical sessions: no change anywhere
+    assert main(["compare", str(pre), str(pre), "--json", "-", "--n-perm", "100"]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert all(v["difference"] == 0 for v in same["valgus"].values())
+    assert main(["compare", str(pre), str(tmp_path / "missing")]) == 2

@@ -233,3 +233,15 @@ def test_spatiotemporal_reference_trial_by_hand():
     both = st.overall()
     assert 0.9 < both["speed_m_s"] < 1.4 and 100 < both["cadence_steps_min"] < 140
     assert 1.0 < both["stride_length_m"] < 1.4 and 55 < both["stance_pct"] < 65
+
+
+def test_permutation_test_exact_small_sample_is_numerically_stable():
+    # large absolute values with a tiny spread: the sums-of-squares variance must not cancel out
+    rng = np.random.default_rng(2)
+    pre = 1000.0 + rng.normal(0, 1e-3, (3, 101))
+    post = 1000.5 + rng.normal(0, 1e-3, (3, 101))
+    r = curve_permutation_test(pre, post, n_perm=100)
+    assert r.exact and r.n_permutations == 20
+    assert r.p_value == pytest.approx(2 / 20)     # observed labelling and its mirror image
+    assert not r.clusters                          # 2/20 > 0.05: nothing can be significant
+    assert np.all(r.t_curve > 100)

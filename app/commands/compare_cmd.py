@@ -1,0 +1,102 @@
+"""``genulab compare PRE_DIR POST_DIR [--json OUT]``: pre/post comparison of two sessions.
+
+Each folder is a session (static + dynamic trials + optional subject file, see
+``core.session.discover_session``); both are processed (CGM1), analysed
+(``core.analysis.analyze_session``) and compared (``core.comparison.compare_sessions``):
+per valgus metric, task and side the change of the peaks with its 95 % CI and the
+measurement-error verdict (docs/valgus.md), the GPS change against its MCID, and per walking
+variable the peak change and a curve-level permutation test. ``--json -`` writes the JSON to
+standard output and nothing else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("compare", help="pre/post comparison of two session folders",
+                              description="Compare two sessions of the same patient (pre -> post).")
+    p.add_argument("pre", type=Path, metavar="PRE_DIR", help="session folder before the intervention")
+    p.add_argument("post", type=Path, metavar="POST_DIR", help="session folder after the intervention")
+    p.add_argument("--json", dest="json", metavar="OUT", help="write the comparison as JSON to OUT ('-' = standard output)")
+    p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
+                   help="override a subject parameter for both sessions (angles in degrees); repeatable")
+    p.add_argument("--sex", choices=("F", "M"), help="sex of the patient (FPPA thresholds); default unknown")
+    p.add_argument("--normative", metavar="NAME_OR_FILE",
+                   help="normative set: a shipped name (default schwartz2008) or a lab CSV/JSON file")
+    p.add_argument("--speed-class", metavar="CLASS", help="normative speed class (default: closest to each session's speed)")
+    p.add_argument("--n-perm", type=int, default=2000, help="relabellings of the curve permutation test (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the permutation test and bootstrap (default 0)")
+    p.set_defaults(func=run)
+
+
+def _write_json(data: dict, target: str) -> None:
+    text = json.dumps(data, indent=2)
+    if target == "-":
+        sys.stdout.write(text + "\n")
+        return
+    out = Path(target)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    os.replace(tmp, out)
+
+
+def _normative(args):
+    if not args.normative:
+        return None
+    from core.normative import available_normative_sets, load_lab_normative, load_normative
+    if args.normative in available_normative_sets():
+        return load_normative(args.normative, args.speed_class) if args.speed_class else None
+    return load_lab_normative(args.normative)
+
+
+def _analyse(folder: Path, overrides, settings, normative, quiet: bool):
+    from core.analysis import analyze_session
+    from core.errors import AnalysisError
+    from core.pipeline import process_session
+    if not folder.is_dir():
+        raise AnalysisError("not a session folder", folder)
+    ps = process_session(folder, overrides)
+    for path, msg in ps.failures:
+        print(f"genulab: {msg}", file=sys.stderr)
+    if not ps.trials:
+        raise AnalysisError("no dynamic trial of the session could be processed", folder)
+    sa = analyze_session(ps, settings, normative=normative)
+    if not quiet:
+        print(f"{folder}: {len(sa.trials)} trial(s) analysed ({', '.join(f'{t.trial_name} [{t.task}]' for t in sa.trials)})")
+        for w in sa.warnings:
+            print(f"  warning: {w}")
+    return sa
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.analysis import AnalysisSettings, to_jsonable
+    from core.comparison import compare_sessions, summary_lines
+    from core.io.subject import parse_set_options
+    overrides = parse_set_options(args.set)
+    kw = {"sex": args.sex}
+    if args.normative and not Path(args.normative).suffix:
+        kw["normative"] = args.normative
+    if args.speed_class:
+        kw["speed_class"] = args.speed_class
+    settings = AnalysisSettings(**kw)
+    normative = _normative(args)
+    quiet = args.json == "-"
+    pre = _analyse(args.pre, overrides, settings, normative, quiet)
+    post = _analyse(args.post, overrides, settings, normative, quiet)
+    comp = compare_sessions(pre, post, n_perm=max(100, args.n_perm), seed=args.seed, normative=normative)
+    if not quiet:
+        print()
+        print("\n".join(summary_lines(comp)))
+    if args.json:
+        _write_json(to_jsonable(comp), args.json)
+        if not quiet:
+            print(f"\nwrote {args.json}")
+    return 0
