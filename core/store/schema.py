@@ -105,6 +105,8 @@ class SessionInfo:
     label: e.g. ``"pre"``, ``"post"``, ``"6 weeks"``; condition: ``"barefoot"``,
     ``"shoes"``, ``"orthoses"``, ``"walking aid"`` ...; file: the session file name under
     ``sessions/``; file_size / file_sha256: of that file (checked on open / by verify).
+    key_numbers: headline session values for listings (walking speed, cadence, GPS ...).
+    static_trial / static_choice: the static trial used and how it was chosen.
     """
 
     session_id: str
@@ -117,6 +119,7 @@ class SessionInfo:
     static_trial: str = ""
     static_choice: str = ""
     trials: tuple[TrialInfo, ...] = ()
+    key_numbers: Mapping[str, float] = field(default_factory=dict)
     file: str = ""
     file_size: int = 0
     file_sha256: str = ""

@@ -138,6 +138,28 @@ def slot_name(key: str) -> str:
     return s
 
 
+def _key_json(key: Any) -> Any:
+    """A mapping key as JSON: str, int, float, bool, None as themselves, tuples as {"t": [...]}."""
+    if key is None or isinstance(key, (str, bool, int, float)):
+        return key
+    if isinstance(key, tuple):
+        return {"t": [_key_json(k) for k in key]}
+    raise TypeError(type(key).__name__)
+
+
+def _key_from_json(code: Any) -> Any:
+    if isinstance(code, dict):
+        return tuple(_key_from_json(k) for k in code["t"])
+    return code
+
+
+def _key_slot(key: Any) -> str:
+    """Slot of a key: the escaped string, or '#' + JSON for other keys ('#' never starts a str slot)."""
+    if isinstance(key, str):
+        return slot_name(key)
+    return "#" + quote(json.dumps(_key_json(key)), safe=" ,:[]{}-.")
+
+
 # ------------------------------------------------------------------------ encode
 def _scalar(value: Any) -> tuple[Any, Optional[str]]:
     """(native attribute value, special type or None) of a scalar, or raise TypeError."""
@@ -243,12 +265,14 @@ def encode(value: Any, where: str = "") -> Tree:
                           {"__len__": np.int64(len(items))})
     if isinstance(value, Mapping):
         keys = list(value.keys())
-        if not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in keys):
-            raise StoreError(f"cannot store {where or 'mapping'}: keys must be str or int")
-        slots = [slot_name(k if isinstance(k, str) else f"#{k}") for k in keys]
+        try:
+            coded = [_key_json(k) for k in keys]
+        except TypeError as exc:
+            raise StoreError(f"cannot store {where or 'mapping'}: key type {exc} is not supported") from None
+        slots = [_key_slot(k) for k in keys]
         kind = "mappingproxy" if isinstance(value, MappingProxyType) else "mapping"
         return _container(kind, zip(slots, (value[k] for k in keys)), where,
-                          {"__keys__": json.dumps(keys)})
+                          {"__keys__": json.dumps(coded)})
     raise StoreError(f"cannot store {where or 'value'}: type {type(value).__name__} is not supported")
 
 
@@ -342,10 +366,10 @@ def decode(tree: Tree, where: str = "") -> Any:
             raise StoreError(f"{where}: item {exc.args[0]} of a {kind} is missing") from None
         return _rebuild_seq(kind, items, where)
     if kind in ("mapping", "mappingproxy"):
-        keys = json.loads(tree.attrs.get("__keys__", "[]"))
+        keys = [_key_from_json(k) for k in json.loads(tree.attrs.get("__keys__", "[]"))]
         out = {}
         for k in keys:
-            slot = slot_name(k if isinstance(k, str) else f"#{k}")
+            slot = _key_slot(k)
             try:
                 out[k] = _slot_value(tree, slot, scalars, f"{where}[{k!r}]")
             except KeyError:
@@ -359,7 +383,8 @@ def _dataset(group: h5py.Group, name: str, leaf: Leaf, links: dict) -> None:
     arr = leaf.data
     key = None
     if arr.dtype != object and arr.nbytes >= 1024:
-        key = (arr.dtype.str, arr.shape, hashlib.sha256(np.ascontiguousarray(arr).tobytes()).digest())
+        key = (arr.dtype.str, arr.shape, repr(sorted((k, _canon(v)) for k, v in leaf.attrs.items())),
+               hashlib.sha256(np.ascontiguousarray(arr).tobytes()).digest())
         if key in links:  # identical array already in this file: hard link, stored once
             group[name] = links[key]
             return
@@ -443,12 +468,15 @@ def read_node(group: h5py.Group) -> Node:
     return node
 
 
-def save(group: h5py.Group, value: Any, where: str = "") -> str:
-    """Encode and write ``value`` into ``group``; returns the content digest."""
+def save(group: h5py.Group, value: Any, where: str = "", links: Optional[dict] = None) -> str:
+    """Encode and write ``value`` into ``group``; returns the content digest.
+
+    links: share one dict between saves into the same file to store identical arrays once.
+    """
     tree = encode(value, where)
     if isinstance(tree, Leaf):
         raise StoreError(f"{where or 'value'}: only containers can be saved as a group")
-    write_node(group, tree)
+    write_node(group, tree, links)
     return node_digest(tree)
 
 

@@ -397,8 +397,9 @@ class PatientStore:
             f.attrs["session_id"] = info.session_id
             f.attrs["app_version"] = app_version()
             f.attrs["written_utc"] = utc_now().isoformat()
+            links: dict = {}  # identical arrays (e.g. a trial's analysis in the session's) stored once
             g = f.create_group("session")
-            g.attrs["__digest__"] = ser.save(g, record, "session")
+            g.attrs["__digest__"] = ser.save(g, record, "session", links)
             tg = f.create_group("trials")
             if kept:
                 with _h5_open(self.path / SESSIONS_DIR / old.file, "session file") as src:
@@ -408,7 +409,7 @@ class PatientStore:
             for i, r in enumerate(trials):
                 progress(0.9 * (len(kept) + i) / n, f"writing {r.info.name}")
                 grp = tg.create_group(r.info.trial_id)
-                grp.attrs["__digest__"] = ser.save(grp, r, f"{info.label}/{r.info.name}")
+                grp.attrs["__digest__"] = ser.save(grp, r, f"{info.label}/{r.info.name}", links)
             progress(0.9, "flushing the session file")
 
     def update_trial(self, session: str, record: TrialRecord,

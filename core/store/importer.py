@@ -1,0 +1,290 @@
+"""Import a Vicon-style session folder (static + dynamic C3D files + subject file) into a store.
+
+The folder is described by :func:`core.session.discover_session` (static trial recognised
+by name, ``static``/``cal``, or by content; the caller's choice wins; the choice is
+reported), processed by :func:`core.pipeline.process_session` and analysed by
+:func:`core.analysis.analyze_session`. Each C3D file is identified by the SHA-256 of its
+bytes: a file already in the store is reported and not imported twice. Patient details
+come from ``patient.json`` beside the session folders (or inside) and from explicit
+values, which win.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from core.errors import AnalysisError, StoreError
+from core.store.schema import PatientInfo, SessionInfo, SessionRecord, TrialInfo, TrialRecord
+from core.store.store import PatientStore, file_sha256, open_store, settings_digest
+
+Progress = Optional[Callable[[float, str], None]]
+
+_PATIENT_KEYS = {"name": ("name", "patient_name", "full_name"),
+                 "patient_id": ("patient_id", "id", "ID", "patientId"),
+                 "birth_date": ("birth_date", "dob", "date_of_birth", "birthdate"),
+                 "age_years": ("age_years", "age"),
+                 "sex": ("sex", "gender"),
+                 "notes": ("notes",)}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the session written (or None), trials added, files skipped, lines to report."""
+
+    store_path: Path
+    session: Optional[SessionInfo]
+    added: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    report: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _first(data: Mapping[str, Any], names: Sequence[str]) -> Any:
+    for n in names:
+        if n in data and data[n] not in (None, ""):
+            return data[n]
+    return None
+
+
+def _length_mm(data: Mapping[str, Any]) -> Optional[float]:
+    for key, scale in (("height_mm", 1.0), ("height_cm", 10.0), ("height_m", 1000.0)):
+        if data.get(key) not in (None, ""):
+            return float(data[key]) * scale
+    h = data.get("height")
+    if h in (None, ""):
+        return None
+    h = float(h)
+    return h * 1000.0 if h < 3.0 else h * 10.0 if h < 300.0 else h  # m, cm or mm
+
+
+def patient_from_mapping(data: Optional[Mapping[str, Any]], source: str = "patient.json") -> PatientInfo:
+    """PatientInfo from a patient.json mapping (common spellings accepted).
+
+    Raises
+    ------
+    StoreError: an unreadable birth date or number, naming the source.
+    """
+    data = dict(data or {})
+    vals = {k: _first(data, names) for k, names in _PATIENT_KEYS.items()}
+    try:
+        dob = vals["birth_date"]
+        dob = _dt.date.fromisoformat(str(dob)) if dob is not None else None
+        age = float(vals["age_years"]) if vals["age_years"] is not None else None
+        mass = _first(data, ("mass_kg", "mass", "weight_kg", "weight"))
+        return PatientInfo(name=str(vals["name"] or ""), patient_id=str(vals["patient_id"] or ""),
+                           birth_date=dob, age_years=age, sex=str(vals["sex"] or ""),
+                           height_mm=_length_mm(data), mass_kg=float(mass) if mass is not None else None,
+                           notes=str(vals["notes"] or ""))
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"invalid patient details ({exc})", source) from None
+
+
+def merge_patient(base: PatientInfo, override: Mapping[str, Any]) -> PatientInfo:
+    """``base`` with the non-empty values of ``override`` (field name -> value) applied."""
+    given = {k: v for k, v in override.items() if v not in (None, "")}
+    if isinstance(given.get("birth_date"), str):
+        try:
+            given["birth_date"] = _dt.date.fromisoformat(given["birth_date"])
+        except ValueError:
+            raise StoreError(f"birth date must be YYYY-MM-DD, not {given['birth_date']!r}") from None
+    return replace(base, **given)
+
+
+def _check_same_patient(store: PatientStore, patient: PatientInfo) -> list[str]:
+    old = store.patient
+    if old.patient_id and patient.patient_id and old.patient_id != patient.patient_id:
+        raise StoreError(f"the store belongs to patient {old.patient_id!r}, the import is for "
+                         f"{patient.patient_id!r}; use another store", store.path)
+    filled = {f: getattr(patient, f) for f in ("name", "patient_id", "birth_date", "age_years", "sex",
+                                                "height_mm", "mass_kg")
+              if getattr(old, f) in (None, "") and getattr(patient, f) not in (None, "")}
+    if filled:
+        store.set_patient(replace(old, **filled))
+        return [f"patient details added: {', '.join(filled)}"]
+    return []
+
+
+def _finite(x: Any) -> Optional[float]:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def trial_key_numbers(analysis: Any) -> dict[str, float]:
+    """Headline numbers of a TrialAnalysis: valgus phases and their largest peak per side and metric."""
+    out: dict[str, float] = {}
+    for ph in getattr(analysis, "phases", ()) or ():
+        key = f"peak {ph.metric} {ph.side}"
+        v = _finite(ph.peak_value)
+        if v is not None and (key not in out or abs(v) > abs(out[key])):
+            out[key] = v
+        out[f"phases {ph.side}"] = out.get(f"phases {ph.side}", 0.0) + 1.0
+    return out
+
+
+def session_key_numbers(analysis: Any) -> dict[str, float]:
+    """Headline numbers of a SessionAnalysis: walking speed, cadence and GPS per side."""
+    out: dict[str, float] = {}
+    for side, w in (getattr(analysis, "walking", None) or {}).items():
+        for name in ("speed_m_s", "cadence_steps_min"):
+            v = _finite((w.spatiotemporal or {}).get(name))
+            if v is not None:
+                out[f"{name} {side}"] = v
+        if _finite(w.gps_deg) is not None:
+            out[f"GPS {side} deg"] = float(w.gps_deg)
+    if analysis is not None and _finite(getattr(analysis, "gps_overall_deg", None)) is not None:
+        out["GPS deg"] = float(analysis.gps_overall_deg)
+    return out
+
+
+def _trial_info(tid: str, raw, path: Path, sha: str, processed: Any = None, analysis: Any = None,
+                static: bool = False) -> TrialInfo:
+    cycles = getattr(processed, "cycles", ()) or ()
+    return TrialInfo(trial_id=tid, name=raw.name, source_file=path.name, sha256=sha, is_static=static,
+                     task="static" if static else str(getattr(analysis, "task", "") or raw.parameters.get("GENULAB:TASK", "")),
+                     side=str(getattr(analysis, "side", "") or ""),
+                     n_frames=raw.n_frames, rate_hz=float(raw.point_rate_hz), first_frame=raw.first_frame,
+                     n_events=len(getattr(processed, "events", raw.events) or ()),
+                     n_cycles={s: sum(1 for c in cycles if c.side == s) for s in ("Left", "Right")} if cycles else {},
+                     key_numbers=trial_key_numbers(analysis),
+                     settings_digest=settings_digest(getattr(processed, "settings", None)),
+                     processed_utc=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))
+
+
+def _analyse(processed: Sequence[Any], label: str, notes: list[str]) -> Any:
+    try:
+        from core.analysis import analyze_session
+    except ImportError:
+        notes.append("analysis module not available: trials stored without analysis")
+        return None
+    try:
+        return analyze_session(list(processed), label=label)
+    except AnalysisError as exc:
+        notes.append(f"analysis not run: {exc}")
+        return None
+
+
+def import_session(folder: Path | str, store_path: Path | str, label: Optional[str] = None,
+                   patient: Optional[Mapping[str, Any]] = None, static: Optional[str] = None,
+                   overrides: Any = None, settings: Any = None, session_details: Optional[Mapping[str, Any]] = None,
+                   progress: Progress = None, cancelled: Optional[Callable[[], bool]] = None) -> ImportResult:
+    """Import a session folder into a patient store (created if absent).
+
+    Parameters
+    ----------
+    folder: the session folder (static, dynamic C3D files, subject file).
+    store_path: the patient store (``.genu`` folder).
+    label: session label (default: the folder name); an existing session of that label is extended.
+    patient: explicit patient details (PatientInfo field -> value), winning over patient.json.
+    static: the user's choice of static trial (a file name in the folder).
+    overrides: ``--set`` subject values (``{"MarkerDiameter": 16}`` or ``["Name=Value"]``).
+    settings: ``core.pipeline.ProcessingSettings`` (default settings if None).
+    session_details: SessionInfo fields (``date``, ``condition``, ``examiner``, ``notes``).
+
+    Raises
+    ------
+    GenuError subclasses from discovery/processing; StoreError (locked, damaged, other patient).
+    """
+    from core.io.c3d import read_c3d
+    from core.pipeline import process_session
+    from core.session import discover_session
+
+    sf = discover_session(folder, static=static)
+    label = label or sf.label
+    pinfo = merge_patient(patient_from_mapping(sf.patient, str(sf.patient_file or "patient.json")), patient or {})
+    store_path = Path(store_path)
+    store = open_store(store_path, "a") if store_path.exists() else PatientStore.create(store_path, pinfo)
+    try:
+        return _import_into(store, sf, label, pinfo, overrides, settings, dict(session_details or {}),
+                            progress, cancelled, process_session, read_c3d)
+    finally:
+        store.close()
+
+
+def _import_into(store, sf, label, pinfo, overrides, settings, details, progress, cancelled,
+                 process_session, read_c3d) -> ImportResult:
+    report = list(store.notes) + _check_same_patient(store, pinfo) + list(sf.notes)
+    existing = next((s for s in store.sessions if s.label == label), None)
+    hashes = {p: file_sha256(p) for p in ((sf.static,) if sf.static else ()) + tuple(sf.dynamics)}
+    skipped, new_dyn = [], []
+    for p in sf.dynamics:
+        hits = store.find_sha256(hashes[p])
+        if hits:
+            s, t = hits[0]
+            skipped.append(p.name)
+            report.append(f"{p.name}: already in the store (session {s.label!r}, trial {t.name!r}; same SHA-256): not imported again")
+        else:
+            new_dyn.append(p)
+    if not new_dyn:
+        report.append("nothing new to import")
+        return ImportResult(store.path, existing, (), tuple(skipped), (), tuple(report))
+    ps = process_session(replace(sf, dynamics=tuple(new_dyn)), overrides, _sub(progress, 0.0, 0.7),
+                         cancelled, settings)
+    report += [n for n in ps.notes if n not in report]
+    failed = tuple(f"{Path(p).name}: {msg}" for p, msg in ps.failures)
+    report += [f"not imported: {f}" for f in failed]
+    old_recs = [store.load_trial(existing.session_id, t.trial_id) for t in existing.trials] if existing else []
+    old_processed = [r.processed for r in old_recs if r.processed is not None]
+    analysis = _analyse(old_processed + list(ps.trials), label, report) if (old_processed or ps.trials) else None
+    by_name = {a.trial_name: a for a in (analysis.trials if analysis is not None else ())}
+    records = [r if r.processed is None else
+               replace(r, analysis=by_name.get(r.processed.trial.name, r.analysis),
+                       info=replace(r.info, key_numbers=trial_key_numbers(by_name.get(r.processed.trial.name, r.analysis))))
+               for r in old_recs]
+    ids = [r.info.trial_id for r in records]
+    static_sha = hashes.get(sf.static) if sf.static else None
+    if sf.static is not None and not any(r.info.sha256 == static_sha for r in records):
+        tid = PatientStore.new_trial_id(ids)
+        ids.append(tid)
+        raw = read_c3d(sf.static)
+        cal = ps.calibration
+        records.append(TrialRecord(info=_trial_info(tid, raw, sf.static, static_sha, static=True), raw=raw,
+                                   subject=getattr(cal, "subject", None), outputs=getattr(cal, "outputs", None),
+                                   settings=settings if settings is not None else _default_settings()))
+    for pt in ps.trials:
+        tid = PatientStore.new_trial_id(ids)
+        ids.append(tid)
+        path = Path(pt.source_path)
+        raw = read_c3d(path)
+        an = by_name.get(pt.trial.name)
+        records.append(TrialRecord.from_processed(_trial_info(tid, raw, path, hashes[path], pt, an), raw, pt, an))
+    info = _session_info(store, existing, sf, label, details, analysis)
+    saved = store.save_session(info, records, SessionRecord(calibration=ps.calibration, analysis=analysis,
+                                                            import_report=tuple(report)),
+                               keep_existing=False, progress=_sub(progress, 0.7, 1.0))
+    added = tuple(Path(pt.source_path).name for pt in ps.trials)
+    report.append(f"session {saved.label!r} ({saved.session_id}): {len(added)} trial(s) imported"
+                  + (f", {len(skipped)} already present" if skipped else ""))
+    return ImportResult(store.path, saved, added, tuple(skipped), failed, tuple(report))
+
+
+def _default_settings() -> Any:
+    from core.pipeline import ProcessingSettings
+    return ProcessingSettings()
+
+
+def _session_info(store, existing, sf, label, details, analysis) -> SessionInfo:
+    base = existing or SessionInfo(session_id=store.new_session_id(), label=label)
+    static_note = next((n for n in sf.notes if n.lower().startswith("static")), "")
+    date = details.pop("date", None)
+    if isinstance(date, str) and date:
+        try:
+            date = _dt.date.fromisoformat(date)
+        except ValueError:
+            raise StoreError(f"session date must be YYYY-MM-DD, not {date!r}") from None
+    return replace(base, source_folder=str(sf.path.name), date=date or base.date,
+                   static_trial=sf.static.stem if sf.static else base.static_trial,
+                   static_choice=static_note or base.static_choice,
+                   key_numbers=session_key_numbers(analysis),
+                   **{k: v for k, v in details.items() if v not in (None, "")})
+
+
+def _sub(progress: Progress, lo: float, hi: float) -> Progress:
+    if progress is None:
+        return None
+    return lambda f, m: progress(lo + (hi - lo) * f, m)
