@@ -1,0 +1,243 @@
+"""Trial and session analysis: a constructed walker with known phases, and real Vicon walks."""
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from core.analysis import (AnalysisSettings, SessionAnalysis, TrialAnalysis, analyze_session,
+                           analyze_trial, to_jsonable)
+from core.cycles import GaitCycle
+from core.errors import AnalysisError, InsufficientEventsError
+from core.model import ModelOutputs, ParameterValue, SubjectParameters, Trial
+from core.normative import load_normative
+from tests.conftest import reference_file
+
+N, FF, RATE = 300, 1, 100.0
+CYCLES = (GaitCycle("Right", 0, 51, 111, 151), GaitCycle("Right", 1, 151, 211, 251),
+          GaitCycle("Left", 0, 101, 161, 201), GaitCycle("Left", 1, 201, 261, 300))
+RIGHT_PHASES = ((61, 80), (165, 190))          # true phases (C3D frames, inclusive)
+CHANNELS = ("PelvisAngles", "HipAngles", "KneeAngles", "AnkleAngles", "FootProgressAngles")
+
+
+def _pct(side: str) -> np.ndarray:
+    """Gait-cycle percent of every frame for a side (NaN outside its cycles)."""
+    f = np.arange(FF, FF + N, dtype=float)
+    pct = np.full(N, np.nan)
+    for c in CYCLES:
+        if c.side == side:
+            m = (f >= c.start_frame) & (f <= c.end_frame)
+            pct[m] = 100.0 * (f[m] - c.start_frame) / (c.end_frame - c.start_frame)
+    return pct
+
+
+def _band(norms, key, pct):
+    return norms.band(key).at(pct)
+
+
+def _walker(norms) -> tuple[SimpleNamespace, np.ndarray]:
+    """A walker following the normative means, except a right valgus and hip-driven indicators.
+
+    Returns the processed-trial stand-in and the right threshold series the test expects.
+    """
+    ch = {}
+    for side, p in (("Left", "L"), ("Right", "R")):
+        pct = _pct(side)
+        for name in CHANNELS:
+            comp = [(_band(norms, f"{name}.{a}", pct)[0] if norms.band(f"{name}.{a}") is not None else np.zeros(N))
+                    for a in "xyz"]
+            ch[f"{p}{name}"] = np.stack(comp, axis=1)
+    pr = _pct("Right")
+    m, sd = _band(norms, "KneeAngles.y", pr)
+    thr = -m + 2 * sd                               # valgus band mean + 2 SD
+    stance = np.zeros(N, bool)
+    for c in CYCLES:
+        if c.side == "Right":
+            stance[c.start_frame - FF:c.foot_off_frame - FF + 1] = True
+    inside = np.zeros(N, bool)
+    for a, b in RIGHT_PHASES:
+        inside[a - FF:b - FF + 1] = True
+    valgus = np.where(stance, thr + np.where(inside, 2.0, -2.0), -m)
+    ch["RKneeAngles"][:, 1] = -valgus
+    for key, name, axis in (("HipAngles.y", "RHipAngles", 1), ("HipAngles.z", "RHipAngles", 2),
+                            ("PelvisAngles.y", "RPelvisAngles", 1)):
+        bm, bs = _band(norms, key, pr)
+        ch[name][:, axis] = np.where(stance, bm + 3 * bs, bm)
+    # joint centres, walking along -X: the subject's left is -Y
+    x = np.linspace(3000, 0, N)[:, None]
+    def pts(y, z):
+        return np.hstack([x, np.full((N, 1), y), np.full((N, 1), z)])
+    ch.update(RHJC=pts(100, 900), RKJC=pts(80, 500), RAJC=pts(100, 100),       # right knee 20 mm medial
+              LHJC=pts(-100, 900), LKJC=pts(-110, 500), LAJC=pts(-100, 100))   # left knee 10 mm lateral
+    prog = np.array([[-1.0, 0, 0], [0, -1, 0], [0, 0, 1]])
+    out = ModelOutputs(ch, {"Pelvis": np.tile(np.eye(4), (N, 1, 1))}, prog, FF, RATE)
+    trial = Trial("synthetic_walk_01", (), np.zeros((N, 0, 3)), RATE, first_frame=FF)
+    subject = SubjectParameters({f"{s}KneeWidth": ParameterValue(f"{s}KneeWidth", 100.0, "mm", "test")
+                                 for s in ("Left", "Right")})
+    return SimpleNamespace(trial=trial, outputs=out, subject=subject, events=(), cycles=CYCLES), thr
+
+
+@pytest.fixture(scope="module")
+def norms():
+    return load_normative("schwartz2008", "Free")
+
+
+def test_constructed_walker_phases_exact_and_hip_driven(norms):
+    proc, thr = _walker(norms)
+    ta = analyze_trial(proc, AnalysisSettings(), norms)
+    assert isinstance(ta, TrialAnalysis)
+    assert (ta.task, ta.decision.task_rule) == ("walk", "trial name")
+    right = ta.phases_of("Right")
+    assert [(p.onset_frame, p.offset_frame) for p in right] == list(RIGHT_PHASES)
+    assert ta.phases_of("Left") == ()
+    p0 = right[0]
+    assert p0.onset_pct == pytest.approx(10.0) and p0.offset_pct == pytest.approx(29.0)
+    assert p0.window_kind == "stance" and p0.window_index == 0 and p0.metric == "valgus_3d" and not p0.corrected
+    assert p0.duration_s == pytest.approx(0.20)
+    assert p0.threshold == pytest.approx(thr[p0.peak_frame - FF])
+    assert p0.peak_value == pytest.approx(thr[p0.peak_frame - FF] + 2.0)
+    assert "mean + 2 SD" in p0.threshold_text and "Schwartz" in p0.threshold_source
+    # indicators: hip adduction / internal rotation / pelvic drop at +3 SD -> beyond normal
+    for name in ("hip_adduction", "hip_internal_rotation", "contralateral_pelvic_drop"):
+        ind = p0.indicator(name)
+        assert ind.beyond_normal and ind.supports_valgus and ind.deviation == "above normal", name
+    assert p0.indicator("knee_flexion").beyond_normal is False
+    ch = ta.chain["Right"]
+    assert ch.pattern == "top-down"
+    assert "consistent with a hip-driven (top-down) pattern" in ch.text and "Foot pronation" in ch.text
+    assert "diagnos" in ch.text  # "This is not a diagnosis."
+    assert ta.chain["Left"].pattern == "no valgus phase"
+    # thresholds per frame: NaN outside stance
+    t = ta.thresholds["Right"]["valgus_3d"]
+    assert np.isnan(t[0]) and t[60] == pytest.approx(thr[60])
+
+
+def test_constructed_walker_frontal_metrics_and_cycles(norms):
+    proc, _ = _walker(norms)
+    ta = analyze_trial(proc, AnalysisSettings(), norms)
+    r, l = ta.metrics["Right"], ta.metrics["Left"]
+    assert np.allclose(r["mkd"], 20.0) and np.allclose(r["mkd_pct_knee_width"], 20.0)
+    assert np.allclose(r["fppa"], 2 * math.degrees(math.atan(20 / 400)))
+    assert np.allclose(l["mkd"], -10.0)
+    assert np.allclose(l["fppa"], -2 * math.degrees(math.atan(10 / 400)))
+    assert ta.frontal_normal["Right"][0] == pytest.approx([-1.0, 0, 0])
+    curves = ta.cycle_curves["Right"]
+    assert curves["KneeAngles.x"].shape == (2, 101)
+    m, _ = norms.band("KneeAngles.x").at()
+    # (the 100 % sample is the next cycle's foot strike, where the band's 0 % value was written)
+    assert np.allclose(curves["KneeAngles.x"][0][:100], m[:100], atol=1e-9)
+    assert ta.cycles["Right"] == ((51, 111, 151), (151, 211, 251))
+    assert ta.window_peaks["Right"]["fppa"].shape == (2,)
+    assert ta.crosstalk["Right"].n_frames > 0
+
+
+def test_session_of_constructed_walker(norms):
+    proc, _ = _walker(norms)
+    sa = analyze_session([proc], label="synthetic", normative=norms)
+    assert isinstance(sa, SessionAnalysis) and sa.label == "synthetic"
+    ts = sa.task_summary("walk", "Right")
+    assert (ts.n_windows, ts.n_windows_with_phase, ts.metric) == (2, 2, "valgus_3d")
+    assert sa.task_summary("walk", "Left").n_windows_with_phase == 0
+    assert sa.chain_summary("walk", "Right").pattern == "top-down"
+    assert sa.walking["Right"].n_cycles == 2 and sa.walking["Right"].mean["KneeAngles.x"].shape == (101,)
+    # the walker follows the normative means except hip/pelvis frontal+transverse in right stance
+    # (only the 100 % sample differs, see above: GVS well under 0.1 deg)
+    assert sa.walking["Left"].gvs["KneeAngles.x"] < 0.1
+    assert sa.walking["Right"].gvs["HipAngles.y"] > 1.0
+    assert sa.normative_name == "schwartz2008" and sa.software_version
+    json.dumps(to_jsonable(sa))
+
+
+def test_settings_override_threshold_and_errors(norms):
+    proc, _ = _walker(norms)
+    s = AnalysisSettings(task_metric={"walk": "fppa"}, threshold_overrides={"walk": 5.0})
+    ta = analyze_trial(proc, s, norms)
+    # right FPPA 5.72 deg > 5 all along stance: one phase per stance window, exactly the window
+    assert [(p.onset_frame, p.offset_frame) for p in ta.phases_of("Right")] == [(51, 111), (151, 211)]
+    assert ta.phases_of("Right")[0].threshold_source == "user setting"
+    with pytest.raises(AnalysisError):
+        AnalysisSettings(sex="X")
+    with pytest.raises(AnalysisError):
+        analyze_trial(proc, AnalysisSettings(task_metric={"walk": "mkd"}), norms)
+    no_cycles = SimpleNamespace(**{**proc.__dict__, "cycles": ()})
+    with pytest.raises(InsufficientEventsError):
+        analyze_trial(no_cycles, AnalysisSettings(), norms)
+
+
+# --------------------------------------------------------------------------- real Vicon walks
+def _process(static, dynamic, **overrides):
+    from core.pipeline import calibrate_static, process_trial
+    cal = calibrate_static(static, overrides=overrides or None)
+    return process_trial(dynamic, static=cal, overrides=overrides or None)
+
+
+def _vicon(trial: Trial, name: str) -> np.ndarray:
+    for label in (name, name + "V"):
+        if trial.has(label):
+            return trial.point(label)
+    pytest.fail(f"{name} not in the reference file")
+
+
+def _hand_frontal(h, k, a, progression_x, side):
+    """FPPA and MKD at one frame by plain geometry (law of cosines, point-line distance)."""
+    n = np.array([progression_x[0], progression_x[1], 0.0])
+    n /= np.linalg.norm(n)
+    left = np.array([-n[1], n[0], 0.0])                   # z x n
+    med = left if side == "Right" else -left
+    P = [np.array([p @ med, p[2]]) for p in (h, k, a)]
+    hk, ka, ha = (np.linalg.norm(P[1] - P[0]), np.linalg.norm(P[2] - P[1]), np.linalg.norm(P[2] - P[0]))
+    angle_k = math.degrees(math.acos((hk ** 2 + ka ** 2 - ha ** 2) / (2 * hk * ka)))
+    t = (P[1] - P[0]) @ (P[2] - P[0]) / ha ** 2
+    foot = P[0] + t * (P[2] - P[0])
+    dist = np.linalg.norm(P[1] - foot) * (1 if P[1][0] > foot[0] else -1)   # + medial (line near vertical)
+    return (180.0 - angle_k) * np.sign(dist), dist
+
+
+@pytest.mark.parametrize("static,dynamic,overrides", [
+    ("PiG_Calibration-FlatFoot-Full.c3d", "PiG_Motion-FlatFoot-Full.c3d",
+     {"MarkerDiameter": 16, "LeftFootFlat": 1, "RightFootFlat": 1}),
+    ("PiG_Calibration3_FF.c3d", "PiG_Motion3_FF.c3d", {"LeftFootFlat": 1, "RightFootFlat": 1}),
+])
+def test_real_walking_trials_end_to_end(static, dynamic, overrides):
+    p = _process(reference_file("BTKData", "PiG", static), reference_file("BTKData", "PiG", dynamic), **overrides)
+    sa = analyze_session([p], label="reference")
+    ta = sa.trials[0]
+    assert ta.task == "walk" and ta.decision.task_rule == "detected"
+    assert len(ta.windows["Left"]) >= 2 and len(ta.windows["Right"]) >= 2
+    out = p.outputs
+    for side, s in (("Left", "L"), ("Right", "R")):
+        w = ta.windows[side][0]
+        f = (w.start_frame + w.end_frame) // 2           # mid-stance
+        row = f - ta.first_frame
+        m = ta.metrics[side]
+        # 3D valgus = -(Vicon's own KneeAngles.y stored in the file)
+        assert m["valgus_3d"][row] == pytest.approx(-_vicon(p.trial, f"{s}KneeAngles")[row, 1], abs=0.05)
+        # indicators = Vicon's channels (hip adduction, rotation, pelvic obliquity, ...)
+        hip = _vicon(p.trial, f"{s}HipAngles")[row]
+        assert m["hip_adduction"][row] == pytest.approx(hip[1], abs=0.05)
+        assert m["hip_internal_rotation"][row] == pytest.approx(hip[2], abs=0.05)
+        assert m["contralateral_pelvic_drop"][row] == pytest.approx(_vicon(p.trial, f"{s}PelvisAngles")[row, 1], abs=0.05)
+        assert m["knee_flexion"][row] == pytest.approx(_vicon(p.trial, f"{s}KneeAngles")[row, 0], abs=0.05)
+        assert m["ankle_dorsiflexion"][row] == pytest.approx(_vicon(p.trial, f"{s}AnkleAngles")[row, 0], abs=0.05)
+        assert m["foot_progression"][row] == pytest.approx(_vicon(p.trial, f"{s}FootProgressAngles")[row, 2], abs=0.05)
+        # FPPA and MKD by hand from the joint centres at that frame
+        fp, mk = _hand_frontal(out.channels[f"{s}HJC"][row], out.channels[f"{s}KJC"][row],
+                               out.channels[f"{s}AJC"][row], out.progression[:, 0], side)
+        assert m["fppa"][row] == pytest.approx(fp, abs=1e-6)
+        assert m["mkd"][row] == pytest.approx(mk, abs=1e-6)
+        kw = p.subject.get(f"{side}KneeWidth")
+        assert m["mkd_pct_knee_width"][row] == pytest.approx(100 * mk / kw, abs=1e-6)
+        # plausible stance values for normal-looking walkers
+        assert np.all(np.abs(ta.window_peaks[side]["fppa"]) < 15)
+        assert np.all(np.abs(ta.window_peaks[side]["mkd"]) < 40)
+        assert np.all(np.abs(ta.window_peaks[side]["valgus_3d"]) < 15)
+        assert math.isfinite(ta.crosstalk[side].correlation)
+        assert "Foot pronation" in ta.chain[side].text
+    st = sa.walking["Left"].spatiotemporal
+    assert 0.8 < st["speed_m_s"] < 1.6 and 90 < st["cadence_steps_min"] < 140
+    assert 2.0 < sa.gps_overall_deg < 15.0
+    assert sa.speed_class in ("Slow", "Free", "Fast")
+    json.dumps(to_jsonable(sa))
