@@ -34,12 +34,25 @@ META_GROUPS = ("TRIAL", "SUBJECTS", "GENULAB", "MANUFACTURER")
 
 
 # ----------------------------------------------------------------------- parameters
+def find_key(mapping, name: str):
+    """The key of ``mapping`` equal to ``name`` ignoring case (C3D names are
+    case-insensitive), or None."""
+    if mapping is None:
+        return None
+    if name in mapping:
+        return name
+    upper = name.upper()
+    return next((k for k in mapping if str(k).upper() == upper), None)
+
+
 def param_value(params: dict, group: str, name: str, default=None):
-    """Raw ezc3d value of ``GROUP:NAME`` or ``default``."""
-    g = params.get(group) if hasattr(params, "get") else None
-    if g is None or name not in g:
+    """Raw ezc3d value of ``GROUP:NAME`` (names matched ignoring case) or ``default``."""
+    gk = find_key(params, group)
+    g = params[gk] if gk is not None else None
+    pk = find_key(g, name) if g is not None else None
+    if pk is None:
         return default
-    p = g[name]
+    p = g[pk]
     return p.get("value", default) if isinstance(p, dict) else default
 
 
@@ -80,7 +93,8 @@ def simple_value(p: dict) -> object:
 
 def group_dict(params: dict, group: str) -> dict[str, object]:
     """All parameters of a group (``__METADATA__`` left out) as plain values."""
-    g = params.get(group) if group in params else None
+    gk = find_key(params, group)
+    g = params[gk] if gk is not None else None
     out: dict[str, object] = {}
     if not g:
         return out
@@ -99,7 +113,7 @@ def labels_of(params: dict, group: str, n: int, stem: str) -> list[str]:
     with ``stem<i>`` names, 1-based)."""
     labels = param_strings(params, group, "LABELS")
     k = 2
-    while group in params and f"LABELS{k}" in params[group]:
+    while param_value(params, group, f"LABELS{k}") is not None:
         labels += param_strings(params, group, f"LABELS{k}")
         k += 1
     labels = labels[:n]
@@ -339,7 +353,7 @@ def metadata_of(params: dict) -> dict[str, object]:
     meta: dict[str, object] = {}
     for g in META_GROUPS:
         for k, v in group_dict(params, g).items():
-            meta[f"{g}:{k}"] = v
+            meta[f"{g}:{str(k).upper()}"] = v
     for name in ("UNITS", "ANGLE_UNITS", "FORCE_UNITS", "MOMENT_UNITS", "POWER_UNITS"):
         s = param_strings(params, "POINT", name)
         if s:
@@ -364,7 +378,7 @@ def trial_from_ezc3d(c, path: Path) -> Trial:
         name=path.stem, labels=tuple(normalised), points=points, point_rate_hz=rate,
         first_frame=first_frame_of(c), original_labels=tuple(s.strip() for s in original),
         point_kinds=tuple(kinds),
-        events=events_from_group(params["EVENT"] if "EVENT" in params else {}, rate),
+        events=events_from_group(params[find_key(params, "EVENT")] if find_key(params, "EVENT") else {}, rate),
         analog=read_analog(params, c["data"]["analogs"], c["header"]),
         force_plates=read_force_plates(params, unit_scale(units)),
         processing=group_dict(params, "PROCESSING"), parameters=metadata_of(params),
