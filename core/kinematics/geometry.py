@@ -148,12 +148,17 @@ def yxz_angles(r: np.ndarray) -> np.ndarray:
 
 
 def pose(rotation: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """Homogeneous poses ``(F, 4, 4)`` from rotations ``(F, 3, 3)`` and origins ``(F, 3)`` mm."""
+    """Homogeneous poses ``(F, 4, 4)`` from rotations ``(F, 3, 3)`` and origins ``(F, 3)`` mm.
+
+    A frame whose rotation or origin holds NaN is NaN in its whole upper 3x4 block.
+    """
     f = rotation.shape[0]
     out = np.zeros((f, 4, 4))
     out[:, :3, :3] = rotation
     out[:, :3, 3] = origin
     out[:, 3, 3] = 1.0
+    bad = ~np.isfinite(out[:, :3, :]).all(axis=(1, 2))
+    out[bad, :3, :] = np.nan
     return out
 
 
