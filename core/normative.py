@@ -110,6 +110,9 @@ class NormativeSet:
     source: where the numbers come from (file, conversion).
     dimensionless_speed: class mean of v / sqrt(g L), NaN when unknown.
     title: short display name.
+    cycle_events_pct: class-mean timing of cycle events in % of the cycle (``foot_off_pct``,
+        ``opposite_foot_off_pct``, ``opposite_foot_strike_pct``, ``double_support_pct``);
+        empty when the set has none.
     """
 
     name: str
@@ -120,9 +123,12 @@ class NormativeSet:
     source: str = ""
     dimensionless_speed: float = float("nan")
     title: str = ""
+    cycle_events_pct: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bands", MappingProxyType(dict(self.bands)))
+        object.__setattr__(self, "cycle_events_pct", MappingProxyType(
+            {str(k): float(v) for k, v in self.cycle_events_pct.items()}))
 
     def band(self, key: str) -> Optional[Band]:
         """The band of a variable key (``"KneeAngles.y"``), or None where the set has no data."""
@@ -183,13 +189,14 @@ def _set_from_dict(doc: Mapping, speed_class: Optional[str], path) -> NormativeS
             raise NormativeDataError(f"missing metadata field {k!r}", path)
     percent = doc.get("percent")
     classes = doc.get("speed_classes")
-    cls_name, speed = "", float("nan")
+    cls_name, speed, events = "", float("nan"), doc.get("cycle_events_pct") or {}
     if classes:
         default = doc.get("default_speed_class") or (DEFAULT_SPEED_CLASS if DEFAULT_SPEED_CLASS in classes else next(iter(classes)))
         cls_name = _canonical_class(speed_class or default, list(classes))
         entry = classes[cls_name]
         variables = entry.get("variables", {})
         speed = float(entry.get("dimensionless_speed", float("nan")))
+        events = entry.get("cycle_events_pct") or events
     elif "variables" in doc:
         if speed_class:
             raise NormativeDataError(f"speed class {speed_class!r} requested but the set has no speed classes", path)
@@ -199,7 +206,17 @@ def _set_from_dict(doc: Mapping, speed_class: Optional[str], path) -> NormativeS
     bands = _bands_from_json(variables, percent, path)
     return NormativeSet(name=str(doc["name"]), citation=str(doc["citation"]), population=str(doc["population"]),
                         speed_class=cls_name, bands=bands, source=str(doc.get("source", path or "")),
-                        dimensionless_speed=speed, title=str(doc.get("title", doc["name"])))
+                        dimensionless_speed=speed, title=str(doc.get("title", doc["name"])),
+                        cycle_events_pct=_events(events, path))
+
+
+def _events(events, path) -> dict[str, float]:
+    if not isinstance(events, Mapping):
+        raise NormativeDataError("'cycle_events_pct' must be an object of name: percent", path)
+    try:
+        return {str(k): float(v) for k, v in events.items()}
+    except (TypeError, ValueError):
+        raise NormativeDataError("'cycle_events_pct' values must be numbers (percent of cycle)", path) from None
 
 
 def _read_json(path: Path) -> Mapping:

@@ -83,7 +83,28 @@ def verify_against_xls(data: dict, xls_path: Path) -> list[str]:
     return lines
 
 
-def convert(data: dict) -> dict:
+EVENT_ROWS = {"Opposite Foot Off": "opposite_foot_off_pct", "Opposite Foot Contact": "opposite_foot_strike_pct",
+              "Ipsilateral Foot Off": "foot_off_pct", "Double Support": "double_support_pct"}
+
+
+def cycle_events(xls_path: Path) -> dict:
+    """Class-mean cycle events (percent of cycle) from the xls "Cycle Events" sheet.
+
+    Columns: Parameter, then mean/sd per class (VerySlow, Slow, Free, Fast, VeryFast); values are
+    fractions of the cycle (the SD column is stored negative there and is not used).
+    """
+    import xlrd
+    sh = xlrd.open_workbook(str(xls_path)).sheet_by_name("Cycle Events")
+    out = {c: {} for c in CLASSES}
+    for r in range(sh.nrows):
+        label = str(sh.cell_value(r, 0)).split("[")[0].strip()
+        if label in EVENT_ROWS:
+            for i, c in enumerate(CLASSES):
+                out[c][EVENT_ROWS[label]] = round(100.0 * float(sh.cell_value(r, 1 + 2 * i)), 3)
+    return out
+
+
+def convert(data: dict, events: dict | None = None) -> dict:
     """Source JSON (``Schwartz2008`` content) -> resource dict."""
     classes = {}
     percent = None
@@ -105,6 +126,8 @@ def convert(data: dict) -> dict:
                     "sd": np.round((hi - lo) / 2.0, 5).tolist(),
                 }
         classes[cls] = {"dimensionless_speed": DIMENSIONLESS_SPEED[cls], "variables": variables}
+        if events and events.get(cls):
+            classes[cls]["cycle_events_pct"] = events[cls]
     return {
         "format": FORMAT,
         "name": "schwartz2008",
@@ -136,7 +159,7 @@ def main(argv=None) -> int:
     data = json.loads((args.src / "Schwartz2008.json").read_text(encoding="utf-8"))["Schwartz2008"]
     for line in verify_against_xls(data, args.src / "Schwartz2008-original.xls"):
         print("verified", line)
-    out = convert(data)
+    out = convert(data, cycle_events(args.src / "Schwartz2008-original.xls"))
     write_atomic(args.out / "schwartz2008.json", out)
     n = {c: len(v["variables"]) for c, v in out["speed_classes"].items()}
     print(f"wrote {args.out / 'schwartz2008.json'}: variables per class {n}")

@@ -77,6 +77,9 @@ def test_all_classes_present_with_metadata_and_absent_channels_absent():
         for key in ("AnkleAngles.y", "AnkleAngles.z", "FootProgressAngles.x", "FootProgressAngles.y"):
             assert ns.band(key) is None
     assert load_normative().speed_class == "Free"
+    # Schwartz "Cycle Events" sheet: foot off earlier with speed (68 % very slow .. 56 % very fast)
+    assert load_normative(speed_class="VerySlow").cycle_events_pct["foot_off_pct"] == 68.0
+    assert load_normative(speed_class="VeryFast").cycle_events_pct["foot_off_pct"] == 56.0
     assert load_normative(speed_class="very slow").speed_class == "VerySlow"
     with pytest.raises(NormativeDataError):
         load_normative(speed_class="Sprint")
