@@ -6,7 +6,9 @@ percent points (Schwartz 2008: 51 points, every 2 % from 0 to 100). :meth:`Band.
 interpolates linearly to any grid; the cycle grid of Genu Lab is ``CYCLE_GRID`` (101 samples,
 0, 1, ..., 100 % of the cycle).
 
-Shipped set: Schwartz MH, Rozumalski A, Trost JP (2008) "The effect of walking speed on the
+Shipped sets: ``pinzone2014_centre1`` / ``pinzone2014_centre2`` (Pinzone et al. 2014, Gait
+Posture 40:286-290, two gait services, children and adolescents, nine kinematic variables,
+no speed classes) and Schwartz MH, Rozumalski A, Trost JP (2008) "The effect of walking speed on the
 gait of typically developing children", J Biomech 41(8):1639-1650, in five speed classes of
 dimensionless speed v / sqrt(g L) (L = leg length): VerySlow 0.17, Slow 0.29, Free 0.43,
 Fast 0.56, VeryFast 0.69 (class means). Its population is **typically developing children**;
@@ -198,9 +200,7 @@ def _set_from_dict(doc: Mapping, speed_class: Optional[str], path) -> NormativeS
         speed = float(entry.get("dimensionless_speed", float("nan")))
         events = entry.get("cycle_events_pct") or events
     elif "variables" in doc:
-        if speed_class:
-            raise NormativeDataError(f"speed class {speed_class!r} requested but the set has no speed classes", path)
-        variables = doc["variables"]
+        variables = doc["variables"]  # a set without speed classes ignores the requested class
     else:
         raise NormativeDataError("expected 'variables' or 'speed_classes'", path)
     bands = _bands_from_json(variables, percent, path)
@@ -237,7 +237,8 @@ def load_normative(name: str = DEFAULT_SET, speed_class: Optional[str] = None) -
     name: set name, one of :func:`available_normative_sets`.
     speed_class: ``"VerySlow"``, ``"Slow"``, ``"Free"``, ``"Fast"``, ``"VeryFast"`` (case and
         spaces ignored); None = the set's default (``"Free"``). Use :func:`choose_speed_class`
-        to pick the class from the patient's speed.
+        to pick the class from the patient's speed. Ignored by sets without speed classes
+        (Pinzone 2014, lab sets): their ``speed_class`` is ``""``.
     """
     if name not in available_normative_sets():
         raise NormativeDataError(f"unknown normative set {name!r} (available: {', '.join(available_normative_sets())})")

