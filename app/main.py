@@ -1,0 +1,94 @@
+"""GUI entry point: QApplication, logging, the error-dialog excepthook, the main window."""
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional, Sequence
+
+log = logging.getLogger("genulab.app")
+
+
+def _icon_path() -> Optional[Path]:
+    try:
+        from core.resources import resource_path
+        p = resource_path("icons", "genulab.png")
+        return p if p.exists() else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def install_excepthook(window) -> None:
+    """Uncaught exceptions in Qt slots show the error dialog instead of killing the app."""
+    def hook(exc_type, exc, tb):
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("uncaught exception\n%s", details)
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        try:
+            window.show_error(exc, details)
+        except Exception:  # noqa: BLE001 - never recurse
+            sys.__excepthook__(exc_type, exc, tb)
+    sys.excepthook = hook
+
+
+def style_application(app) -> None:
+    """A calm, readable clinical look (Fusion style, light palette, 10 pt UI font)."""
+    from PySide6.QtGui import QFont
+    app.setStyle("Fusion")
+    f = QFont(app.font())
+    f.setPointSizeF(max(f.pointSizeF(), 9.5))
+    app.setFont(f)
+    app.setStyleSheet("""
+        QMainWindow, QDockWidget { background: #f4f6f8; }
+        QDockWidget::title { background: #e5e9ef; padding: 4px 8px; font-weight: bold; }
+        QTabWidget::pane { border: 1px solid #d5dbe3; background: white; }
+        QTabBar::tab { padding: 5px 14px; background: #e9edf2; border: 1px solid #d5dbe3; }
+        QTabBar::tab:selected { background: white; font-weight: bold; }
+        QToolBar { background: #eef1f5; border: 0; spacing: 2px; }
+        QToolBar QToolButton { padding: 3px 8px; }
+        QToolBar QToolButton:checked { background: #cfdcec; border-radius: 3px; }
+        QTreeWidget, QTableWidget { background: white; alternate-background-color: #f6f8fa; }
+        QHeaderView::section { background: #eef1f5; padding: 3px; border: 0; border-bottom: 1px solid #d5dbe3; }
+        QStatusBar { background: #eef1f5; }
+    """)
+
+
+def create_app(argv: Optional[Sequence[str]] = None):
+    """The QApplication (existing one reused)."""
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setOrganizationName("GenuLab")
+    app.setApplicationName("Genu Lab")
+    icon = _icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))
+    style_application(app)
+    return app
+
+
+def run(paths: Sequence[str] = (), exit_after_ms: Optional[int] = None) -> int:
+    """Start the desktop app, open ``paths``; returns the exit code.
+
+    ``exit_after_ms`` quits after that delay (used by the packaging smoke test).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    from PySide6.QtCore import QTimer
+    from app.main_window import MainWindow
+    win = MainWindow()
+    install_excepthook(win)
+    win.show()
+    if paths:
+        QTimer.singleShot(0, lambda: win.open_paths(list(paths)))
+    if exit_after_ms is not None:
+        def finish():
+            n = sum(len(s.trials) for s in win.state.sessions)
+            print(f"genulab gui: opened {len(win.state.sessions)} session(s), {n} trial(s)", flush=True)
+            win.close()
+            app.exit(0 if (n or not paths) else 3)
+        QTimer.singleShot(int(exit_after_ms), finish)
+    return int(app.exec())

@@ -1,0 +1,352 @@
+"""Main window: layout, menus and actions; wires the widgets to :class:`AppState`.
+
+No computation here: opening and processing run in :class:`app.workers.TaskRunner` through
+:mod:`app.engine`; widgets observe the state. Settings (geometry, splitters, recent files,
+last folder, speed, curve group, camera) are remembered with ``QSettings``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from app import engine
+from app.comparison_view import ComparisonView
+from app.dialogs.errors import error_box
+from app.events_edit import EventEditor
+from app.info_panel import TrialInfoPanel
+from app.playback import Playback
+from app.plots import CurvesPanel
+from app.session_browser import SessionBrowser
+from app.state import AppState
+from app.timeline import TimelineStrip
+from app.transport import TransportBar
+from app.viewer3d import Viewer3D
+from app.workers import TaskRunner
+
+ORG, APP = "GenuLab", "Genu Lab"
+MAX_RECENT = 10
+
+
+class MainWindow(QMainWindow):
+    """The Genu Lab main window."""
+
+    def __init__(self, settings: Optional[QSettings] = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Genu Lab")
+        self.setObjectName("GenuLabMainWindow")
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings(ORG, APP)
+        self.state = AppState(self)
+        self.runner = TaskRunner(self)
+        self.playback = Playback(self.state, self)
+        self.editor = EventEditor(self.state, self)
+        self.last_error_box: Optional[QMessageBox] = None
+        self._build_central()
+        self._build_docks()
+        self._build_status()
+        self._build_menus()
+        self._connect()
+        self._restore_settings()
+
+    # ------------------------------------------------------------------ layout
+    def _build_central(self) -> None:
+        self.viewer = Viewer3D(self.state)
+        self.timeline = TimelineStrip(self.state)
+        self.transport = TransportBar(self.state, self.playback)
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.viewer, 1)
+        lay.addWidget(self.timeline)
+        lay.addWidget(self.transport)
+        self.curves = CurvesPanel(self.state)
+        self.comparison = ComparisonView(self.state, self.runner)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.curves, "Curves")
+        self.tabs.addTab(self.comparison, "Comparison")
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 6)
+        self.setCentralWidget(self.splitter)
+
+    def _build_docks(self) -> None:
+        self.browser = SessionBrowser(self.state)
+        self.info = TrialInfoPanel(self.state)
+        side = QSplitter(Qt.Vertical)
+        side.addWidget(self.browser)
+        side.addWidget(self.info)
+        side.setStretchFactor(0, 3)
+        side.setStretchFactor(1, 2)
+        self.side_splitter = side
+        dock = QDockWidget("Sessions", self)
+        dock.setObjectName("sessionsDock")
+        dock.setWidget(side)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        self.browser_dock = dock
+
+    def _build_status(self) -> None:
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(260)
+        self.progress.setTextVisible(False)
+        self.progress_label = QLabel("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        sb = self.statusBar()
+        sb.addPermanentWidget(self.progress_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        self._set_busy(False)
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "Open C3D &files\u2026", self.open_files_dialog, QKeySequence.Open)
+        self._action(f, "Open session &folder\u2026", self.open_folder_dialog, "Ctrl+Shift+O")
+        self._action(f, "Open patient &store\u2026", self.open_store_dialog)
+        self.recent_menu = f.addMenu("Open &recent")
+        f.addSeparator()
+        self._action(f, "Subject &parameters\u2026", self.subject_dialog, "Ctrl+P")
+        self._action(f, "&Export\u2026", self.export_dialog, "Ctrl+E")
+        f.addSeparator()
+        self._action(f, "&Close all", self.state.close_all, "Ctrl+Shift+W")
+        self._action(f, "&Quit", self.close, QKeySequence.Quit)
+        e = mb.addMenu("&Edit")
+        undo = self.editor.stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.Undo)
+        redo = self.editor.stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.Redo)
+        e.addAction(undo)
+        e.addAction(redo)
+        e.addSeparator()
+        self._action(e, "Add Left Foot Strike at cursor", lambda: self._add_event("Foot Strike", "Left"), "Ctrl+1")
+        self._action(e, "Add Left Foot Off at cursor", lambda: self._add_event("Foot Off", "Left"), "Ctrl+2")
+        self._action(e, "Add Right Foot Strike at cursor", lambda: self._add_event("Foot Strike", "Right"), "Ctrl+3")
+        self._action(e, "Add Right Foot Off at cursor", lambda: self._add_event("Foot Off", "Right"), "Ctrl+4")
+        self._action(e, "Save edited events to the store", self.save_events)
+        v = mb.addMenu("&View")
+        for i, name in enumerate(("front", "back", "left", "right", "top", "follow")):
+            self._action(v, f"{name.capitalize()} camera", lambda _=False, n=name: self.viewer.set_view(n), f"F{i + 1}")
+        v.addSeparator()
+        for a in (self.viewer.markers_action, self.viewer.axes_action, self.viewer.fppa_action):
+            v.addAction(a)
+        p = mb.addMenu("&Playback")
+        self._action(p, "Play / pause", self.playback.toggle, Qt.Key_Space)
+        self._action(p, "Next frame", lambda: self.playback.step(1), Qt.Key_Right)
+        self._action(p, "Previous frame", lambda: self.playback.step(-1), Qt.Key_Left)
+        self._action(p, "Forward 10 frames", lambda: self.playback.step(10), "Shift+Right")
+        self._action(p, "Back 10 frames", lambda: self.playback.step(-10), "Shift+Left")
+        h = mb.addMenu("&Help")
+        self._action(h, "&About Genu Lab", self.about)
+        self._update_recent_menu()
+
+    def _connect(self) -> None:
+        r = self.runner
+        r.started.connect(lambda label: (self._set_busy(True), self.progress_label.setText(label)))
+        r.progress.connect(self._on_progress)
+        r.idle.connect(lambda: self._set_busy(False))
+        r.failed.connect(self.show_error)
+        r.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled", 4000))
+        t = self.timeline
+        t.addEventRequested.connect(self.editor.add)
+        t.moveEventRequested.connect(self.editor.move)
+        t.deleteEventRequested.connect(self.editor.delete)
+        self.editor.edited.connect(lambda name: self.statusBar().showMessage(
+            f"Events of {name} edited: {self.editor.stack.undoText() or 'undone'}", 5000))
+        self.state.trialChanged.connect(self._on_trial)
+
+    # ------------------------------------------------------------------ status
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.progress_label.setVisible(busy)
+        if not busy:
+            self.progress.setValue(0)
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
+        if message:
+            self.progress_label.setText(message)
+
+    def show_error(self, exc: BaseException, details: str = "") -> QMessageBox:
+        """Error dialog naming the file and the reason; the app stays up."""
+        self.last_error_box = error_box(self, exc, details)
+        return self.last_error_box
+
+    def _on_trial(self, tv) -> None:
+        title = "Genu Lab"
+        if tv is not None and self.state.session is not None:
+            title = f"{tv.name} \u2014 {self.state.session.patient} / {self.state.session.label} \u2014 Genu Lab"
+        self.setWindowTitle(title)
+
+    # ------------------------------------------------------------------ opening
+    def open_paths(self, paths: Sequence[str | Path], overrides: Optional[dict] = None) -> None:
+        """Open C3D files, session folders or stores in the background."""
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return
+        if self.runner.busy:
+            self.statusBar().showMessage("Busy: wait for the current task or cancel it", 4000)
+            return
+        for p in paths:
+            self._add_recent(p)
+        label = f"Opening {paths[0].name}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
+        self.runner.run(label, lambda progress, cancelled: engine.open_paths(paths, progress, cancelled, overrides),
+                        self._opened)
+
+    def _opened(self, sessions) -> None:
+        if not sessions:
+            return
+        self.state.add_sessions(list(sessions))
+        n = sum(len(s.trials) for s in sessions)
+        self.statusBar().showMessage(f"Opened {len(sessions)} session(s), {n} trial(s)", 5000)
+
+    def _dialog_dir(self) -> str:
+        return str(self.settings.value("last_dir", str(Path.home())))
+
+    def open_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open C3D files", self._dialog_dir(), "C3D files (*.c3d *.C3D)")
+        if files:
+            self.settings.setValue("last_dir", str(Path(files[0]).parent))
+            self.open_paths(files)
+
+    def open_folder_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open session or patient folder", self._dialog_dir())
+        if d:
+            self.settings.setValue("last_dir", d)
+            self.open_paths([d])
+
+    def open_store_dialog(self) -> None:
+        f, _ = QFileDialog.getOpenFileName(self, "Open patient store", self._dialog_dir(), "Genu Lab stores (*.genu *.h5)")
+        if f:
+            self.open_paths([f])
+
+    # ------------------------------------------------------------------ recent files
+    def recent(self) -> list[str]:
+        v = self.settings.value("recent", [])
+        return [v] if isinstance(v, str) else list(v or [])
+
+    def _add_recent(self, path: Path) -> None:
+        p = str(Path(path).resolve())
+        items = [p] + [r for r in self.recent() if r != p]
+        self.settings.setValue("recent", items[:MAX_RECENT])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for r in self.recent():
+            self.recent_menu.addAction(r, lambda r=r: self.open_paths([r]))
+        self.recent_menu.setEnabled(bool(self.recent()))
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            ev.acceptProposedAction()
+            self.open_paths(paths)
+
+    # ------------------------------------------------------------------ edits, dialogs
+    def _add_event(self, label: str, side: str) -> None:
+        self.editor.add(label, side, self.state.frame)
+
+    def save_events(self) -> None:
+        from app.store_bridge import save_edited_events
+        try:
+            msg = save_edited_events(self.state.session, self.state.trial)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.show_error(exc)
+            return
+        self.statusBar().showMessage(msg, 6000)
+
+    def subject_dialog(self) -> None:
+        from app.dialogs.subject import SubjectDialog
+        s = self.state.session
+        if s is None:
+            self.statusBar().showMessage("Open a session first", 4000)
+            return
+        dlg = SubjectDialog(s, self)
+        if dlg.exec() and dlg.overrides() and s.path is not None:
+            self.open_paths([s.path] if s.raw_session is not None or len(s.trials) > 1
+                            else [t.path for t in s.trials], overrides=dlg.overrides())
+
+    def export_dialog(self) -> None:
+        from app.dialogs.export import ExportDialog
+        if self.state.session is None:
+            self.statusBar().showMessage("Open a session first", 4000)
+            return
+        ExportDialog(self.state, self.runner, self).exec()
+
+    def about(self) -> None:
+        from core import __version__
+        QMessageBox.about(self, "About Genu Lab",
+                          f"<b>Genu Lab</b> {__version__}<br>CGM1 (Plug-in Gait lower body) kinematics and "
+                          "dynamic knee valgus analysis for clinical gait laboratories.<br><br>"
+                          "Colours: Left = red, Right = green (gait-lab convention); valgus phases violet.")
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geo = s.value("geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1500, 920)
+        for key, w in (("splitter", self.splitter), ("side_splitter", self.side_splitter)):
+            v = s.value(key)
+            if v is not None:
+                w.restoreState(v)
+        if s.value("window_state") is not None:
+            self.restoreState(s.value("window_state"))
+        group = s.value("curve_group")
+        if group:
+            self.curves.group.setCurrentText(str(group))
+        speed = s.value("speed")
+        if speed is not None:
+            idx = self.transport.speed.findData(float(speed))
+            if idx >= 0:
+                self.transport.speed.setCurrentIndex(idx)
+        view = s.value("camera")
+        if view:
+            QTimer.singleShot(0, lambda: self.viewer.set_view(str(view)))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("window_state", self.saveState())
+        s.setValue("splitter", self.splitter.saveState())
+        s.setValue("side_splitter", self.side_splitter.saveState())
+        s.setValue("curve_group", self.curves.group.currentText())
+        s.setValue("speed", self.playback.speed)
+        s.setValue("camera", self.viewer.scene.view)
+        s.sync()
+
+    def closeEvent(self, ev) -> None:  # noqa: N802
+        self.playback.pause()
+        self.runner.cancel()
+        self.runner.wait(5000)
+        self.save_settings()
+        self.viewer.close()
+        super().closeEvent(ev)

@@ -1,0 +1,196 @@
+"""Curves panel: kinematics and valgus metrics over the trial, with the time cursor.
+
+Matplotlib (``FigureCanvasQTAgg``). Left = red, right = green, as in the 3D view. Each gait
+cycle of a side gets the normal band (mean +- 1 SD, grey) stretched over its frames, so the
+patient's curve is read against normal cycle by cycle; valgus phases are shaded violet.
+Direction words of each axis come from :mod:`core.variables`. The cursor is *blitted*: the
+static figure is cached once per layout, a frame change restores it and draws only the
+cursor lines. Clicking a plot moves the current frame (synchronised both ways).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from core.variables import KINEMATIC_VARIABLES, VALGUS_METRICS, Variable
+from app.scene_data import LEFT_RGB, RIGHT_RGB, VALGUS_HIGH_RGB
+from app.state import AppState
+from app.viewdata import SIDE_INDEX, TrialView
+
+LEFT = tuple(np.array(LEFT_RGB) / 255)
+RIGHT = tuple(np.array(RIGHT_RGB) / 255)
+SIDE_COLOURS = {"Left": LEFT, "Right": RIGHT}
+VIOLET = tuple(np.array(VALGUS_HIGH_RGB) / 255)
+_KIN = {v.key: v for v in KINEMATIC_VARIABLES}
+GROUPS = {
+    "Kinematics": ("PelvisAngles.x", "PelvisAngles.y", "PelvisAngles.z", "HipAngles.x", "HipAngles.y",
+                   "HipAngles.z", "KneeAngles.x", "KneeAngles.y", "KneeAngles.z", "AnkleAngles.x",
+                   "AnkleAngles.y", "AnkleAngles.z", "FootProgressAngles.z"),
+    "Valgus": ("valgus_3d", "fppa", "mkd", "HipAngles.y", "HipAngles.z", "KneeAngles.x"),
+    "Knee": ("KneeAngles.x", "KneeAngles.y", "KneeAngles.z", "valgus_3d", "fppa", "mkd"),
+}
+_VALG = {v.key: v for v in VALGUS_METRICS}
+
+
+def load_bands():
+    """The default normative set (``core.normative``) or None when unavailable."""
+    try:
+        from core.normative import load_normative
+        return load_normative()
+    except Exception:  # noqa: BLE001 - the curves are still useful without bands
+        return None
+
+
+def series(tv: TrialView, key: str) -> Optional[np.ndarray]:
+    """``(F, 2)`` Left/Right series of a variable key of the trial, or None."""
+    if key in _VALG:
+        if key in tv.metrics:
+            return np.asarray(tv.metrics[key])
+        if key == "valgus_3d":
+            return tv.overlay().valgus if tv.outputs is not None else None
+        return None
+    v = _KIN[key]
+    if tv.outputs is None:
+        return None
+    out = np.full((tv.trial.n_frames, 2), np.nan)
+    found = False
+    for side, k in SIDE_INDEX.items():
+        ch = tv.outputs.channels.get(side[0] + v.channel)
+        if ch is not None:
+            out[:, k] = np.asarray(ch)[:, v.axis]
+            found = True
+    return out if found else None
+
+
+def band_for(norms, key: str):
+    """(band, sign) of a key: valgus_3d uses minus the KneeAngles.y band."""
+    if norms is None:
+        return None, 1.0
+    if key == "valgus_3d":
+        return norms.band("KneeAngles.y"), -1.0
+    return norms.band(key), 1.0
+
+
+class CurvesPanel(QWidget):
+    """Grid of curves for the selected trial with a blitted time cursor."""
+
+    def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.norms = load_bands()
+        self.figure = Figure(figsize=(6, 8), dpi=100, facecolor="white")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.group = QComboBox()
+        self.group.addItems(list(GROUPS))
+        self.group.currentTextChanged.connect(lambda *_: self.rebuild())
+        self.band_label = QLabel("")
+        self.band_label.setStyleSheet("color: #6b7280;")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Curves:"))
+        top.addWidget(self.group)
+        top.addStretch(1)
+        top.addWidget(self.band_label)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(top)
+        lay.addWidget(self.canvas, 1)
+        self.cursors = []
+        self._background = None
+        self.n_blits = 0
+        self.canvas.mpl_connect("draw_event", self._on_draw)
+        self.canvas.mpl_connect("button_press_event", self._on_click)
+        state.trialChanged.connect(lambda *_: self.rebuild())
+        state.trialUpdated.connect(lambda *_: self.rebuild())
+        state.frameChanged.connect(self.move_cursor)
+        if self.norms is not None:
+            self.band_label.setText(f"Normal band: {self.norms.title or self.norms.name} {self.norms.speed_class} (mean \u00b1 1 SD)")
+
+    # ------------------------------------------------------------------ drawing
+    def rebuild(self) -> None:
+        """Redraw everything (new trial, new group or edited events)."""
+        fig = self.figure
+        fig.clear()
+        self.cursors = []
+        self._background = None
+        tv = self.state.trial
+        if tv is None:
+            fig.text(0.5, 0.5, "Open a trial to see its curves", ha="center", va="center", color="0.5")
+            self.canvas.draw_idle()
+            return
+        keys = [k for k in GROUPS[self.group.currentText()] if series(tv, k) is not None]
+        if not keys:
+            fig.text(0.5, 0.5, "This trial has no model outputs", ha="center", va="center", color="0.5")
+            self.canvas.draw_idle()
+            return
+        ncols = 3
+        nrows = int(np.ceil(len(keys) / ncols))
+        axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
+        frames = tv.trial.frames
+        for ax, key in zip(axes.ravel(), keys):
+            self._plot_one(ax, tv, key, frames)
+        for ax in axes.ravel()[len(keys):]:
+            ax.set_visible(False)
+        for ax in axes[-1]:
+            ax.set_xlabel("frame", fontsize=8)
+        fig.subplots_adjust(left=0.09, right=0.985, top=0.955, bottom=0.07, hspace=0.55, wspace=0.32)
+        self.canvas.draw_idle()
+
+    def _plot_one(self, ax, tv: TrialView, key: str, frames: np.ndarray) -> None:
+        v: Variable = _VALG.get(key) or _KIN[key]
+        data = series(tv, key)
+        band, sign = band_for(self.norms, key)
+        for side, k in SIDE_INDEX.items():
+            if band is not None:
+                for c in tv.cycles:
+                    if c.side == side and c.kind == "cycle":
+                        f = np.arange(c.start_frame, c.end_frame + 1)
+                        mean, sd = band.at((f - c.start_frame) / max(c.end_frame - c.start_frame, 1) * 100.0)
+                        ax.fill_between(f, sign * mean - sd, sign * mean + sd, color="0.82", lw=0, zorder=0)
+            for p in tv.phases:
+                if p.side == side and key in ("valgus_3d", "fppa", "mkd", p.metric):
+                    ax.axvspan(p.onset_frame, p.offset_frame, color=VIOLET, alpha=0.13, lw=0, zorder=0)
+            ax.plot(frames, data[:, k], color=SIDE_COLOURS[side], lw=1.3, zorder=2)
+        for e in tv.events:
+            if e.context in SIDE_COLOURS and e.label == "Foot Strike":
+                ax.axvline(e.frame, color=SIDE_COLOURS[e.context], lw=0.6, alpha=0.45, zorder=1)
+        ax.set_title(f"{v.title} ({v.unit})", fontsize=8.5, pad=3)
+        ax.tick_params(labelsize=7, length=2)
+        ax.axhline(0, color="0.55", lw=0.5, zorder=1)
+        ax.text(0.01, 0.97, v.positive, transform=ax.transAxes, fontsize=6.5, va="top", color="0.35")
+        ax.text(0.01, 0.03, v.negative, transform=ax.transAxes, fontsize=6.5, va="bottom", color="0.35")
+        ax.set_xlim(frames[0], frames[-1])
+        for s in ("top", "right"):
+            ax.spines[s].set_visible(False)
+        cur = ax.axvline(self.state.frame, color="0.1", lw=1.0, animated=True)
+        self.cursors.append(cur)
+
+    # ------------------------------------------------------------------ cursor (blit)
+    def _on_draw(self, _event) -> None:
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_cursors()
+
+    def _draw_cursors(self) -> None:
+        for c in self.cursors:
+            c.axes.draw_artist(c)
+
+    def move_cursor(self, frame: int) -> None:
+        """Move the cursor lines to ``frame`` by blitting (no full redraw)."""
+        if not self.cursors:
+            return
+        for c in self.cursors:
+            c.set_xdata([frame, frame])
+        if self._background is None:
+            self.canvas.draw_idle()
+            return
+        self.canvas.restore_region(self._background)
+        self._draw_cursors()
+        self.canvas.blit(self.figure.bbox)
+        self.n_blits += 1
+
+    def _on_click(self, event) -> None:
+        if event.inaxes is not None and event.xdata is not None and event.button == 1:
+            self.state.set_frame(int(round(event.xdata)))

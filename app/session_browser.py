@@ -1,0 +1,125 @@
+"""Session browser: patient -> session -> trial -> cycles/repetitions tree."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
+
+from app.scene_data import LEFT_RGB, RIGHT_RGB
+from app.state import AppState
+from app.viewdata import CycleSpan, SessionView, TrialView
+
+_ROLE = Qt.UserRole + 1
+
+
+class SessionBrowser(QTreeWidget):
+    """Tree of the open sessions; selecting an item selects it in :class:`AppState`."""
+
+    closeSessionRequested = Signal(object)
+
+    def __init__(self, state: AppState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.setHeaderLabels(["Patient / session / trial", "Info"])
+        self.setColumnWidth(0, 230)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setAlternatingRowColors(True)
+        self.setUniformRowHeights(True)
+        self._objects: dict[int, tuple] = {}
+        self._updating = False
+        self.itemSelectionChanged.connect(self._on_selection)
+        state.sessionsChanged.connect(self.rebuild)
+        state.trialChanged.connect(lambda *_: self._sync_selection())
+        state.trialUpdated.connect(lambda *_: self._refresh_current())
+
+    def _item(self, parent, text: str, info: str, obj: tuple) -> QTreeWidgetItem:
+        it = QTreeWidgetItem(parent, [text, info])
+        self._objects[id(it)] = obj
+        it.setData(0, _ROLE, id(it))
+        return it
+
+    def rebuild(self) -> None:
+        self._updating = True
+        self.clear()
+        self._objects.clear()
+        patients: dict[str, QTreeWidgetItem] = {}
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for s in self.state.sessions:
+            p = patients.get(s.patient)
+            if p is None:
+                p = self._item(self, s.patient, "patient", ("patient", s.patient))
+                p.setFont(0, bold)
+                patients[s.patient] = p
+            si = self._item(p, s.label, f"{len(s.trials)} trial(s)" + (f", static {s.static_name}" if s.static_name else ""),
+                            ("session", s))
+            for t in s.trials:
+                self._add_trial(si, s, t)
+            p.setExpanded(True)
+            si.setExpanded(True)
+        self._updating = False
+        self._sync_selection()
+
+    def _add_trial(self, parent: QTreeWidgetItem, s: SessionView, t: TrialView) -> QTreeWidgetItem:
+        info = t.task or ("walk" if t.cycles else "")
+        n_ph = len(t.phases)
+        info = ", ".join(x for x in (info, f"{len(t.cycles)} cycles" if t.cycles else "",
+                                     f"{n_ph} valgus phase(s)" if n_ph else "") if x)
+        ti = self._item(parent, t.name, info, ("trial", s, t))
+        ti.setToolTip(0, f"{t.path}\noutputs: {t.source}")
+        for c in t.cycles:
+            ci = self._item(ti, c.label, "", ("cycle", s, t, c))
+            ci.setForeground(0, QBrush(QColor(*(LEFT_RGB if c.side == "Left" else RIGHT_RGB))))
+        return ti
+
+    def _refresh_current(self) -> None:
+        self.rebuild()
+
+    def _find(self, pred) -> Optional[QTreeWidgetItem]:
+        it = self.invisibleRootItem()
+        stack = [it.child(i) for i in range(it.childCount())]
+        while stack:
+            x = stack.pop()
+            if pred(self._objects.get(id(x), ())):
+                return x
+            stack += [x.child(i) for i in range(x.childCount())]
+        return None
+
+    def _sync_selection(self) -> None:
+        tv, sv = self.state.trial, self.state.session
+        if tv is None:
+            return
+        item = self._find(lambda o: o[:1] == ("trial",) and o[2].name == tv.name and o[1].key == sv.key)
+        if item is not None and not item.isSelected():
+            self._updating = True
+            self.setCurrentItem(item)
+            self._updating = False
+
+    def _on_selection(self) -> None:
+        if self._updating:
+            return
+        items = self.selectedItems()
+        if not items:
+            return
+        obj = self._objects.get(id(items[0]), ())
+        if obj[:1] == ("trial",):
+            self.state.select_trial(obj[1], self._current_trial(obj[1], obj[2]))
+        elif obj[:1] == ("cycle",):
+            self.state.select_trial(obj[1], self._current_trial(obj[1], obj[2]))
+            self.state.select_cycle(obj[3])
+        elif obj[:1] == ("session",) and obj[1].trials:
+            self.state.select_trial(obj[1], obj[1].trials[0])
+
+    def _current_trial(self, s: SessionView, t: TrialView) -> TrialView:
+        return next((x for x in s.trials if x.name == t.name), t)
+
+    def select_trial_named(self, name: str) -> bool:
+        item = self._find(lambda o: o[:1] == ("trial",) and o[2].name == name)
+        if item is not None:
+            self.setCurrentItem(item)
+        return item is not None
+
+    def select_cycle(self, cycle: CycleSpan) -> None:
+        self.state.select_cycle(cycle)

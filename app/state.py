@@ -1,0 +1,111 @@
+"""The one application state (:class:`AppState`) that every widget observes.
+
+It holds the open sessions, the selected session/trial/cycle and the current frame, and
+emits a signal whenever one of them changes. Widgets never talk to each other directly:
+they call the setters here and react to the signals. Only the GUI thread uses it.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QObject, Signal
+
+from app.viewdata import CycleSpan, SessionView, TrialView
+
+
+class AppState(QObject):
+    """Open sessions, selection and current frame (C3D frame number).
+
+    Signals
+    -------
+    sessionsChanged(): the list of sessions changed.
+    trialChanged(object): the selected :class:`TrialView` (or None) changed.
+    trialUpdated(object): the same trial changed content (events edited, re-analysed).
+    frameChanged(int): the current C3D frame changed.
+    cycleChanged(object): the selected :class:`CycleSpan` (or None) changed.
+    """
+
+    sessionsChanged = Signal()
+    trialChanged = Signal(object)
+    trialUpdated = Signal(object)
+    frameChanged = Signal(int)
+    cycleChanged = Signal(object)
+
+    def __init__(self, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.sessions: list[SessionView] = []
+        self.session: Optional[SessionView] = None
+        self.trial: Optional[TrialView] = None
+        self.cycle: Optional[CycleSpan] = None
+        self.frame: int = 1
+
+    # ------------------------------------------------------------------ sessions
+    def add_sessions(self, sessions: list[SessionView]) -> None:
+        """Add sessions (a session with the same patient/label/path replaces the old one)."""
+        for s in sessions:
+            old = next((o for o in self.sessions if o.key == s.key and o.path == s.path), None)
+            if old is not None:
+                self.sessions[self.sessions.index(old)] = s
+            else:
+                self.sessions.append(s)
+        self.sessionsChanged.emit()
+        if sessions and sessions[0].trials:
+            self.select_trial(sessions[0], sessions[0].trials[0])
+
+    def close_session(self, session: SessionView) -> None:
+        self.sessions = [s for s in self.sessions if s is not session]
+        if self.session is session:
+            self.select_trial(None, None)
+        self.sessionsChanged.emit()
+
+    def close_all(self) -> None:
+        self.sessions = []
+        self.select_trial(None, None)
+        self.sessionsChanged.emit()
+
+    # ------------------------------------------------------------------ selection
+    def select_trial(self, session: Optional[SessionView], trial: Optional[TrialView]) -> None:
+        if trial is self.trial and session is self.session:
+            return
+        self.session, self.trial, self.cycle = session, trial, None
+        self.frame = trial.trial.first_frame if trial is not None else 1
+        self.trialChanged.emit(trial)
+        self.cycleChanged.emit(None)
+        self.frameChanged.emit(self.frame)
+
+    def select_cycle(self, cycle: Optional[CycleSpan]) -> None:
+        self.cycle = cycle
+        self.cycleChanged.emit(cycle)
+        if cycle is not None:
+            self.set_frame(cycle.start_frame)
+
+    def update_trial(self, trial: TrialView) -> None:
+        """Replace the selected trial's content (same trial, e.g. after an event edit)."""
+        if self.session is not None:
+            trials = tuple(trial if t.name == trial.name else t for t in self.session.trials)
+            new = SessionView(self.session.patient, self.session.label, trials, self.session.path,
+                              self.session.subject, self.session.static_name, self.session.raw_session,
+                              self.session.raw_analysis, self.session.notes)
+            self.sessions = [new if s is self.session else s for s in self.sessions]
+            self.session = new
+        self.trial = trial
+        self.trialUpdated.emit(trial)
+
+    # ------------------------------------------------------------------ frames
+    @property
+    def frame_range(self) -> tuple[int, int]:
+        if self.trial is None:
+            return (1, 1)
+        return self.trial.trial.first_frame, self.trial.trial.last_frame
+
+    def set_frame(self, frame: int) -> None:
+        """Go to a C3D frame (clamped to the trial); emits only on change."""
+        lo, hi = self.frame_range
+        frame = int(min(max(int(frame), lo), hi))
+        if frame != self.frame:
+            self.frame = frame
+            self.frameChanged.emit(frame)
+
+    @property
+    def row(self) -> int:
+        return self.frame - self.frame_range[0]

@@ -1,0 +1,93 @@
+"""Screenshots of the main views for docs/screenshots (run under Xvfb).
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python packaging/make_screenshots.py [SESSION_OR_C3D ...]
+
+Captures the X display with ``QScreen.grabWindow`` (includes the VTK area, unlike
+``QWidget.grab``). Default input: the sample sessions in sample_c3d/, else the BTK PiG
+FlatFoot reference trial.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+
+
+def wait(app, cond, timeout=60.0):
+    t0 = time.time()
+    while not cond():
+        app.processEvents()
+        time.sleep(0.01)
+        if time.time() - t0 > timeout:
+            raise TimeoutError("timed out")
+
+
+def settle(app, s=0.4):
+    t0 = time.time()
+    while time.time() - t0 < s:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def grab(win, name):
+    from PySide6.QtGui import QGuiApplication
+    screen = QGuiApplication.primaryScreen()
+    pix = screen.grabWindow(0, win.x(), win.y(), win.frameGeometry().width(), win.frameGeometry().height())
+    OUT.mkdir(parents=True, exist_ok=True)
+    pix.save(str(OUT / name))
+    print("wrote", OUT / name)
+
+
+def default_inputs() -> list[Path]:
+    samples = ROOT / "sample_c3d"
+    pats = sorted(p for p in samples.iterdir() if p.is_dir()) if samples.is_dir() else []
+    if pats:
+        return [d for d in sorted(pats[0].iterdir()) if d.is_dir()]
+    return [ROOT.parent / "shared/reference/BTKData/PiG/PiG_Motion-FlatFoot-Full.c3d"]
+
+
+def main(argv) -> int:
+    from PySide6.QtCore import QSettings
+    from app.main import create_app
+    from app.main_window import MainWindow
+    app = create_app()
+    settings = QSettings(str(OUT / ".screenshots.ini"), QSettings.IniFormat)
+    settings.clear()
+    win = MainWindow(settings)
+    win.setGeometry(0, 0, 1600, 1000)
+    win.show()
+    paths = [Path(a) for a in argv] or default_inputs()
+    win.open_paths(paths)
+    wait(app, lambda: not win.runner.busy and win.state.trial is not None)
+    st = win.state
+    tv = st.trial
+    frame = tv.phases[0].peak_frame if tv.phases else tv.trial.first_frame + tv.trial.n_frames // 2
+    # 1. browser + 3D + curves, side view
+    win.viewer.set_view("left")
+    st.set_frame(frame)
+    settle(app, 1.0)
+    grab(win, "main_window.png")
+    # 2. valgus overlay in the frontal view
+    win.viewer.set_view("front")
+    win.curves.group.setCurrentText("Valgus")
+    st.set_frame(frame)
+    settle(app, 1.0)
+    grab(win, "valgus_frontal.png")
+    # 3. comparison view
+    if len(win.comparison.analysed()) >= 2:
+        win.tabs.setCurrentWidget(win.comparison)
+        win.comparison.compare()
+        wait(app, lambda: not win.runner.busy and win.comparison.comparison is not None, 120)
+        settle(app, 1.0)
+        grab(win, "comparison.png")
+    win.close()
+    (OUT / ".screenshots.ini").unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
