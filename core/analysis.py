@@ -383,6 +383,8 @@ class TrialAnalysis:
     crosstalk: side -> :class:`CrosstalkCheck` (walking trials only, else empty).
     chain: side -> :class:`ChainSummary`. corrected_offset_deg: side -> phi used for the
     corrected series (None without one). notes: quality notes (strings).
+    phase_metric, threshold_text, threshold_source, sex_flag: the phase rule of the trial
+    (as in :class:`ValgusPhase`, also when no phase was found).
     """
 
     trial_name: str
@@ -405,6 +407,10 @@ class TrialAnalysis:
     chain: Mapping[str, ChainSummary] = field(default_factory=dict)
     corrected_offset_deg: Mapping[str, Optional[float]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    phase_metric: str = ""
+    threshold_text: str = ""
+    threshold_source: str = ""
+    sex_flag: str = ""
 
     def __post_init__(self) -> None:
         for name in ("metrics", "thresholds", "frontal_normal", "cycle_curves", "window_peaks",

@@ -131,18 +131,16 @@ def walking_summary(trials: Sequence[TrialAnalysis], side: str, st, profile) -> 
 def task_summary(trials: Sequence[TrialAnalysis], task: str, side: str) -> TaskSummary:
     """Per-window peaks and means of the phase metric of one task and side."""
     ts = [t for t in trials if t.task == task and side in t.windows]
-    metric = next((m for t in ts for m in t.thresholds.get(side, {})), "")
-    phases = [p for t in ts for p in t.phases_of(side)]
+    metric = next((t.phase_metric for t in ts), "")
     with_phase = {(p.window_start_frame, t.trial_name) for t in ts for p in t.phases_of(side)}
     pk = [t.window_peaks.get(side, {}).get(metric, np.empty(0)) for t in ts]
     mn = [t.window_means.get(side, {}).get(metric, np.empty(0)) for t in ts]
-    first = phases[0] if phases else None
-    text = first.threshold_text if first else ""
-    src = first.threshold_source if first else ""
+    first = ts[0] if ts else None
     return TaskSummary(task, side, metric, metric == "valgus_3d_corrected",
                        int(sum(len(t.windows[side]) for t in ts)), len(with_phase),
                        np.concatenate(pk) if pk else np.empty(0), np.concatenate(mn) if mn else np.empty(0),
-                       text, src, first.sex_flag if first else "", tuple(t.trial_name for t in ts))
+                       first.threshold_text if first else "", first.threshold_source if first else "",
+                       first.sex_flag if first else "", tuple(t.trial_name for t in ts))
 
 
 def _step(progress, cancelled, fraction: float, message: str) -> None:
@@ -205,3 +203,86 @@ def _warnings(results: Sequence[TrialAnalysis], thigh: Mapping[str, ThighOffset]
     if settings.sex is None and any(t.task != "walk" for t in results):
         out.append("sex unknown: the lower (male) FPPA bounds are used")
     return tuple(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------------
+# readable summary (command line; frames are C3D numbers, times in s)
+# --------------------------------------------------------------------------------------
+UNITS = {"mkd": "mm", "mkd_pct_knee_width": "%"}
+
+
+def _fmt(values, unit: str) -> str:
+    vals = [f"{v:.1f}" if math.isfinite(v) else "-" for v in np.asarray(values, float)]
+    return f"{', '.join(vals)} {unit}" if vals else "none"
+
+
+def _time(frame: int, rate: float) -> float:
+    return (frame - 1) / rate
+
+
+def _phase_lines(t: TrialAnalysis, side: str) -> list[str]:
+    out = []
+    for i, p in enumerate(t.phases_of(side), 1):
+        unit = UNITS.get(p.metric, "deg")
+        where = "% of the gait cycle" if p.window_kind == "stance" else f"% of the {p.window_kind}"
+        out.append(f"    phase {i} ({p.window_kind} {p.window_index + 1}): frames {p.onset_frame}-{p.offset_frame} "
+                   f"({_time(p.onset_frame, t.rate_hz):.2f}-{_time(p.offset_frame, t.rate_hz):.2f} s, "
+                   f"{p.onset_pct:.0f}-{p.offset_pct:.0f} {where}), peak {p.peak_value:.1f} {unit} at frame "
+                   f"{p.peak_frame} ({p.peak_pct:.0f} %), mean {p.mean_value:.1f} {unit}, {p.duration_s:.2f} s; "
+                   f"{p.metric} ({'corrected' if p.corrected else 'raw'}) > {p.threshold:.1f} {unit}")
+        inds = [f"{i.name.replace('_', ' ')} {i.value_mean:.1f} deg"
+                + (f" ({i.deviation}, normal {i.normal_mean:.1f} +- {i.normal_sd:.1f})" if i.beyond_normal is not None else "")
+                for i in p.indicators if i.name != "knee_flexion"]
+        out.append("      indicators: " + "; ".join(inds))
+    return out
+
+
+def trial_lines(t: TrialAnalysis) -> list[str]:
+    """Readable lines of one trial's analysis."""
+    last = t.first_frame + t.n_frames - 1
+    side = f", stance side {t.side} (rule: {t.decision.side_rule})" if t.side else ""
+    out = [f"Trial {t.trial_name}: task {t.task} (rule: {t.decision.task_rule}){side}; frames {t.first_frame}-{last} "
+           f"({_time(t.first_frame, t.rate_hz):.2f}-{_time(last, t.rate_hz):.2f} s) at {t.rate_hz:g} Hz"]
+    for s, wins in t.windows.items():
+        out.append(f"  {s}: {len(wins)} {wins[0].kind if wins else 'window'}(s) "
+                   + " ".join(f"[{w.start_frame}-{w.end_frame}]" for w in wins))
+        for k, v in t.window_peaks.get(s, {}).items():
+            tag = " (DynaKAD-corrected, for comparison only)" if k == "valgus_3d_corrected" else ""
+            out.append(f"    peak {k} per window: {_fmt(v, UNITS.get(k, 'deg'))}{tag}")
+        thr = next(iter(t.thresholds.get(s, {})), None)
+        ph = t.phases_of(s)
+        out.append(f"    valgus phases ({thr or 'no metric'}): {len(ph)}")
+        out += _phase_lines(t, s)
+    for s, x in t.crosstalk.items():
+        out.append(f"  cross-talk {s} (swing): r = {x.correlation:.2f}, {x.explained_excursion_deg:.1f} deg explained"
+                   + (" -> DETECTED" if x.detected else ""))
+    out += [f"  note: {n}" for n in t.notes]
+    return out
+
+
+def summary_lines(sa: SessionAnalysis) -> list[str]:
+    """Readable summary of a session analysis (frames as C3D numbers, times in s)."""
+    out = [f"Session {sa.label}: {len(sa.trials)} trial(s) analysed (Genu Lab {sa.software_version})",
+           f"Normal bands: {sa.normative_name}" + (f", {sa.speed_class} speed" if sa.speed_class else "")
+           + f" - {sa.normative_citation}"]
+    out += [f"Threshold {k}: {v}" for k, v in sa.threshold_sources.items()]
+    for s, o in sa.thigh_offsets.items():
+        if o.phi_deg is None:
+            out.append(f"DynaKAD thigh offset {s}: not estimated ({o.warning or 'no walking trial'})")
+        else:
+            out.append(f"DynaKAD thigh offset {s}: {o.phi_deg:+.1f} deg; 3D valgus excursion per cycle raw "
+                       f"{o.excursion_raw_deg:.1f} -> corrected {o.excursion_corrected_deg:.1f} deg "
+                       "(corrected values are offered beside the raw ones, never used by default)")
+    for t in sa.trials:
+        out += trial_lines(t)
+    for s, w in sa.walking.items():
+        st = w.spatiotemporal
+        out.append(f"Walking {s}: {w.n_cycles} cycles; speed {st.get('speed_m_s', math.nan):.2f} m/s, cadence "
+                   f"{st.get('cadence_steps_min', math.nan):.1f} steps/min, stride {st.get('stride_length_m', math.nan):.2f} m, "
+                   f"step {st.get('step_length_m', math.nan):.2f} m, stance {st.get('stance_pct', math.nan):.1f} %; "
+                   f"GPS {w.gps_deg:.1f} deg")
+    if sa.walking:
+        out.append(f"GPS overall: {sa.gps_overall_deg:.1f} deg")
+    out += [f"Kinetic chain {c.task}/{c.side}: {c.text}" for c in sa.chain.values()]
+    out += [f"WARNING: {w}" for w in sa.warnings]
+    return out

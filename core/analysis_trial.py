@@ -89,7 +89,16 @@ def threshold_rule(task: str, metric: str, settings: AnalysisSettings, normative
     return default_threshold(task, metric, settings.sex, settings.threshold_overrides.get(task),
                              band_available=band is not None, band_sd=settings.walk_band_sd,
                              fallback_deg=settings.walk_fallback_deg,
-                             band_source=normative.label() if normative is not None else "")
+                             band_source=_band_label(normative))
+
+
+def _band_label(normative) -> str:
+    """Short source of a normative band: name, speed class, population."""
+    if normative is None:
+        return ""
+    cls = f", {normative.speed_class} speed" if normative.speed_class else ""
+    pop = f" ({normative.population})" if normative.population else ""
+    return f"{normative.title or normative.name}{cls}{pop}"
 
 
 def threshold_series(rule: ThresholdRule, windows: Sequence[TaskWindow], first_frame: int, n: int,
@@ -245,4 +254,5 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
         cycle_curves=curves, cycles=cyc, window_peaks={s: v[0] for s, v in peaks_means.items()},
         window_means={s: v[1] for s, v in peaks_means.items()}, crosstalk=xtalk,
         chain={s: summarise_chain(s, decision.task, phases) for s in windows},
-        corrected_offset_deg={s: offsets.get(s) for s in metrics}, notes=tuple(notes))
+        corrected_offset_deg={s: offsets.get(s) for s in metrics}, notes=tuple(notes),
+        phase_metric=metric, threshold_text=rule.text, threshold_source=rule.source, sex_flag=rule.sex_flag)
