@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from core.model import (EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, SIDE_PREFIX, SIDES, GaitEvent,
                         ModelOutputs, Trial, frame_to_time)
@@ -136,6 +135,8 @@ def signal_extrema(signal: np.ndarray, rate_hz: float, maxima: bool,
 
     signal: ``(F,)`` mm. Each run of valid samples is searched separately.
     """
+    from scipy.signal import find_peaks  # imported when needed: scipy.signal costs ~0.6 s to import
+
     sig = signal if maxima else -signal
     distance = max(1, int(round(settings.min_interval_s * rate_hz)))
     rows: list[np.ndarray] = []

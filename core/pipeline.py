@@ -294,12 +294,10 @@ def _subject_issues(subject: SubjectParameters, trial: Trial, notes: Sequence[st
 
 
 def _gaps(trial: Trial, settings: ProcessingSettings) -> tuple[Trial, object, Optional[np.ndarray], list[QualityIssue]]:
-    try:
-        from core.gaps import fill_gaps, gap_report
-    except ModuleNotFoundError:
-        return trial, None, None, []
+    """Gap report of the markers CGM1 uses and, if asked, bounded filling (flagged)."""
+    from core.gaps import fill_gaps, gap_report
     from core.kinematics.cgm1 import required_markers
-    labels = [m for m in required_markers(False) if trial.has(m)]
+    labels = [m for m in required_markers(False) + ("SACR", "LPSI", "RPSI") if trial.has(m)]
     report = gap_report(trial, labels)
     issues = [QualityIssue("warning" if g.percent_valid < 90 else "info", "gap",
                            f"{g.label}: {g.n_gaps} gap(s), longest {g.longest_gap_frames} frames, "

@@ -187,3 +187,29 @@ def test_session_static_by_content_and_choice(tmp_path):
                                        ("Movement_trial", False)])
 def test_static_names(name, yes, tmp_path):
     assert is_static_name(tmp_path / f"{name}.c3d") == yes
+
+
+def test_gap_report_and_bounded_filling_is_flagged():
+    from core.io.c3d import read_c3d
+    t = read_c3d(reference_file(*PIG, "PiG_Motion-FlatFoot-Full.c3d"))
+    i = t.index("LKNE")
+    pts = np.array(t.points)
+    pts[100:105, i, :] = np.nan  # a 5-frame gap in the left knee marker
+    gapped = t.with_changes(points=pts)
+    static = calibrate_static_result(reference_file(*PIG, "PiG_Calibration-FlatFoot-Full.c3d"), overrides=FLAT16)
+    plain = process_trial(gapped, static=static)
+    lk = next(g for g in plain.gaps.markers if g.label == "LKNE")
+    f0 = t.first_frame + 100
+    assert lk.n_gaps == 1 and lk.longest_gap_frames == 5 and lk.gaps == ((f0, f0 + 4),)
+    assert any(q.subject == "LKNE" for q in plain.quality.of("gap"))
+    knee = plain.outputs.channels["LKneeAngles"]
+    assert np.isnan(knee[100:105]).all() and np.isfinite(knee[95:100]).all()  # nothing invented
+    assert np.isfinite(plain.outputs.channels["RKneeAngles"][100:105]).all()
+    assert plain.filled_mask is None
+    filled = process_trial(gapped, static=static, settings=ProcessingSettings(fill_gaps_max_frames=10))
+    assert filled.filled_mask[100:105, i].all() and filled.filled_mask.sum() == 5
+    assert filled.quality.of("gap-filled")
+    vicon = _vicon(t, "LKneeAngles")[100:105]
+    assert np.abs(filled.outputs.channels["LKneeAngles"][100:105] - vicon).max() < 1.0
+    short = process_trial(gapped, static=static, settings=ProcessingSettings(fill_gaps_max_frames=4))
+    assert np.isnan(short.outputs.channels["LKneeAngles"][100:105]).all()  # gap longer than N stays
