@@ -40,18 +40,34 @@ def _label_of(session, label: Optional[str]) -> str:
     return path.name if path is not None else "session"
 
 
+def _cycle_rows(processed, side: str) -> np.ndarray:
+    """``(F,)`` bool: frames inside the complete gait cycles of a side."""
+    n, ff = processed.outputs.n_frames, processed.outputs.first_frame
+    mask = np.zeros(n, bool)
+    for c in trial_cycles(processed):
+        if c.side == side:
+            mask[max(c.start_frame - ff, 0):min(c.end_frame - ff, n - 1) + 1] = True
+    return mask
+
+
 def thigh_offset(walking: Sequence, side: str, settings: AnalysisSettings) -> tuple[Optional[float], str]:
-    """DynaKAD offset phi (deg) of one side from the walking trials, or (None, reason)."""
+    """DynaKAD offset phi (deg) of one side from the walking trials, or (None, reason).
+
+    Frames: the complete gait cycles of that side with knee flexion within
+    ``settings.dynakad_flexion_range_deg`` (cgm1_spec 16.3 step 1).
+    """
     if not walking:
         return None, "no walking trial"
+    p = "L" if side == "Left" else "R"
+    use = [w for w in walking if f"{p}Femur" in w.outputs.segments and f"{p}TibiaUntorsioned" in w.outputs.segments]
+    if not use:
+        return None, "the thigh and tibia segment poses are not available"
+    from core.kinematics.crosstalk import estimate_thigh_offset
     try:
-        from core.kinematics.crosstalk import estimate_thigh_offset
-    except ImportError:  # pragma: no cover - the CGM1 part provides it
-        return None, "the DynaKAD estimator is not available"
-    try:
-        phi = float(estimate_thigh_offset([p.outputs for p in walking], side))
+        phi = float(estimate_thigh_offset([w.outputs for w in use], side, frames=[_cycle_rows(w, side) for w in use],
+                                          flexion_range=settings.dynakad_flexion_range_deg))
     except GenuError as exc:
-        return None, str(exc)
+        return None, exc.reason
     return (phi, "") if math.isfinite(phi) else (None, "the estimate did not converge")
 
 
