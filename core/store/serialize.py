@@ -165,6 +165,8 @@ def _scalar(value: Any) -> tuple[Any, Optional[str]]:
     """(native attribute value, special type or None) of a scalar, or raise TypeError."""
     if value is None:
         return "", "none"
+    if isinstance(value, np.generic) and value.dtype.kind in "biufc":
+        return value, f"np:{value.dtype.str}"  # numpy scalar: its exact type comes back
     if isinstance(value, (bool, np.bool_)):
         return np.bool_(value), None
     if isinstance(value, enum.Enum):
@@ -286,6 +288,8 @@ def _unscalar(native: Any, special: Optional[str], where: str) -> Any:
         return _dt.date.fromisoformat(str(native))
     if special == "datetime":
         return _dt.datetime.fromisoformat(str(native))
+    if special is not None and special.startswith("np:"):
+        return np.dtype(special[3:]).type(native)
     if special == "enum":
         tag, name = str(native).rsplit(":", 1)
         return resolve_type(tag, where)[name]
