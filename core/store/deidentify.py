@@ -3,8 +3,8 @@
 De-identification (applied to every stored object, generically, so that no copy of a name
 hides in a nested result):
 
-* patient name and ID -> a pseudonym; birth date removed; age at the session kept in whole
-  years (or removed); sex, height and mass kept (the analysis needs them); notes removed;
+* patient name and ID -> a pseudonym; birth date removed; age at the session date (else at
+  the date the session was saved) kept in whole years (or removed); sex, height and mass kept (the analysis needs them); notes removed;
 * session date, examiner, notes and folder name removed; dates and times anywhere removed;
 * source file names and trial names -> ``trial-<hash>`` (salted SHA-256, so they cannot be
   looked up), applied wherever the names occur in strings; paths reduced to that name;
@@ -91,7 +91,8 @@ def _scrubber(patient: PatientInfo, session: SessionInfo, pseudonym: str, salt: 
 
 
 def deidentified_patient(patient: PatientInfo, session: SessionInfo, pseudonym: str, keep_age: bool) -> PatientInfo:
-    age = patient.age_at(session.date) if keep_age else None
+    when = session.date or (session.modified_utc.date() if session.modified_utc else _dt.date.today())
+    age = patient.age_at(when) if keep_age else None
     return PatientInfo(name=pseudonym, patient_id=pseudonym, birth_date=None,
                        age_years=float(int(age)) if age is not None else None, sex=patient.sex,
                        height_mm=patient.height_mm, mass_kg=patient.mass_kg, notes="", pseudonymised=True)
