@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, Optional, Sequence
 
@@ -494,12 +494,14 @@ class CurveTestResult:
 def _welch_t_rows(data: np.ndarray, valid: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Welch t (group True minus group False) for each row of ``groups`` ``(P, N)``: ``(P, K)``."""
     g1 = groups.astype(float)
-    g0 = 1.0 - g1
-    x, x2 = np.where(valid, data, 0.0), np.where(valid, data, 0.0) ** 2
+    x = np.where(valid, data, 0.0)
     v = valid.astype(float)
-    n1, n0 = g1 @ v, g0 @ v
-    s1, s0 = g1 @ x, g0 @ x
-    q1, q0 = g1 @ x2, g0 @ x2
+    stacked = np.hstack([v, x, x * x])            # one product for counts, sums, squares
+    k = data.shape[1]
+    part = g1 @ stacked
+    rest = stacked.sum(axis=0) - part             # the other group = total - this group
+    n1, s1, q1 = part[:, :k], part[:, k:2 * k], part[:, 2 * k:]
+    n0, s0, q0 = rest[:, :k], rest[:, k:2 * k], rest[:, 2 * k:]
     with np.errstate(invalid="ignore", divide="ignore"):
         m1, m0 = s1 / n1, s0 / n0
         var1 = (q1 - n1 * m1 ** 2) / (n1 - 1)

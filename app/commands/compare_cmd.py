@@ -7,6 +7,9 @@ per valgus metric, task and side the change of the peaks with its 95 % CI and th
 measurement-error verdict (docs/valgus.md), the GPS change against its MCID, and per walking
 variable the peak change and a curve-level permutation test. ``--json -`` writes the JSON to
 standard output and nothing else.
+
+With ``--store STORE``, PRE and POST name two sessions (id or label) of that patient store and
+their stored session analyses are compared (nothing is reprocessed).
 """
 from __future__ import annotations
 
@@ -21,8 +24,11 @@ from pathlib import Path
 def register(subparsers) -> None:
     p = subparsers.add_parser("compare", help="pre/post comparison of two session folders",
                               description="Compare two sessions of the same patient (pre -> post).")
-    p.add_argument("pre", type=Path, metavar="PRE_DIR", help="session folder before the intervention")
-    p.add_argument("post", type=Path, metavar="POST_DIR", help="session folder after the intervention")
+    p.add_argument("pre", type=Path, metavar="PRE_DIR", help="session folder before the intervention "
+                   "(with --store: session id or label)")
+    p.add_argument("post", type=Path, metavar="POST_DIR", help="session folder after the intervention "
+                   "(with --store: session id or label)")
+    p.add_argument("--store", type=Path, metavar="STORE", help="compare two sessions of this patient store")
     p.add_argument("--json", dest="json", metavar="OUT", help="write the comparison as JSON to OUT ('-' = standard output)")
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="override a subject parameter for both sessions (angles in degrees); repeatable")
@@ -76,6 +82,16 @@ def _analyse(folder: Path, overrides, settings, normative, quiet: bool):
     return sa
 
 
+def _from_store(store_path: Path, key: str):
+    from core.errors import AnalysisError
+    from core.store.store import open_store
+    with open_store(store_path, "r") as store:
+        record = store.load_session(key)
+    if record.analysis is None:
+        raise AnalysisError(f"session {key!r} of the store has no analysis yet (analyse it first)", store_path)
+    return record.analysis
+
+
 def run(args: argparse.Namespace) -> int:
     from core.analysis import AnalysisSettings, to_jsonable
     from core.comparison import compare_sessions, summary_lines
@@ -89,8 +105,11 @@ def run(args: argparse.Namespace) -> int:
     settings = AnalysisSettings(**kw)
     normative = _normative(args)
     quiet = args.json == "-"
-    pre = _analyse(args.pre, overrides, settings, normative, quiet)
-    post = _analyse(args.post, overrides, settings, normative, quiet)
+    if args.store is not None:
+        pre, post = _from_store(args.store, str(args.pre)), _from_store(args.store, str(args.post))
+    else:
+        pre = _analyse(args.pre, overrides, settings, normative, quiet)
+        post = _analyse(args.post, overrides, settings, normative, quiet)
     comp = compare_sessions(pre, post, n_perm=max(100, args.n_perm), seed=args.seed, normative=normative)
     if not quiet:
         print()

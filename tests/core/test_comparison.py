@@ -143,3 +143,22 @@ def test_genulab_compare_cli_on_reference_sessions(tmp_path, capsys):
     same = json.loads(capsys.readouterr().out)
     assert all(v["difference"] == 0 for v in same["valgus"].values())
     assert main(["compare", str(pre), str(tmp_path / "missing")]) == 2
+
+
+def test_genulab_compare_on_store_sessions(tmp_path, capsys):
+    import json
+    from app.cli import main
+    from core.store.schema import PatientInfo, SessionInfo, SessionRecord
+    from core.store.store import PatientStore
+    pre_t, st0 = _build(1)
+    post_t, st1 = _build(2, fppa=(4.0, 1.0))
+    path = tmp_path / "patient.genulab"
+    with PatientStore.create(path, PatientInfo(name="Test")) as store:
+        for sid, label, trials, st in (("s1", "pre", pre_t, st0), ("s2", "post", post_t, st1)):
+            store.save_session(SessionInfo(session_id=sid, label=label),
+                               record=SessionRecord(analysis=_session(label, trials, st)))
+    assert main(["compare", "--store", str(path), "pre", "post", "--json", "-", "--n-perm", "200"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["pre_label"] == "pre" and data["post_label"] == "post"
+    assert data["valgus"]["walk/Right/fppa"]["verdict"] == "exceeds measurement error"
+    assert main(["compare", "--store", str(path), "pre", "missing"]) == 2
