@@ -15,6 +15,8 @@ technique. Hum Mov Sci 10:575-587.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 __all__ = [
@@ -246,27 +248,68 @@ def chord_offset(p: np.ndarray, j: np.ndarray, k: np.ndarray, delta: float | np.
     if offset_deg == 0.0:
         return c0 + rho * w
     beta = np.deg2rad(offset_deg)
+    # in-plane coordinates (basis u, w, n; K at the origin): J = (d, 0, 0), P = (pu, pw, 0),
+    # E(phi) = (eu, rho cos(phi), rho sin(phi)); |E - J| = sqrt(d^2 - delta^2) (Pythagoras)
+    jk = j - k
+    d = norm(jk)
+    pk = p - k
+    pu, pw = dot(pk, jk) / d, dot(pk, w)
+    rho1 = rho[..., 0] if np.ndim(rho) else np.full(d.shape, rho)
+    delta2 = np.broadcast_to(np.asarray(delta, dtype=float) ** 2, d.shape)
+    eu = delta2 / d
+    with np.errstate(invalid="ignore"):
+        h = np.sqrt(d * d - delta2)
 
-    def resid(phi):
-        e = c0 + rho * (np.cos(phi)[..., None] * w + np.sin(phi)[..., None] * n)
-        r = _dihedral(e, p, j, k) - beta
+    args = (eu, rho1, d, h, pu, pw)
+
+    def resid(phi: np.ndarray, idx: Optional[np.ndarray] = None) -> np.ndarray:
+        a = args if idx is None else tuple(x[idx] for x in args)
+        r = _plane_dihedral(phi, *a) - beta
         return np.mod(r + np.pi, 2.0 * np.pi) - np.pi
 
-    shape = c0.shape[:-1]
-    x0 = np.zeros(shape)
-    x1 = np.full(shape, beta)
+    phi = _secant(resid, np.zeros(d.shape), np.full(d.shape, beta), tol_rad, max_iter)
+    return c0 + rho * (np.cos(phi)[..., None] * w + np.sin(phi)[..., None] * n)
+
+
+def _plane_dihedral(phi, eu, rho, d, h, pu, pw):
+    """Dihedral of :func:`_dihedral` in the chord plane's coordinates (scalars per frame)."""
+    e2, e3 = rho * np.cos(phi), rho * np.sin(phi)
+    a1, a2, a3 = (eu - d) / h, e2 / h, e3 / h          # unit(E - J)
+    q1, q2 = pu - eu, pw - e2                           # P - E (third component -e3)
+    # K - E = (-eu, -e2, -e3); triple a . ((K - E) x (P - E)) and projected dot product
+    cx = e2 * e3 + e3 * q2
+    cy = -e3 * q1 - eu * e3
+    cz = -eu * q2 + e2 * q1
+    trip = a1 * cx + a2 * cy + a3 * cz
+    ka = -(eu * a1 + e2 * a2 + e3 * a3)
+    qa = q1 * a1 + q2 * a2 - e3 * a3
+    dd = -eu * q1 - e2 * q2 + e3 * e3 - ka * qa
+    return np.arctan2(trip, dd)
+
+
+def _secant(resid, x0: np.ndarray, x1: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """Vectorised secant iteration, each step only on the frames not yet converged.
+
+    ``resid(x, idx)`` evaluates the residual of frames ``idx``; frames that do not converge
+    in ``max_iter`` steps (or hit NaN) are NaN in the result.
+    """
     f0, f1 = resid(x0), resid(x1)
-    done = np.abs(f1) <= tol_rad
+    done = np.abs(f1) <= tol
+    active = np.flatnonzero(~done & np.isfinite(f1))
+    x = x1.copy()
+    x0a, x1a, f0a, f1a = x0[active], x1[active], f0[active], f1[active]
     for _ in range(max_iter):
-        if np.all(done | ~np.isfinite(f1)):
+        if active.size == 0:
             break
         with np.errstate(invalid="ignore", divide="ignore"):
-            step = f1 * (x1 - x0) / (f1 - f0)
+            step = f1a * (x1a - x0a) / (f1a - f0a)
         step = np.where(np.isfinite(step), np.clip(step, -0.5, 0.5), 0.0)
-        step = np.where(done, 0.0, step)
-        x0, f0 = x1, f1
-        x1 = x1 - step
-        f1 = np.where(done, f1, resid(x1))
-        done = done | (np.abs(f1) <= tol_rad)
-    x1 = np.where(done, x1, np.nan)
-    return c0 + rho * (np.cos(x1)[..., None] * w + np.sin(x1)[..., None] * n)
+        x0a, f0a = x1a, f1a
+        x1a = x1a - step
+        f1a = resid(x1a, active)
+        x[active] = x1a
+        ok = np.abs(f1a) <= tol
+        done[active[ok]] = True
+        keep = ~ok & np.isfinite(f1a)
+        active, x0a, x1a, f0a, f1a = active[keep], x0a[keep], x1a[keep], f0a[keep], f1a[keep]
+    return np.where(done, x, np.nan)
