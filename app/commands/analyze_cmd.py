@@ -121,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
     from core.analysis_session import summary_lines
     from core.errors import AnalysisError
     from core.io.subject import parse_set_options
+    from core.tasks import canonical_side, canonical_task
+    if args.task and canonical_task(args.task) is None:
+        raise AnalysisError(f"unknown task {args.task!r} (walk, sls, sl_stance, drop_jump, sl_landing)")
+    if args.side and canonical_side(args.side) is None:
+        raise AnalysisError(f"unknown side {args.side!r} (L/Left, R/Right)")
     settings = _settings(args)
     quiet = args.json == "-"
     processed, label = _process(args, parse_set_options(args.set), quiet)
