@@ -162,3 +162,15 @@ def test_genulab_compare_on_store_sessions(tmp_path, capsys):
     assert data["pre_label"] == "pre" and data["post_label"] == "post"
     assert data["valgus"]["walk/Right/fppa"]["verdict"] == "exceeds measurement error"
     assert main(["compare", "--store", str(path), "pre", "missing"]) == 2
+
+
+def test_comparison_round_trips_through_the_store_serializer():
+    from core.store import serialize as ser
+    pre_t, st0 = _build(1)
+    post_t, st1 = _build(2, fppa=(4.0, 1.0))
+    c = compare_sessions(_session("pre", pre_t, st0), _session("post", post_t, st1), n_perm=200, n_boot=100)
+    back = ser.decode(ser.encode(c), "comparison")
+    assert back.valgus[("walk", "Right", "fppa")] == c.valgus[("walk", "Right", "fppa")]
+    np.testing.assert_array_equal(back.variables[("KneeAngles.x", "Left")].pre_mean,
+                                  c.variables[("KneeAngles.x", "Left")].pre_mean)
+    assert back.gps["Overall"] == c.gps["Overall"]
