@@ -28,7 +28,7 @@ from vtkmodules.vtkRenderingCore import (vtkActor, vtkGlyph3DMapper, vtkPolyData
                                          vtkRenderer, vtkRenderWindow, vtkTextActor,
                                          vtkWindowToImageFilter)
 from vtkmodules.vtkCommonTransforms import vtkTransform
-from vtkmodules.vtkFiltersGeneral import vtkTransformPolyDataFilter
+from vtkmodules.vtkFiltersGeneral import vtkTransformFilter
 
 from app.scene_data import (BONE_INDEX, BONES, JOINTS, LEFT_RGB, MARKER_RGB, RIGHT_RGB,
                             SceneData, bone_colours, fppa_segments)
@@ -291,7 +291,7 @@ class GaitScene:
         tr.Translate(*(start + np.array([0, 0, 2.0])))
         tr.RotateZ(np.degrees(np.arctan2(f[1], f[0])))
         tr.Scale(450.0, 450.0, 8.0)
-        tf = vtkTransformPolyDataFilter()
+        tf = vtkTransformFilter()
         tf.SetTransform(tr)
         tf.SetInputConnection(src.GetOutputPort())
         actor = self._actor(tf, (86, 156, 214))

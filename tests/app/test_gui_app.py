@@ -1,0 +1,211 @@
+"""Headless GUI tests (pytest-qt under Xvfb) driving the real main window.
+
+Open the sample session (or the BTK PiG FlatFoot reference trial until the samples exist),
+wait for the worker, step frames and check the markers moved in the VTK scene, probe the
+valgus colour inside a phase and the normal colour outside, edit an event and undo it, and
+open a broken file to see the error dialog.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.app.gui_support import (is_right_colour, is_valgus_colour, patch_rgb, require_display,
+                                   session_to_open, wait_until)
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def window(tmp_path_factory):
+    require_display()
+    from PySide6.QtCore import QSettings
+    from app.main import create_app
+    from app.main_window import MainWindow
+    app = create_app()
+    ini = tmp_path_factory.mktemp("settings") / "genulab.ini"
+    win = MainWindow(QSettings(str(ini), QSettings.IniFormat))
+    win.resize(1280, 800)
+    win.show()
+    win.open_paths([session_to_open()])
+    wait_until(app, lambda: not win.runner.busy, 60, "the session to open")
+    assert win.last_error_box is None, win.last_error_box.informativeText()
+    yield app, win
+    win.close()
+
+
+def test_session_opens_in_the_browser_and_views(window):
+    app, win = window
+    st = win.state
+    assert st.sessions and st.trial is not None
+    tv = st.trial
+    assert tv.outputs is not None and "LKJC" in tv.outputs.channels
+    top = win.browser.topLevelItem(0)
+    assert top.text(0) == st.sessions[0].patient
+    assert top.child(0).child(0).text(0) == st.sessions[0].trials[0].name
+    assert win.viewer.scene.data is not None and win.viewer.n_renders > 0
+    assert win.curves.cursors, "curves drawn with a cursor per axes"
+
+
+def test_stepping_frames_moves_markers_in_the_vtk_scene(window):
+    app, win = window
+    st, scene = win.state, win.viewer.scene
+    st.set_frame(st.frame_range[0] + 20)
+    app.processEvents()
+    a = scene.marker_positions()
+    for _ in range(30):
+        win.playback.step(1)
+    app.processEvents()
+    b = scene.marker_positions()
+    assert win.state.frame == st.frame_range[0] + 50
+    assert scene.row == 50
+    labels = scene.data.marker_labels
+    i = labels.index("LASI")
+    assert np.allclose(b[i], st.trial.trial.point("LASI")[50], equal_nan=True)
+    assert np.linalg.norm(b[i] - a[i]) > 50.0
+    # the curves' cursor followed (blitted, both ways: a click on a curve moves the frame)
+    assert all(c.get_xdata()[0] == st.frame for c in win.curves.cursors)
+    win.curves._on_click(type("E", (), {"inaxes": win.curves.cursors[0].axes, "xdata": st.frame - 7.2, "button": 1})())
+    assert st.frame == st.frame_range[0] + 43
+
+
+def _known_phase(win):
+    """A valgus phase of the analysis (sample pre session: right knee), else one set here."""
+    from app.viewdata import PhaseSpan, TrialView
+    st = win.state
+    for t in st.session.trials:
+        right = [p for p in t.phases if p.side == "Right"]
+        if right:
+            win.browser.select_trial_named(t.name)
+            return right[0]
+    tv = st.trial
+    f0 = tv.trial.first_frame
+    phase = PhaseSpan("Right", f0 + 100, f0 + 140, f0 + 120, 14.0)
+    st.update_trial(TrialView(tv.trial, tv.outputs, tv.source, tv.events, tv.cycles, (phase,), tv.metrics,
+                              tv.task, tv.task_side, tv.raw_processed, tv.raw_analysis))
+    return phase
+
+
+def test_valgus_colour_inside_phase_normal_outside(window):
+    from app.scene_data import JOINTS
+    app, win = window
+    phase = _known_phase(win)
+    win.viewer.set_view("front")
+    win.viewer.fppa_action.setChecked(False)
+    win.viewer.markers_action.setChecked(False)
+    scene, st = win.viewer.scene, win.state
+
+    def probe(frame):
+        st.set_frame(frame)
+        app.processEvents()
+        j = scene.data.joints[scene.row]
+        mid = 0.5 * (j[JOINTS.index("RKJC")] + j[JOINTS.index("RAJC")])
+        return patch_rgb(scene.capture(), scene.display_position(mid))
+
+    inside = probe(phase.peak_frame)
+    outside_frame = next(f for f in range(st.frame_range[0], st.frame_range[1])
+                         if not scene.data.in_phase[f - st.frame_range[0], 1])
+    outside = probe(outside_frame)
+    assert is_valgus_colour(inside), f"inside phase at {phase.peak_frame}: {inside}"
+    assert is_right_colour(outside), f"outside at {outside_frame}: {outside}"
+    win.viewer.fppa_action.setChecked(True)
+    win.viewer.markers_action.setChecked(True)
+
+
+def test_edit_event_then_undo(window):
+    app, win = window
+    st = win.state
+    before = tuple(st.trial.events)
+    n_cycles = len(st.trial.cycles)
+    strikes = sorted(e.frame for e in before if e.context == "Left" and e.label == "Foot Strike")
+    assert len(strikes) >= 2
+    win.editor.delete(next(e for e in before if e.context == "Left" and e.frame == strikes[-1]
+                           and e.label == "Foot Strike"))
+    assert len(st.trial.events) == len(before) - 1
+    assert len(st.trial.cycles) < n_cycles                       # a left cycle lost its end
+    frame = strikes[0] + 3
+    win.editor.add("Foot Off", "Right", frame)
+    added = [e for e in st.trial.events if e.source == "edited"]
+    assert [(e.label, e.context, e.frame) for e in added] == [("Foot Off", "Right", frame)]
+    win.editor.stack.undo()
+    win.editor.stack.undo()
+    assert tuple(st.trial.events) == before
+    assert len(st.trial.cycles) == n_cycles
+    win.editor.stack.redo()
+    assert len(st.trial.events) == len(before) - 1
+    win.editor.stack.undo()
+    assert tuple(st.trial.events) == before
+
+
+def test_broken_file_shows_error_dialog_and_app_stays_up(window, tmp_path):
+    app, win = window
+    bad = tmp_path / "broken.c3d"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    n_sessions = len(win.state.sessions)
+    win.open_paths([bad])
+    wait_until(app, lambda: not win.runner.busy and win.last_error_box is not None, 20, "the error dialog")
+    box = win.last_error_box
+    assert box.isVisible()
+    assert "broken.c3d" in box.informativeText()
+    assert "Reason" in box.informativeText()
+    box.done(0)                                   # auto-dismiss
+    app.processEvents()
+    assert not box.isVisible()
+    assert len(win.state.sessions) == n_sessions and win.isVisible()
+    win.last_error_box = None
+
+
+def test_excepthook_shows_errors_from_slots(window):
+    import sys
+    from app.main import install_excepthook
+    app, win = window
+    old = sys.excepthook
+    install_excepthook(win)
+    try:
+        try:
+            raise RuntimeError("boom in a slot")
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+        assert win.last_error_box is not None and "boom in a slot" in win.last_error_box.informativeText()
+        win.last_error_box.done(0)
+    finally:
+        sys.excepthook = old
+        win.last_error_box = None
+
+
+def test_playback_loops_over_selected_cycle(window):
+    app, win = window
+    st = win.state
+    cyc = st.trial.cycles[0]
+    st.select_cycle(cyc)
+    win.playback.set_speed(2.0)
+    win.playback.play()
+    seen = set()
+    import time
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 1.5:
+        app.processEvents()
+        seen.add(st.frame)
+        time.sleep(0.005)
+    win.playback.pause()
+    assert min(seen) >= cyc.start_frame and max(seen) <= cyc.end_frame
+    assert len(seen) > 10
+    st.select_cycle(None)
+    win.playback.set_speed(1.0)
+
+
+def test_settings_remembered(window):
+    from app.main_window import MainWindow
+    from tests.app.gui_support import session_to_open
+    app, win = window
+    win.curves.group.setCurrentText("Valgus")
+    win.save_settings()
+    assert str(session_to_open().resolve()) in win.recent()
+    other = MainWindow(win.settings)              # a new run reading the same settings
+    try:
+        assert other.curves.group.currentText() == "Valgus"
+        assert other.recent() == win.recent()
+        assert other.recent_menu.actions()[0].text() == win.recent()[0]
+    finally:
+        other.deleteLater()
+    win.curves.group.setCurrentText("Kinematics")
