@@ -92,7 +92,8 @@ class AnalysisSettings:
     walk_fallback_deg: walking threshold where no band applies.
     min_duration_s: minimum duration of a valgus phase (20 ms).
     indicator_band_sd: an indicator is "beyond normal" outside mean +- this many SD.
-    normative: name of the normative set (``core.normative.load_normative``).
+    normative: name of the normative set (``core.normative.load_normative``); ``""`` = no
+        normal band (walking threshold = ``walk_fallback_deg``, indicators as values only).
     speed_class: normative speed class, or None to choose the closest to the patient.
     crosstalk_min_corr: cross-talk detected in walking swing when |corr(valgus, flexion)|
         reaches this ...
@@ -588,8 +589,10 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
     processed: a ``core.pipeline.ProcessedTrial`` (uses ``trial``, ``outputs``, ``subject``,
         ``events``, ``cycles``).
     settings: the rules (defaults of docs/valgus.md).
-    normative: ``core.normative.NormativeSet`` for the walking bands (None: no band; the
-        5 deg fallback threshold applies and indicators are reported as values only).
+    normative: ``core.normative.NormativeSet`` for the walking bands; None = the set named by
+        ``settings.normative`` at ``settings.speed_class`` or the class closest to this
+        trial's walking speed (``settings.normative == ""``: no band, the 5 deg fallback
+        threshold applies and indicators are reported as values only).
     task, side: explicit user choice (rule ``"user"``); otherwise GENULAB group, trial name,
         detection. decision: an already made :class:`TaskDecision` (overrides task/side).
     thigh_offsets: side -> DynaKAD offset phi (deg) to offer the corrected 3D valgus

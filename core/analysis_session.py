@@ -108,7 +108,7 @@ def choose_normative(settings: AnalysisSettings, walking: Sequence, normative=No
     st = None
     if walking:
         st = pool_spatiotemporal([spatiotemporal(p.events or p.trial.events, p.trial) for p in walking])
-    if normative is not None:
+    if normative is not None or not settings.normative:
         return normative, st
     cls = settings.speed_class
     if cls is None:
@@ -190,7 +190,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     walk_res = [t for t in results if t.task == "walk" and t.cycle_curves]
     thigh = {s: offset_summary(s, offsets[s][0], offsets[s][1], walk_res, settings) for s in SIDES}
     profile = None
-    if walk_res:
+    if walk_res and norms is not None:
         from core.stats import gait_profile
         means = {s: {k: np.nanmean(np.concatenate([t.cycle_curves[s][k] for t in walk_res if s in t.cycle_curves]), axis=0)
                      for k in GVS_VARIABLES} for s in SIDES if any(s in t.cycle_curves for t in walk_res)}
@@ -206,7 +206,8 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     _step(progress, cancelled, 1.0, "analysis done")
     return SessionAnalysis(
         label=_label_of(session, label), trials=tuple(results), thigh_offsets=thigh, warnings=warnings,
-        normative_name=norms.name, normative_citation=norms.citation, speed_class=norms.speed_class or None,
+        normative_name=norms.name if norms else "", normative_citation=norms.citation if norms else "",
+        speed_class=(norms.speed_class or None) if norms else None,
         walking=walking_sum, gps_overall_deg=float(profile.gps_overall) if profile is not None else math.nan,
         tasks=tasks, chain=chain, settings=settings,
         threshold_sources={k: f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},

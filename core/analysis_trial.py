@@ -214,6 +214,9 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
     if decision.task == "walk" and not any(windows.values()):
         raise InsufficientEventsError(f"walking trial {trial.name} has no complete gait cycle "
                                       "(foot strike, foot off, foot strike)", trial.path)
+    if normative is None and settings.normative:
+        from core.analysis_session import choose_normative
+        normative = choose_normative(settings, [processed] if (decision.task == "walk" and cycles) else [])[0]
     ff, n, rate = outputs.first_frame, outputs.n_frames, outputs.rate_hz
     offsets = dict(thigh_offsets or {})
     normals = frontal_normals(decision.task, outputs, windows)

@@ -314,3 +314,18 @@ def test_analyze_command_on_a_reference_walk(tmp_path, capsys):
     assert f"GPS overall: {data['gps_overall_deg']:.1f} deg" in text
     rc = main(["analyze", "--task", "dance", ref("PiG_Motion-FlatFoot-Full.c3d")])
     assert rc == 2
+
+
+def test_default_and_absent_normative_bands(norms):
+    proc, _ = _walker(norms)
+    # default: the settings' set (Schwartz 2008), class from the trial's speed (no markers: Free)
+    ta = analyze_trial(proc)
+    assert "Schwartz 2008" in ta.threshold_source and ta.threshold_text.startswith("normal valgus band")
+    assert [(p.onset_frame, p.offset_frame) for p in ta.phases_of("Right")] == list(RIGHT_PHASES)
+    # no band: 5 deg fallback, indicators reported as values only
+    nb = analyze_trial(proc, AnalysisSettings(normative=""))
+    assert nb.threshold_text.startswith("5 deg") and nb.threshold_source == "Genu Lab default (docs/valgus.md)"
+    assert all(i.beyond_normal is None for p in nb.phases for i in p.indicators)
+    assert all(c.pattern in ("not judged", "no valgus phase") for c in nb.chain.values())
+    sa = analyze_session([proc], AnalysisSettings(normative=""))
+    assert sa.normative_name == "" and math.isnan(sa.gps_overall_deg)
