@@ -262,7 +262,7 @@ def _subject_with_static(trial: Trial, cal: StaticCalibration, overrides: Overri
              and abs(dyn.values[n] - cal.subject.get(n)) > settings.stale_tolerance_deg]
     if stale:
         issues.append(QualityIssue("warning", "stale-processing",
-                                   f"the PROCESSING offsets of {dyn.label} differ from the static calibration "
+                                   f"the foot offsets in the {dyn.label} differ from the static calibration "
                                    f"({'; '.join(stale)}): the calibration was used", trial.name))
     return subject, issues, (dyn.label,) + tuple(searched)
 

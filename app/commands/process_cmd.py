@@ -46,7 +46,9 @@ def _target(src: Path, out_dir: Path, fmt: str) -> Path:
     return out
 
 
-def _report(pt, out: Path) -> None:
+def _report(pt, out: Path, shown: dict) -> None:
+    """One line per trial, its warnings, and the subject values used (only changes after the first)."""
+    from core.io.subject import format_subject
     n_ev = sum(1 for e in pt.events if e.label in ("Foot Strike", "Foot Off"))
     how = "detected" if pt.events_detected else "from the file"
     print(f"{pt.source_path}: wrote {out} ({pt.trial.n_frames} frames, {n_ev} events {how}, "
@@ -54,6 +56,14 @@ def _report(pt, out: Path) -> None:
     for q in pt.quality.issues:
         if q.severity != "info" or q.code in ("no-static", "defaults-used"):
             print(f"  {q.severity}: {q.message}")
+    lines = dict(zip(pt.subject.values, format_subject(pt.subject)))
+    changed = [l for n, l in lines.items() if shown.get(n) != l]
+    if changed:
+        print("  subject values used" + (" (changed from the previous trial)" if shown else "") + ":")
+        for l in changed:
+            print(f"    {l}")
+    shown.clear()
+    shown.update(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         print("no --static: foot offsets (StaticPlantFlex, StaticRotOff) come from the subject sources "
               "(dynamic PROCESSING, subject file, --set), as Vicon does when reprocessing")
     failed = 0
+    shown: dict = {}
     for src in args.dynamics:
         try:
             out = _target(src, args.out, args.format)
@@ -91,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         for k, v in pt.timings_ms.items():
             totals[k] = totals.get(k, 0.0) + v
-        _report(pt, written)
+        _report(pt, written, shown)
     if args.timings:
         for s in STAGES:
             print(f"timing {s} {totals[s]:.1f} ms", file=sys.stderr)
