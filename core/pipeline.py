@@ -27,9 +27,9 @@ import numpy as np
 
 from core.cycles import GaitCycle, all_cycles
 from core.errors import CancelledError, GenuError, SubjectParameterError
-from core.events import EventDetectionSettings, trial_events
+from core.events import EventDetectionSettings, TrialEvents, trial_events
 from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
-                             merge_sources, overrides_source, read_subject_file, resolve_subject_report)
+                             merge_sources, overrides_source, require_parameters, resolve_subject_report)
 from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
 from core.model import (ModelOutputs, ParameterValue, QualityIssue, QualityReport, SIDES,
                         SubjectParameters, Trial)
@@ -327,6 +327,27 @@ def _as_calibration(static, subject_file, overrides, settings) -> tuple[Optional
     return res.calibration, res.searched, res.notes, dict(res.timings_ms)
 
 
+def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
+                       settings: ProcessingSettings) -> tuple[tuple, tuple[GaitCycle, ...], list[QualityIssue]]:
+    """Events (file, else detected, per ``settings.events``), cycles, and their quality issues."""
+    if settings.events == "detect":
+        te = trial_events(trial.with_changes(events=()), outputs, settings.event_settings)
+    elif settings.events == "file":
+        te = TrialEvents(tuple(trial.events), False)
+    else:
+        te = trial_events(trial, outputs, settings.event_settings)
+    cycles = all_cycles(te.events)
+    issues = []
+    if te.detected:
+        issues.append(QualityIssue("warning", "events-detected",
+                                   f"no foot strike/off events in the file: {len(te.events)} detected "
+                                   "from kinematics (Zeni 2008)" + "".join(f"; {n}" for n in te.notes),
+                                   trial.name))
+    if not cycles:
+        issues.append(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events", trial.name))
+    return tuple(te.events), cycles, issues
+
+
 def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path, None] = None,
                   overrides: Overrides = None, settings: Optional[ProcessingSettings] = None,
                   progress: Progress = None, cancelled: Cancelled = None) -> ProcessedTrial:
@@ -361,32 +382,17 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
         clock.ms["calibrate"] = clock.ms.get("calibrate", 0.0) + v
     with clock.stage("model", 0.4, "CGM1 reconstruction"):
         try:
-            from core.io.subject import require_parameters
             require_parameters(subject, REQUIRED + ("InterAsisDistance",), searched, "the dynamic trial")
             outputs = reconstruct(trial, subject)
         except SubjectParameterError as exc:
             raise _with_searched(exc, searched) from None
     with clock.stage("events", 0.8, "events and cycles"):
-        if settings.events == "detect":
-            te = trial_events(trial.with_changes(events=()), outputs, settings.event_settings)
-        elif settings.events == "file":
-            from core.events import TrialEvents
-            te = TrialEvents(tuple(trial.events), False)
-        else:
-            te = trial_events(trial, outputs, settings.event_settings)
-        cycles = all_cycles(te.events)
-    quality = QualityReport().plus(*gap_issues, *issues, *_subject_issues(subject, trial, notes))
-    if te.detected:
-        quality = quality.plus(QualityIssue("warning", "events-detected",
-                                            f"no foot strike/off events in the file: {len(te.events)} detected "
-                                            "from kinematics (Zeni 2008)" + "".join(f"; {n}" for n in te.notes),
-                                            trial.name))
-    if not cycles:
-        quality = quality.plus(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events", trial.name))
+        events, cycles, ev_issues = _events_and_cycles(trial, outputs, settings)
+    quality = QualityReport().plus(*gap_issues, *issues, *_subject_issues(subject, trial, notes), *ev_issues)
     clock.check()
     if progress is not None:
         progress(1.0, "done")
-    return ProcessedTrial(trial, outputs, subject, tuple(te.events), cycles, gaps, quality, settings,
+    return ProcessedTrial(trial, outputs, subject, events, cycles, gaps, quality, settings,
                           clock.ms, mask, cal, tuple(searched), path)
 
 
