@@ -31,7 +31,7 @@ from core.events import EventDetectionSettings, TrialEvents, trial_events
 from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
                              merge_sources, overrides_source, require_parameters, resolve_subject_report)
 from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
-from core.model import (ModelOutputs, ParameterValue, QualityIssue, QualityReport, SIDES,
+from core.model import (ModelOutputs, ParameterValue, QualityIssue, QualityReport,
                         SubjectParameters, Trial)
 
 Progress = Optional[Callable[[float, str], None]]
