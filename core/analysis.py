@@ -128,7 +128,7 @@ class AnalysisSettings:
     sls_min_prominence_deg: float = 15.0
     sls_min_peak_flexion_deg: float = 20.0
     sls_start_fraction: float = 0.1
-    contact_height_mm: float = 15.0
+    contact_height_mm: float = 10.0
     contact_speed_mm_s: float = 100.0
 
     def __post_init__(self) -> None:
@@ -505,8 +505,9 @@ class SessionAnalysis:
     gps_overall_deg: overall GPS (Baker 2009), NaN without walking.
     tasks: ``"task/side"`` (e.g. ``"sls/Right"``, see :func:`task_key`) -> :class:`TaskSummary`;
     chain: ``"task/side"`` -> :class:`ChainSummary` (string keys so that the store can save them).
-    settings: the :class:`AnalysisSettings` used; threshold_sources: task -> "text (source)".
-    software_version: Genu Lab version.
+    settings: the :class:`AnalysisSettings` used (with the sex of the patient record when
+    none was given); threshold_sources: ``"task/side"`` -> "text (source)".
+    software_version: Genu Lab version. notes: decisions taken (e.g. sex from patient.json).
     """
 
     label: str
@@ -523,9 +524,11 @@ class SessionAnalysis:
     settings: AnalysisSettings
     threshold_sources: Mapping[str, str] = field(default_factory=dict)
     software_version: str = ""
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trials", tuple(self.trials))
+        object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "warnings", tuple(self.warnings))
         for name in ("thigh_offsets", "walking", "tasks", "chain", "threshold_sources"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))

@@ -5,6 +5,7 @@ Implements :func:`core.analysis.analyze_session` (documented in :mod:`core.analy
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Mapping, Optional, Sequence
 
@@ -159,6 +160,16 @@ def task_summary(trials: Sequence[TrialAnalysis], task: str, side: str) -> TaskS
                        first.sex_flag if first else "", tuple(t.trial_name for t in ts))
 
 
+SEX_WORDS = {"f": "F", "female": "F", "woman": "F", "w": "F", "m": "M", "male": "M", "man": "M"}
+
+
+def patient_sex(session) -> Optional[str]:
+    """``"F"``/``"M"`` from the session's patient record (``patient.json``), else None."""
+    patient = getattr(getattr(session, "folder", None), "patient", None) or {}
+    value = patient.get("sex") if hasattr(patient, "get") else None
+    return SEX_WORDS.get(str(value).strip().lower()) if value is not None else None
+
+
 def _step(progress, cancelled, fraction: float, message: str) -> None:
     if cancelled is not None and cancelled():
         raise CancelledError()
@@ -173,6 +184,10 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     processed = _trials_of(session)
     if not processed:
         raise AnalysisError("the session has no processed dynamic trial")
+    notes = []
+    if settings.sex is None and (sex := patient_sex(session)) is not None:
+        settings = dataclasses.replace(settings, sex=sex)
+        notes.append(f"sex {sex} taken from the patient record")
     choices = dict(choices or {})
     decisions: dict[str, TaskDecision] = {}
     for p in processed:
@@ -211,7 +226,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         walking=walking_sum, gps_overall_deg=float(profile.gps_overall) if profile is not None else math.nan,
         tasks=tasks, chain=chain, settings=settings,
         threshold_sources={k: f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
-        software_version=__version__)
+        software_version=__version__, notes=tuple(notes))
 
 
 def _warnings(results: Sequence[TrialAnalysis], thigh: Mapping[str, ThighOffset], settings) -> tuple[str, ...]:
@@ -279,9 +294,10 @@ def trial_lines(t: TrialAnalysis) -> list[str]:
 
 def summary_lines(sa: SessionAnalysis) -> list[str]:
     """Readable summary of a session analysis (frames as C3D numbers, times in s)."""
-    out = [f"Session {sa.label}: {len(sa.trials)} trial(s) analysed (Genu Lab {sa.software_version})",
-           f"Normal bands: {sa.normative_name}" + (f", {sa.speed_class} speed" if sa.speed_class else "")
-           + f" - {sa.normative_citation}"]
+    out = [f"Session {sa.label}: {len(sa.trials)} trial(s) analysed (Genu Lab {sa.software_version})"]
+    out += [f"Note: {n}" for n in sa.notes]
+    out.append(f"Normal bands: {sa.normative_name or 'none'}" + (f", {sa.speed_class} speed" if sa.speed_class else "")
+               + (f" - {sa.normative_citation}" if sa.normative_citation else ""))
     out += [f"Threshold {k}: {v}" for k, v in sa.threshold_sources.items()]
     for s, o in sa.thigh_offsets.items():
         if o.phi_deg is None:
