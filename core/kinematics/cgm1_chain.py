@@ -18,7 +18,7 @@ import numpy as np
 
 from core.kinematics.cgm1_params import CGM1Parameters, SideParameters
 from core.kinematics.geometry import (chord_offset, frame_from_yz, frame_from_zy, norm,
-                                      relative, rot_x, rot_y, rot_z, unit, yxz_angles)
+                                      rot_x, rot_y, rot_z, unit, yxz_relative)
 
 __all__ = ["progression_frame", "pelvis_frame", "rear_pelvis_point", "hip_joint_centres",
            "hjc_local", "LegChain", "leg_chain", "heel_foot_frame", "output_angles",
@@ -176,11 +176,11 @@ def output_angles(side: str, prog: np.ndarray, pelvis: np.ndarray, thigh: np.nda
     """
     p = "L" if side == "Left" else "R"
     s = 1.0 if side == "Left" else -1.0
-    pel = yxz_angles(relative(prog, pelvis))
-    hip = yxz_angles(relative(pelvis, thigh))
-    knee = yxz_angles(relative(thigh, tibia_u))
-    ank = yxz_angles(relative(tibia, foot))
-    fp = yxz_angles(relative(prog, foot))
+    pel = yxz_relative(prog, pelvis)
+    hip = yxz_relative(pelvis, thigh)
+    knee = yxz_relative(thigh, tibia_u)
+    ank = yxz_relative(tibia, foot)
+    fp = yxz_relative(prog, foot)
     ankle = _signed(ank, (0, 2, 1), (-1.0, -s, -s))
     ankle[:, 0] -= 90.0
     return {

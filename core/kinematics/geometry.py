@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = [
     "norm", "unit", "cross", "dot", "orthogonalise", "frame_from_yz", "frame_from_zy",
-    "rot_x", "rot_y", "rot_z", "yxz_angles", "relative", "pose", "wrap_deg",
+    "rot_x", "rot_y", "rot_z", "yxz_angles", "yxz_relative", "relative", "pose", "wrap_deg",
     "chord", "chord_offset",
 ]
 
@@ -149,6 +149,30 @@ def yxz_angles(r: np.ndarray) -> np.ndarray:
     return out
 
 
+def yxz_relative(r_prox: np.ndarray, r_dist: np.ndarray) -> np.ndarray:
+    """``yxz_angles(relative(r_prox, r_dist))`` computing only the five needed elements.
+
+    Parameters
+    ----------
+    r_prox, r_dist: ``(F, 3, 3)`` or ``(3, 3)`` rotations (broadcast).
+
+    Returns
+    -------
+    ``(F, 3)`` YXZ angles in degrees; NaN for frames with any NaN in either rotation.
+    """
+    def el(i: int, k: int) -> np.ndarray:  # (R_P^T R_D)[i, k] = column i of P . column k of D
+        return (r_prox[..., 0, i] * r_dist[..., 0, k] + r_prox[..., 1, i] * r_dist[..., 1, k]
+                + r_prox[..., 2, i] * r_dist[..., 2, k])
+    a = np.arctan2(el(0, 2), el(2, 2))
+    b = np.arcsin(np.clip(-el(1, 2), -1.0, 1.0))
+    c = np.arctan2(el(1, 0), el(1, 1))
+    out = np.degrees(np.stack((a, b, c), axis=-1))
+    bad = np.isnan(np.sum(r_prox, axis=(-1, -2)) + np.sum(r_dist, axis=(-1, -2)))
+    if np.any(bad):
+        out[np.broadcast_to(bad, out.shape[:-1])] = np.nan
+    return out
+
+
 def pose(rotation: np.ndarray, origin: np.ndarray) -> np.ndarray:
     """Homogeneous poses ``(F, 4, 4)`` from rotations ``(F, 3, 3)`` and origins ``(F, 3)`` mm.
 
@@ -159,8 +183,9 @@ def pose(rotation: np.ndarray, origin: np.ndarray) -> np.ndarray:
     out[:, :3, :3] = rotation
     out[:, :3, 3] = origin
     out[:, 3, 3] = 1.0
-    bad = ~np.isfinite(out[:, :3, :]).all(axis=(1, 2))
-    out[bad, :3, :] = np.nan
+    bad = np.isnan(out[:, :3, :3].sum(axis=(1, 2)) + out[:, :3, 3].sum(axis=1))
+    if bad.any():
+        out[bad, :3, :] = np.nan
     return out
 
 
