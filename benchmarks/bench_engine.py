@@ -201,7 +201,9 @@ def report(ref: list[dict], syn: dict, cli: dict) -> str:
     f = lambda x: f"{x:.1f}"  # noqa: E731
     out = ["# Engine benchmark (benchmarks/bench_engine.py)", "",
            f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-           f"{platform.python_version()}, numpy {np.__version__}. Best of several runs, wall clock.", ""]
+           f"{platform.python_version()}, numpy {np.__version__}. Best of several runs, wall clock. "
+           f"Load average when the run ended: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+           "(other jobs share the machine; a busy machine inflates every number).", ""]
     if ref:
         out += ["## Reference trials", "",
                 "read = `read_c3d` of the dynamic trial; calibrate = CGM1 static calibration of its static "

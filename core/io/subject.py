@@ -154,6 +154,14 @@ class SubjectSource:
     angle_unit: str = "degrees"
 
 
+def _file_error(path: Path, detail: str) -> SubjectParameterError:
+    """A SubjectParameterError about a whole subject file (no parameter named)."""
+    exc = SubjectParameterError((), detail=detail, path=path)
+    exc.reason = f"subject file {detail}"
+    exc.args = (f"{path}: {exc.reason}",)
+    return exc
+
+
 def _to_float(value: object) -> Optional[float]:
     if isinstance(value, (list, tuple, np.ndarray)):
         arr = np.asarray(value).ravel()
@@ -253,7 +261,7 @@ def read_vsk(path: Union[str, Path]) -> SubjectSource:
     try:
         root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as exc:
-        raise SubjectParameterError([], detail=f"cannot be read: not a valid VSK XML file ({exc})", path=path) from exc
+        raise _file_error(path, f"cannot be read: not a valid VSK XML file ({exc})") from exc
     raw: dict[str, object] = {}
     notes: list[str] = []
     for el in root.iter():
@@ -282,10 +290,10 @@ def read_mp(path: Union[str, Path]) -> SubjectSource:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise SubjectParameterError([], detail=f"cannot be read ({exc})", path=path) from exc
+        raise _file_error(path, f"cannot be read ({exc})") from exc
     raw = {m.group(1): m.group(2) for m in map(_MP_LINE.match, text.splitlines()) if m}
     if not raw:
-        raise SubjectParameterError([], detail="has no '$Name = value' lines: not a Workstation .mp file", path=path)
+        raise _file_error(path, "has no '$Name = value' lines: not a Workstation .mp file")
     return make_source(path.name, raw, angle_unit="degrees", path=path)
 
 
@@ -295,11 +303,11 @@ def read_subject_json(path: Union[str, Path]) -> SubjectSource:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SubjectParameterError([], detail=f"cannot be read as JSON ({exc})", path=path) from exc
+        raise _file_error(path, f"cannot be read as JSON ({exc})") from exc
     if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
         data = data["parameters"]
     if not isinstance(data, dict):
-        raise SubjectParameterError([], detail="must hold a JSON object of name: value", path=path)
+        raise _file_error(path, "must hold a JSON object of name: value")
     flat: dict[str, object] = {}
     for k, v in data.items():
         flat[k] = v.get("value") if isinstance(v, dict) else v
@@ -313,7 +321,7 @@ def read_subject_file(path: Union[str, Path]) -> SubjectSource:
     """Read a subject file by its extension: ``.vsk``/``.vst`` XML, ``.mp``/``.mkr``-free text, ``.json``."""
     path = Path(path)
     if not path.is_file():
-        raise SubjectParameterError([], detail="subject file not found", path=path)
+        raise _file_error(path, "not found")
     ext = path.suffix.lower()
     if ext in (".vsk", ".vst", ".xml"):
         return read_vsk(path)
@@ -321,7 +329,7 @@ def read_subject_file(path: Union[str, Path]) -> SubjectSource:
         return read_mp(path)
     if ext == ".json":
         return read_subject_json(path)
-    raise SubjectParameterError([], detail=f"unknown subject file type {ext!r} (use .vsk, .mp or .json)", path=path)
+    raise _file_error(path, f"unknown subject file type {ext!r} (use .vsk, .mp or .json)")
 
 
 # ----------------------------------------------------------------------------------------
