@@ -84,14 +84,14 @@ def _normative(args):
 
 
 def _process(args, overrides, quiet: bool):
-    """Processed trials and a label, from a session folder or a list of trials."""
+    """A ProcessedSession (folder) or a tuple of processed trials, and a label."""
     from core.errors import GenuError
     from core.pipeline import calibrate_static_result, process_session, process_trial
     if len(args.trials) == 1 and args.trials[0].is_dir():
         ps = process_session(args.trials[0], overrides, static=args.static, subject_file=args.subject)
         for path, msg in ps.failures:
             print(f"genulab: {msg}", file=sys.stderr)
-        return ps.trials, ps.folder.label
+        return ps, ps.folder.label
     static = calibrate_static_result(args.static, args.subject, overrides) if args.static else None
     done = []
     for path in args.trials:
@@ -128,11 +128,12 @@ def run(args: argparse.Namespace) -> int:
         raise AnalysisError(f"unknown side {args.side!r} (L/Left, R/Right)")
     settings = _settings(args)
     quiet = args.json == "-"
-    processed, label = _process(args, parse_set_options(args.set), quiet)
+    session, label = _process(args, parse_set_options(args.set), quiet)
+    processed = getattr(session, "trials", session)
     if not processed:
         raise AnalysisError("no trial could be processed")
     choices = {p.trial.name: (args.task, args.side) for p in processed} if (args.task or args.side) else None
-    sa = analyze_session(processed, settings, label=label, normative=_normative(args), choices=choices)
+    sa = analyze_session(session, settings, label=label, normative=_normative(args), choices=choices)
     if not quiet:
         print("\n".join(summary_lines(sa)))
     if args.json:
