@@ -213,3 +213,16 @@ def test_gap_report_and_bounded_filling_is_flagged():
     assert np.abs(filled.outputs.channels["LKneeAngles"][100:105] - vicon).max() < 1.0
     short = process_trial(gapped, static=static, settings=ProcessingSettings(fill_gaps_max_frames=4))
     assert np.isnan(short.outputs.channels["LKneeAngles"][100:105]).all()  # gap longer than N stays
+
+
+def test_workstation_session_degrees_foot_flat_and_gapped_sacr():
+    # Workstation 5.2.9: PROCESSING in degrees, Marker Diameter 14 and Foot Flat in the static only
+    pt = process_trial(reference_file("BTKData", "others", "FunctionalWalk.c3d"),
+                       static=reference_file("BTKData", "others", "FunctionalStatic.c3d"))
+    assert _max_angle_diff(pt) <= 0.005
+    assert pt.subject.get("LeftFootFlat") == 1 and pt.subject.source("LeftFootFlat").startswith("static PROCESSING")
+    assert pt.subject.get("MarkerDiameter") == 14 and "(degrees)" in pt.subject.source("MarkerDiameter")
+    assert pt.subject.get("LeftStaticPlantFlex") == pytest.approx(12.7087, abs=1e-3)  # stored 12.70872688 deg
+    sacr = [q for q in pt.quality.of("gap") if q.subject == "SACR"]
+    assert sacr and "0.0 % valid" in sacr[0].message  # SACR gapped in every frame: PSIS midpoint used
+    assert not pt.quality.of("stale-processing")  # the walk's PROCESSING equals the calibration
