@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from core.errors import GenuError
 from core.gaps import missing_runs
@@ -55,6 +54,8 @@ def design(cutoff_hz: float, rate_hz: float, order: int = 2) -> np.ndarray:
                         f"sampling rate ({rate_hz / 2:g} Hz)")
     if order < 1:
         raise GenuError(f"filter order must be at least 1, not {order}")
+    from scipy.signal import butter  # deferred: scipy.signal is slow to import
+
     return butter(order, cutoff_hz, btype="low", fs=rate_hz, output="sos")
 
 
@@ -78,6 +79,8 @@ def lowpass_filtfilt(data: np.ndarray, rate_hz: float, cutoff_hz: float,
     a = np.asarray(data, dtype=float)
     shape = a.shape
     flat = a.reshape(shape[0], -1).copy()
+    from scipy.signal import sosfiltfilt
+
     sos = design(cutoff_hz, rate_hz, order)
     pad = pad_length(sos)
     col, start, end = missing_runs(np.isfinite(flat))

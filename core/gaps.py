@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from core.errors import MissingMarkersError
 from core.model import Trial
@@ -139,6 +138,8 @@ def fill_gaps(trial: Trial, max_gap_frames: int, labels: Optional[Iterable[str]]
     filled = np.zeros(pts.shape[:2], dtype=bool)
     if max_gap_frames <= 0 or trial.n_frames < 4:
         return FilledTrial(trial, filled)
+    from scipy.interpolate import CubicSpline  # deferred: ~0.3 s to import, rarely needed
+
     idx = _select(trial, labels)
     missing = ~np.isfinite(pts[:, idx, :]).all(axis=2)
     col, start, end = missing_runs(missing)
