@@ -329,3 +329,81 @@ def test_default_and_absent_normative_bands(norms):
     assert all(c.pattern in ("not judged", "no valgus phase") for c in nb.chain.values())
     sa = analyze_session([proc], AnalysisSettings(normative=""))
     assert sa.normative_name == "" and math.isnan(sa.gps_overall_deg)
+
+
+# --------------------------------------------------------------------------- sample sessions
+def _sample_sessions():
+    from tests.conftest import SAMPLES
+    folders = sorted(SAMPLES.glob("*/pre")) if SAMPLES.is_dir() else []
+    if not folders:
+        pytest.skip(f"sample sessions not generated in {SAMPLES}")
+    return folders[0].parent
+
+
+@pytest.fixture(scope="module")
+def sample_analyses():
+    from core.pipeline import process_session
+    root = _sample_sessions()
+    return root, {s: analyze_session(process_session(root / s)) for s in ("pre", "post")}
+
+
+def _truth(root, session, trial):
+    return json.loads((root / session / f"{trial}.truth.json").read_text(encoding="utf-8"))
+
+
+def test_sample_phases_match_truth(sample_analyses):
+    """Noise-free trials: onset, offset and peak exactly the true frames. Noisy trials
+    (0.5 mm marker noise; every true phase boundary is >= 0.1 deg from its threshold):
+    the same phases, onset/offset within one frame, peak within two frames."""
+    root, analyses = sample_analyses
+    n_checked = 0
+    for session, sa in analyses.items():
+        assert sa.settings.sex in ("F", "M")            # from patient.json
+        for t in sa.trials:
+            truth = _truth(root, session, t.trial_name)
+            assert t.task == truth["task"] and t.decision.task_rule == "c3d GENULAB"
+            true = sorted(truth["phases"], key=lambda p: (p["side"], p["onset_frame"]))
+            mine = sorted(t.phases, key=lambda p: (p.side, p.onset_frame))
+            assert len(mine) == len(true), t.trial_name
+            exact = truth["imperfections"]["noise_sd_mm"] == 0
+            for a, b in zip(true, mine):
+                assert (b.side, b.metric) == (a["side"], a["metric"])
+                tol = 0 if exact else 1
+                assert abs(b.onset_frame - a["onset_frame"]) <= tol, (t.trial_name, a, b)
+                assert abs(b.offset_frame - a["offset_frame"]) <= tol, (t.trial_name, a, b)
+                assert abs(b.peak_frame - a["peak_frame"]) <= (0 if exact else 2)
+                assert b.peak_value == pytest.approx(a["peak_value"], abs=1e-3 if exact else 1.0)
+                assert b.threshold == pytest.approx(a["threshold_at_peak"], abs=1e-3 if exact else 0.2)
+                n_checked += 1
+    assert n_checked >= 9
+
+
+def test_sample_metrics_match_truth_noise_free(sample_analyses):
+    root, analyses = sample_analyses
+    for session, sa in analyses.items():
+        for t in sa.trials:
+            truth = _truth(root, session, t.trial_name)
+            if truth["imperfections"]["noise_sd_mm"] != 0:
+                continue
+            for side in t.metrics:
+                for k in ("valgus_3d", "fppa", "mkd"):
+                    ref = np.asarray(truth["metrics"][side][k], float)
+                    got = t.metrics[side][k]
+                    ok = np.isfinite(got)
+                    assert ok.mean() > 0.95
+                    assert np.max(np.abs(got[ok] - ref[ok])) < (2e-3 if k == "mkd" else 1e-3), (t.trial_name, side, k)
+
+
+def test_sample_pre_right_hip_driven_left_normal_post_reduced(sample_analyses):
+    _, analyses = sample_analyses
+    pre, post = analyses["pre"], analyses["post"]
+    walk_r = pre.chain_summary("walk", "Right")
+    assert walk_r.pattern == "top-down" and "hip_adduction" in walk_r.co_occurring
+    assert "hip-driven (top-down)" in walk_r.text
+    for task in ("walk", "sls", "drop_jump"):
+        assert pre.task_summary(task, "Right").n_windows_with_phase > 0
+        assert pre.task_summary(task, "Left").n_windows_with_phase == 0
+        before = np.nanmean(pre.task_summary(task, "Right").peak_values)
+        after = np.nanmean(post.task_summary(task, "Right").peak_values)
+        assert after < before - 2.0, task
+    assert post.task_summary("walk", "Right").n_windows_with_phase < pre.task_summary("walk", "Right").n_windows_with_phase
