@@ -21,7 +21,6 @@ import re
 from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from core.analysis import SINGLE_LEG_TASKS, TASKS, AnalysisSettings, TaskDecision, TaskWindow
 from core.errors import AnalysisError
@@ -237,6 +236,7 @@ def squat_repetitions(flexion: np.ndarray, first_frame: int, side: str,
     or below that level on the other side), baseline = the trough between neighbouring
     peaks, f = ``settings.sls_start_fraction``.
     """
+    from scipy.signal import find_peaks   # imported here: scipy.signal is slow to import
     x = _filled(np.asarray(flexion, dtype=float))
     peaks, _ = find_peaks(x, prominence=settings.sls_min_prominence_deg,
                           height=settings.sls_min_peak_flexion_deg)
@@ -283,6 +283,7 @@ def landing_windows(height: np.ndarray, flexion: np.ndarray, floor: float, first
     (prominence 5 deg) after contact and before the foot leaves the floor again (else the
     maximum over that span).
     """
+    from scipy.signal import find_peaks   # imported here: scipy.signal is slow to import
     h = np.asarray(height, dtype=float)
     on = np.isfinite(h) & (h <= floor + settings.contact_height_mm)
     air = np.isfinite(h) & ~on
