@@ -1,0 +1,161 @@
+"""The synthetic sample sessions (sample_c3d/): reproducible, valid C3D, exact known truth.
+
+The generator (core.synthetic) is an independent forward model: these tests compare the
+engine (core.kinematics.cgm1) with the prescribed angles and joint centres.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import math
+from pathlib import Path
+
+import ezc3d
+import numpy as np
+import pytest
+
+from core.synthetic.catalogue import SESSIONS, all_trials, session_trials
+from core.synthetic.generate import generate_trial
+from core.synthetic.make_samples import make_samples
+from core.synthetic.markers import MARKERS
+from core.synthetic.subject import BODY, PATIENT
+from tests.conftest import ROOT, SAMPLES
+
+PATIENT_DIR = SAMPLES / PATIENT.patient_id
+SPECS = {s.name: s for s in all_trials()}
+EXACT = [n for n, s in SPECS.items() if s.noise_mm == 0 and s.task != "static"]
+NOISY = [n for n, s in SPECS.items() if s.noise_mm > 0]
+
+
+def _path(name: str, suffix: str = ".c3d") -> Path:
+    return PATIENT_DIR / SPECS[name].session / f"{name}{suffix}"
+
+
+def _truth(name: str) -> dict:
+    return json.loads(_path(name, ".truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict:
+    return {name: generate_trial(spec) for name, spec in SPECS.items()}
+
+
+# ------------------------------------------------------------------------------ layout
+def test_layout_and_size():
+    assert json.loads((PATIENT_DIR / "patient.json").read_text())["patient_id"] == PATIENT.patient_id
+    for session in SESSIONS:
+        assert (PATIENT_DIR / session / f"{PATIENT.patient_id}.vsk").is_file()
+        names = sorted(p.stem for p in (PATIENT_DIR / session).glob("*.c3d"))
+        assert names == sorted(s.name for s in session_trials(session))
+        tasks = [SPECS[n].task for n in names]
+        assert tasks.count("walk") >= 3 and tasks.count("static") == 1
+        assert {SPECS[n].side for n in names if SPECS[n].task == "sls"} == {"Left", "Right"}
+    total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
+    assert total <= 15e6, f"sample_c3d is {total / 1e6:.1f} MB"
+    assert (SAMPLES / "README.md").is_file()
+
+
+def test_every_task_has_an_exact_trial_per_session():
+    for session in SESSIONS:
+        exact = {s.task for s in session_trials(session) if s.noise_mm == 0 and not s.gaps}
+        assert exact == {"static", "walk", "sls", "drop_jump"}
+
+
+def test_generator_does_not_import_the_engine():
+    forbidden = ("core.kinematics", "core.valgus", "core.analysis", "core.io", "core.pipeline",
+                 "core.normative", "core.tasks", "core.events")
+    for path in (ROOT / "core" / "synthetic").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        mods = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        mods += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        bad = [m for m in mods if m.startswith(forbidden)]
+        assert not bad, f"{path.name} imports {bad}"
+
+
+# ----------------------------------------------------------------- reproducibility
+def test_regeneration_gives_the_committed_point_data(tmp_path):
+    make_samples(tmp_path)
+    for name, spec in SPECS.items():
+        new = ezc3d.c3d(str(tmp_path / PATIENT.patient_id / spec.session / f"{name}.c3d"))
+        old = ezc3d.c3d(str(_path(name)))
+        a = new["data"]["points"][:3].astype(np.float32)
+        b = old["data"]["points"][:3].astype(np.float32)
+        np.testing.assert_array_equal(a, b, err_msg=name)
+        np.testing.assert_array_equal(new["data"]["meta_points"]["residuals"],
+                                      old["data"]["meta_points"]["residuals"], err_msg=name)
+        t_new = json.loads((tmp_path / PATIENT.patient_id / spec.session / f"{name}.truth.json").read_text())
+        assert t_new["phases"] == _truth(name)["phases"], name
+        assert t_new["events"] == _truth(name)["events"], name
+
+
+# ------------------------------------------------------------------ ezc3d alone
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_file_opens_in_ezc3d_with_expected_content(name):
+    spec, truth = SPECS[name], _truth(name)
+    c = ezc3d.c3d(str(_path(name)))
+    p = c["parameters"]
+    assert p["POINT"]["LABELS"]["value"] == list(MARKERS)
+    assert p["POINT"]["RATE"]["value"][0] == 100.0
+    assert p["POINT"]["UNITS"]["value"] == ["mm"]
+    assert c["header"]["points"]["first_frame"] == 0            # C3D frame 1
+    assert c["data"]["points"].shape == (4, len(MARKERS), truth["n_frames"])
+    assert p["GENULAB"]["TASK"]["value"] == [spec.task]
+    assert p["GENULAB"]["SIDE"]["value"] == [spec.side or "Both"]
+    proc = {k: v["value"][0] for k, v in p["PROCESSING"].items() if k != "__METADATA__"}
+    assert "Marker Diameter" not in proc                        # Nexus style: angles in radians
+    assert proc["LLegLength"] == pytest.approx(BODY.left.leg_length_mm)
+    assert proc["RKneeWidth"] == pytest.approx(BODY.right.knee_width_mm)
+    assert proc["InterAsisDistance"] == pytest.approx(BODY.inter_asis_mm)
+    assert proc["LStaticPlantFlex"] == pytest.approx(math.radians(BODY.left.static_plant_flex_deg), rel=1e-6)
+    assert proc["RStaticRotOff"] == pytest.approx(math.radians(BODY.right.static_rot_off_deg), rel=1e-6)
+    # events: present exactly when the spec says so, at the true frames
+    ev = p.get("EVENT", {})
+    n_ev = int(ev["USED"]["value"][0]) if "USED" in ev else 0
+    if spec.events_in_file:
+        frames = np.rint(np.asarray(ev["TIMES"]["value"])[1] * 100.0).astype(int) + 1
+        got = sorted(zip(ev["LABELS"]["value"], ev["CONTEXTS"]["value"], frames.tolist()))
+        want = sorted((e["label"], e["context"], e["frame"]) for e in truth["events"])
+        assert got == want
+    else:
+        assert n_ev == 0
+    # gaps: residual -1 exactly in the gap frames
+    res = c["data"]["meta_points"]["residuals"][0]
+    want = np.zeros_like(res, dtype=bool)
+    for g in truth["imperfections"]["gaps"]:
+        want[MARKERS.index(g["marker"]), g["first_frame"] - 1:g["last_frame"]] = True
+    np.testing.assert_array_equal(res < 0, want)
+
+
+# ------------------------------------------------------------------- known truth
+def test_truth_phases_follow_the_design():
+    for name, spec in SPECS.items():
+        ph = _truth(name)["phases"]
+        if spec.task == "static":
+            assert ph == []
+            continue
+        right = [p for p in ph if p["side"] == "Right"]
+        assert not [p for p in ph if p["side"] == "Left"], name
+        if spec.session == "pre":
+            n_windows = len([w for w in _truth(name)["windows"] if w["side"] == "Right"])
+            assert len(right) == n_windows, name                 # one phase per window
+            for p in right:
+                assert p["peak_value"] > p["threshold_at_peak"]
+                assert p["duration_ms"] >= 100.0
+                assert p["window"][0] <= p["onset_frame"] <= p["peak_frame"] <= p["offset_frame"] <= p["window"][1]
+        else:
+            assert right == [], name
+
+
+def test_fppa_design_values():
+    """Pre right FPPA peaks above both sexes' bounds; post and left stay below both."""
+    for name, spec in SPECS.items():
+        if spec.task not in ("sls", "drop_jump"):
+            continue
+        m = _truth(name)["metrics"]
+        right = max(v for v in m["Right"]["fppa"] if v is not None)
+        left = max(v for v in m["Left"]["fppa"] if v is not None)
+        if spec.session == "pre" and (spec.side in (None, "Right")):
+            assert 17.0 < right < 22.0, name
+        elif spec.side in (None, "Right"):
+            assert right < 8.0, name
+        assert left < 8.0, name
