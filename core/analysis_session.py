@@ -16,7 +16,7 @@ from core.analysis import (AnalysisSettings, ChainSummary, SessionAnalysis, Task
                            ThighOffset, TrialAnalysis, WalkingSummary, task_key)
 from core.analysis_trial import analyze_trial, trial_cycles
 from core.chain import summarise_chain
-from core.errors import AnalysisError, CancelledError, GenuError
+from core.errors import AnalysisError, CancelledError, GenuError, InsufficientEventsError
 from core.model import SIDES
 from core.tasks import decide_task
 from core.variables import GVS_VARIABLES
@@ -190,9 +190,16 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         notes.append(f"sex {sex} taken from the patient record")
     choices = dict(choices or {})
     decisions: dict[str, TaskDecision] = {}
+    skipped = []
     for p in processed:
         task, side = choices.get(p.trial.name, (None, None))
-        decisions[p.trial.name] = decide_task(p.trial, p.outputs, task, side, settings)
+        try:
+            decisions[p.trial.name] = decide_task(p.trial, p.outputs, task, side, settings)
+        except AnalysisError as exc:
+            if len(processed) == 1:
+                raise
+            skipped.append(f"{p.trial.name} not analysed: {exc.reason}")
+    processed = tuple(p for p in processed if p.trial.name in decisions)
     walking = [p for p in processed if decisions[p.trial.name].task == "walk" and trial_cycles(p)]
     _step(progress, cancelled, 0.05, "normal bands and thigh offsets")
     norms, st = choose_normative(settings, walking, normative)
@@ -200,8 +207,15 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     results = []
     for i, p in enumerate(processed):
         _step(progress, cancelled, 0.1 + 0.8 * i / len(processed), f"analysing {p.trial.name}")
-        results.append(analyze_trial(p, settings, norms, thigh_offsets={s: o[0] for s, o in offsets.items()},
-                                     decision=decisions[p.trial.name]))
+        try:
+            results.append(analyze_trial(p, settings, norms, thigh_offsets={s: o[0] for s, o in offsets.items()},
+                                         decision=decisions[p.trial.name]))
+        except (AnalysisError, InsufficientEventsError) as exc:
+            if len(processed) == 1:
+                raise
+            skipped.append(f"{p.trial.name} not analysed: {exc.reason}")
+    if not results:
+        raise AnalysisError("no trial of the session could be analysed: " + "; ".join(skipped))
     walk_res = [t for t in results if t.task == "walk" and t.cycle_curves]
     thigh = {s: offset_summary(s, offsets[s][0], offsets[s][1], walk_res, settings) for s in SIDES}
     profile = None
@@ -217,7 +231,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
             if any(s in t.windows for t in results if t.task == task):
                 tasks[task_key(task, s)] = task_summary(results, task, s)
                 chain[task_key(task, s)] = summarise_chain(s, task, [ph for t in results if t.task == task for ph in t.phases])
-    warnings = _warnings(results, thigh, settings)
+    warnings = tuple(skipped) + _warnings(results, thigh, settings)
     _step(progress, cancelled, 1.0, "analysis done")
     return SessionAnalysis(
         label=_label_of(session, label), trials=tuple(results), thigh_offsets=thigh, warnings=warnings,

@@ -407,3 +407,14 @@ def test_sample_pre_right_hip_driven_left_normal_post_reduced(sample_analyses):
         after = np.nanmean(post.task_summary(task, "Right").peak_values)
         assert after < before - 2.0, task
     assert post.task_summary("walk", "Right").n_windows_with_phase < pre.task_summary("walk", "Right").n_windows_with_phase
+
+
+def test_session_skips_a_trial_that_cannot_be_analysed(norms):
+    proc, _ = _walker(norms)
+    broken = SimpleNamespace(**{**proc.__dict__, "cycles": (),
+                                "trial": Trial("synthetic_walk_02", (), np.zeros((N, 0, 3)), RATE)})
+    sa = analyze_session([proc, broken], normative=norms)
+    assert [t.trial_name for t in sa.trials] == ["synthetic_walk_01"]
+    assert any(w.startswith("synthetic_walk_02 not analysed") for w in sa.warnings)
+    with pytest.raises(InsufficientEventsError):
+        analyze_session([broken], normative=norms)
