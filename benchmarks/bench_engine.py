@@ -183,10 +183,12 @@ def bench_cli(tmp: Path, repeat: int) -> dict:
         path = tmp / f"walk_10s_{key}.c3d"
         write_trial_c3d(path, trial)
         res[key] = _cli_run(base + [str(path)], repeat)
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import app.cli, core.pipeline, core.io.c3d"], cwd=ROOT,
-                   env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
-    startup = 1000.0 * (time.perf_counter() - t0)
+    startup = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import app.cli, core.pipeline, core.io.c3d"], cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+        startup = min(startup, 1000.0 * (time.perf_counter() - t0))
     return {"frames": n, "rate": walk.point_rate_hz, "runs": res, "startup": startup,
             "n_events": len(with_events.events)}
 
@@ -235,7 +237,7 @@ def report(ref: list[dict], syn: dict, cli: dict) -> str:
             f"lower-body markers) with its static, run as a new process (interpreter start-up and the imports of "
             f"`app.cli`, `core.pipeline`, `core.io.c3d` alone take ~{cli['startup']:.0f} ms):", "",
             table([["events in the file (" + str(cli["n_events"]) + ")", f"{cli['runs']['file'][0]:.0f}", cli["runs"]["file"][1]],
-                   ["no events: detected (imports scipy.signal, ~0.6 s cold)", f"{cli['runs']['detected'][0]:.0f}",
+                   ["no events in the file: detected (Zeni 2008)", f"{cli['runs']['detected'][0]:.0f}",
                     cli["runs"]["detected"][1]]],
                   ["trial", "wall ms", "stages (--timings)"]), "",
             "Targets (issue 2): calibrate + reconstruct <= 10 ms per 1,000 frames; `genulab process` of a "

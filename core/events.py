@@ -155,14 +155,37 @@ def _select_by_distance(x: np.ndarray, peaks: np.ndarray, distance: int) -> np.n
     return peaks[keep]
 
 
-def _prominences(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+def _nearest_higher(x: np.ndarray, p: int, step: int, left: bool) -> int:
+    """Row of the nearest sample higher than ``x[p]`` on one side, or -1 / ``x.size``.
+
+    Searches windows growing four-fold from ``step`` rows, so a peak costs about one stride
+    of samples instead of the whole trial.
+    """
+    w = max(step, 8)
+    while True:
+        if left:
+            lo = max(0, p - w)
+            hit = np.flatnonzero(x[lo:p] > x[p])
+            if hit.size:
+                return lo + int(hit[-1])
+            if lo == 0:
+                return -1
+        else:
+            hi = min(x.size, p + 1 + w)
+            hit = np.flatnonzero(x[p + 1:hi] > x[p])
+            if hit.size:
+                return p + 1 + int(hit[0])
+            if hi == x.size:
+                return x.size
+        w *= 4
+
+
+def _prominences(x: np.ndarray, peaks: np.ndarray, step: int = 64) -> np.ndarray:
     """Topographic prominence of each peak: height above the higher of its two bases."""
     out = np.empty(peaks.size)
-    for k, p in enumerate(peaks):
-        higher_l = np.flatnonzero(x[:p] > x[p])
-        higher_r = np.flatnonzero(x[p + 1:] > x[p])
-        lo = higher_l[-1] + 1 if higher_l.size else 0
-        hi = p + higher_r[0] if higher_r.size else x.size - 1
+    for k, p in enumerate(peaks):  # a loop over peaks, not frames
+        lo = _nearest_higher(x, int(p), step, left=True) + 1
+        hi = _nearest_higher(x, int(p), step, left=False) - 1
         out[k] = x[p] - max(x[lo:p + 1].min(), x[p:hi + 1].min())
     return out
 
@@ -180,7 +203,7 @@ def find_peaks_1d(x: np.ndarray, distance: int = 1, prominence: float = 0.0) -> 
     if distance > 1 and peaks.size > 1:
         peaks = _select_by_distance(x, peaks, distance)
     if prominence > 0 and peaks.size:
-        peaks = peaks[_prominences(x, peaks) >= prominence]
+        peaks = peaks[_prominences(x, peaks, max(2 * distance, 8)) >= prominence]
     return peaks
 
 
