@@ -418,3 +418,37 @@ def test_session_skips_a_trial_that_cannot_be_analysed(norms):
     assert any(w.startswith("synthetic_walk_02 not analysed") for w in sa.warnings)
     with pytest.raises(InsufficientEventsError):
         analyze_session([broken], normative=norms)
+
+
+def test_single_leg_stance_uses_the_facing_direction(norms):
+    """sl_stance facing +Y (pelvis x = +Y): the right leg's medial side is -X; a knee 40 mm
+    medial gives FPPA 2 atan(40/400) = 11.42 deg > 9 deg during the whole hold."""
+    n = 200
+    other = np.full(n, 30.0)
+    other[40:161] = 220.0                                    # left foot lifted, frames 41..161
+    labels, cols = [], []
+    for p, h, x in (("L", other, -100.0), ("R", np.full(n, 30.0), 100.0)):
+        for m in ("HEE", "TOE"):
+            labels.append(f"{p}{m}")
+            cols.append(np.stack([np.full(n, x), np.zeros(n), h], axis=1))
+    trial = Trial("balance_R_01", tuple(labels), np.stack(cols, axis=1), RATE, first_frame=1)
+    def pts(x, y, z):
+        return np.tile([x, y, z], (n, 1)).astype(float)
+    pel = np.tile(np.eye(4), (n, 1, 1))
+    pel[:, :3, :3] = [[0.0, -1, 0], [1, 0, 0], [0, 0, 1]]   # x axis (column 0) = +Y
+    ch = {f"{p}{c}": np.zeros((n, 3)) for p in "LR" for c in CHANNELS}
+    ch.update(RHJC=pts(100, 0, 900), RKJC=pts(60, 30, 500), RAJC=pts(100, 0, 100),
+              LHJC=pts(-100, 0, 900), LKJC=pts(-100, 0, 500), LAJC=pts(-100, 0, 100))
+    out = ModelOutputs(ch, {"Pelvis": pel}, np.eye(3), 1, RATE)
+    proc = SimpleNamespace(trial=trial, outputs=out, subject=None, events=(), cycles=())
+    ta = analyze_trial(proc, AnalysisSettings(sex="F"), norms)
+    assert (ta.task, ta.side, ta.decision.task_rule, ta.decision.side_rule) == ("sl_stance", "Right", "trial name", "trial name")
+    (w,) = ta.windows["Right"]
+    assert (w.kind, w.start_frame, w.end_frame) == ("hold", 41, 161)
+    assert ta.frontal_normal["Right"][100] == pytest.approx([0.0, 1.0, 0.0])
+    fppa = 2 * math.degrees(math.atan(40 / 400))
+    assert ta.metrics["Right"]["fppa"][100] == pytest.approx(fppa) and ta.metrics["Right"]["mkd"][100] == pytest.approx(40.0)
+    (ph,) = ta.phases
+    assert (ph.onset_frame, ph.offset_frame, ph.metric, ph.threshold) == (41, 161, "fppa", 9.0)
+    assert "no single-leg-stance norm" in ph.threshold_text
+    assert ta.chain["Right"].pattern == "not judged" and "Foot pronation" in ta.chain["Right"].text
