@@ -170,7 +170,7 @@ def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = 
     if not files:
         raise GenuError("no C3D file in the session folder", folder)
     if static is not None:
-        chosen = Path(static) if Path(static).is_absolute() or Path(static).exists() else folder / static
+        chosen = folder / static if (folder / static).is_file() else Path(static)
         if not chosen.is_file():
             raise GenuError("static trial not found", chosen)
         st, cands, notes = chosen, (chosen,), [f"static trial: {chosen.name} (chosen by the caller)"]
