@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from core.synthetic import tasks
-from core.synthetic.subject import Anthropometry
+from core.synthetic import margins, tasks
+from core.synthetic.subject import PATIENT, Anthropometry
 from core.synthetic.tasks import NONE, Deviation, Motion
 
 SESSIONS = ("pre", "post")
@@ -67,16 +67,31 @@ class TrialSpec:
 
 def _walk(session, direction, n, phase, place):
     dev = {s: deviation(session, "walk", s) for s in ("Left", "Right")}
-    return lambda body: tasks.walk(body, direction, n, phase, dev, place)
+
+    def build(body):
+        scale = margins.walk_scale(body, direction, n, phase, dev)
+        return tasks.walk(body, direction, n, phase, dev, place, scale=scale)
+    return build
 
 
 def _sls(session, side):
-    return lambda body: tasks.sls(body, side, deviation(session, "sls", side), place=(300.0, 0.0))
+    dev = deviation(session, "sls", side)
+    kw = {"place": (300.0, 0.0)}
+
+    def build(body):
+        scale = margins.sls_scale(body, side, dev, PATIENT.sex, **kw)
+        return tasks.sls(body, side, dev, scale=scale, **kw)
+    return build
 
 
 def _drop(session):
     dev = {s: deviation(session, "drop_jump", s) for s in ("Left", "Right")}
-    return lambda body: tasks.drop_landing(body, dev, place=(-400.0, 0.0))
+    kw = {"place": (-400.0, 0.0)}
+
+    def build(body):
+        m = margins.drop_scale(body, dev, PATIENT.sex, **kw)
+        return tasks.drop_landing(body, {s: d.scaled(m) for s, d in dev.items()}, **kw)
+    return build
 
 
 def session_trials(session: str) -> tuple[TrialSpec, ...]:

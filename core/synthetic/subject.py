@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 
 #: Plug-in Gait constants of the Davis (1991) hip-centre regression (cgm1_spec section 6).
-HJC_THETA_RAD = 0.500000178813934  # 0.5 rad as stored (float32) in PiG VSK files
-HJC_BETA_RAD = 0.314000427722931  # 0.314 rad, float32 as in PiG
+HJC_THETA_RAD = 0.5
+HJC_BETA_RAD = 0.314
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ fixed foot (the AJC for the squat, the toe for the landing) through the leg chai
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -125,14 +125,22 @@ WALK_VARIATION = (("HipAngles.x", 1.0, 2.9, 0.0), ("HipAngles.y", 0.6, 3.7, 2.0)
                   ("AnkleAngles.x", 0.8, 3.1, 2.5))
 
 
-def _cycle_factor(percent: np.ndarray, side: str) -> np.ndarray:
-    """Per-cycle amplitude factor (about +-7 %) of the pathological bump of one side."""
+def _cycle_factor(percent: np.ndarray, side: str, scale: Optional[Mapping] = None) -> np.ndarray:
+    """Per-cycle amplitude factor (about +-7 %) of the pathological bump of one side.
+
+    scale: optional ``{(side, cycle): factor}`` multiplying it (cycle = floor(percent / 100)
+    of that side), used to keep every true phase boundary clear of its threshold.
+    """
     idx = np.floor(percent / 100.0)
-    return 1.0 + 0.07 * np.sin(1.7 * idx + (0.0 if side == "Left" else 1.1))
+    out = 1.0 + 0.07 * np.sin(1.7 * idx + (0.0 if side == "Left" else 1.1))
+    for (sd, cyc), k in (scale or {}).items():
+        if sd == side:
+            out = np.where(idx == cyc, out * k, out)
+    return out
 
 
 def _walk_angles(percent_left: np.ndarray, dev: dict[str, Deviation],
-                 t: Optional[np.ndarray] = None) -> tuple[np.ndarray, dict]:
+                 t: Optional[np.ndarray] = None, scale: Optional[Mapping] = None) -> tuple[np.ndarray, dict]:
     """LPelvisAngles ``(F, 3)`` and both legs' angles for the given left-cycle percent.
 
     t: ``(F,)`` seconds; when given, the slow stride-to-stride variation
@@ -142,7 +150,7 @@ def _walk_angles(percent_left: np.ndarray, dev: dict[str, Deviation],
     pct = {"Left": percent_left, "Right": percent_left - 50.0}
     bump = {s: raised_cosine(np.mod(pct[s], 100.0), 30.0, 26.0) for s in pct}
     if t is not None:
-        bump = {s: bump[s] * _cycle_factor(pct[s], s) for s in bump}
+        bump = {s: bump[s] * _cycle_factor(pct[s], s, scale) for s in bump}
 
     def curve(key, s):
         q = walk_curve(key, pct[s])
@@ -217,9 +225,14 @@ def walk_windows(events) -> tuple[Window, ...]:
     return tuple(wins)
 
 
+def walk_percent(n_frames: int, phase_frames: int) -> np.ndarray:
+    """``(F,)`` percent of the left gait cycle (cumulative) at frames 1..n_frames."""
+    return 100.0 * (np.arange(n_frames) + phase_frames) / CYCLE_FRAMES
+
+
 def walk(body: Anthropometry, direction: str, n_frames: int, phase_frames: int,
          dev: dict[str, Deviation], place: tuple[float, float] = (0.0, 0.0),
-         sway_mm: float = 15.0) -> Motion:
+         sway_mm: float = 15.0, scale: Optional[Mapping] = None) -> Motion:
     """Overground walking at a steady speed along ``direction`` (``'+X'``, ``'-X'``, ``'+Y'``).
 
     phase_frames: frames of the left gait cycle already elapsed at frame 1 (sets where the
@@ -228,8 +241,8 @@ def walk(body: Anthropometry, direction: str, n_frames: int, phase_frames: int,
     """
     prog = progression_matrix(direction)
     f = np.arange(1, n_frames + 1)
-    p_left = 100.0 * (f - 1 + phase_frames) / CYCLE_FRAMES
-    pelvis, legs = _walk_angles(p_left, dev, (f - 1) / RATE_HZ)
+    p_left = walk_percent(n_frames, phase_frames)
+    pelvis, legs = _walk_angles(p_left, dev, (f - 1) / RATE_HZ, scale)
     rel = _legs_zero_origin(body, prog, pelvis, legs)
     low = np.full(n_frames, np.inf)
     for side, p in (("Left", p_left), ("Right", p_left - 50.0)):
@@ -270,17 +283,19 @@ def sls_windows(side: str, reps: int) -> tuple[Window, ...]:
     return tuple(out)
 
 
-def _depth(f: np.ndarray, windows) -> np.ndarray:
+def _depth(f: np.ndarray, windows, scale: Optional[Sequence[float]] = None) -> np.ndarray:
     """Squat depth: a raised cosine per repetition (peak ``SLS_DEPTHS``) at the middle frame."""
     d = np.zeros(f.shape)
     for w in windows:
-        d += SLS_DEPTHS[w.index % len(SLS_DEPTHS)] * raised_cosine(
+        k = 1.0 if scale is None else scale[w.index]
+        d += k * SLS_DEPTHS[w.index % len(SLS_DEPTHS)] * raised_cosine(
             f, (w.start_frame + w.end_frame) / 2.0, (w.end_frame - w.start_frame) / 2.0)
     return d
 
 
 def sls(body: Anthropometry, side: str, dev: Deviation, reps: int = 5,
-        direction: str = "+X", place: tuple[float, float] = (0.0, 0.0)) -> Motion:
+        direction: str = "+X", place: tuple[float, float] = (0.0, 0.0),
+        scale: Optional[Sequence[float]] = None) -> Motion:
     """Single-leg squat on ``side``: ``reps`` repetitions to about 65 deg of knee flexion.
 
     The stance foot stays planted (AJC and TOE fixed, foot turned out); the other leg is held
@@ -293,12 +308,13 @@ def sls(body: Anthropometry, side: str, dev: Deviation, reps: int = 5,
     n = wins[-1].end_frame + SLS_END_FRAMES
     f = np.arange(1, n + 1, dtype=float)
     d = _depth(f, wins)
+    dd = _depth(f, wins, scale)           # depth weighted by the per-repetition deviation scale
     drift = 0.6 * np.sin(2 * np.pi * f / 370.0)          # slow postural drift (deg)
-    obl_side = 1.0 + (1.0 + dev.pelvic_drop) * d + 0.3 * drift
+    obl_side = 1.0 + d + dev.pelvic_drop * dd + 0.3 * drift
     pelvis = np.stack([8.0 + 14.0 * d, SIGN[side] * obl_side, 0.0 * d], axis=1)
-    legs = {side: LegAngles(4.0 + 46.0 * d, 1.0 + (SLS_NORMAL_ADD + dev.hip_add) * d + 0.5 * drift,
-                            1.0 + (SLS_NORMAL_ROT + dev.hip_rot) * d, 4.0 + 62.0 * d + 0.5 * drift,
-                            -0.5 - dev.knee_valgus * d, 2.0 - 3.0 * d,
+    legs = {side: LegAngles(4.0 + 46.0 * d, 1.0 + SLS_NORMAL_ADD * d + dev.hip_add * dd + 0.5 * drift,
+                            1.0 + SLS_NORMAL_ROT * d + dev.hip_rot * dd, 4.0 + 62.0 * d + 0.5 * drift,
+                            -0.5 - dev.knee_valgus * dd, 2.0 - 3.0 * d,
                             foot_axis=flat_foot_axis(body, side, prog)),
             other: LegAngles(32.0 + 6.0 * d, -3.0 + 0 * d, -2.0 + 0 * d, 78.0 + 8.0 * d,
                              1.0 + 0 * d, 0.0 * d, ankle_dors=-18.0 + 0 * d,
