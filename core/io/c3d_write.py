@@ -18,9 +18,9 @@ from typing import Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
-from core.errors import C3DReadError, C3DWriteError
+from core.errors import C3DWriteError
 from core.io.c3d_events import event_group_values
-from core.io.c3d_read import KIND_PARAMS, open_c3d, param_strings, unit_scale
+from core.io.c3d_read import open_c3d, param_strings, point_rate_of, unit_scale
 from core.model import GaitEvent, ModelOutputs, Trial
 from core.variables import output_names
 
@@ -69,7 +69,7 @@ def _set_param(c, group: str, name: str, value) -> None:
     if group in c["parameters"] and name in c["parameters"][group]:
         del c["parameters"][group][name]
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        c.add_parameter(group, name, list(value))
+        c.add_parameter(group, name, [_clean_text(v) for v in value])
     elif isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, np.integer)) for v in value):
         from ezc3d import ezc3d as swig  # integer parameters need the typed setter
 
@@ -107,6 +107,50 @@ def _ensure_trial_group(c, first_frame: int) -> None:
     last = first_frame + max(int(c["data"]["points"].shape[2]) - 1, 0)
     _set_param(c, "TRIAL", "ACTUAL_START_FIELD", [first_frame % 65536, first_frame // 65536])
     _set_param(c, "TRIAL", "ACTUAL_END_FIELD", [last % 65536, last // 65536])
+
+
+def _clean_text(text: str) -> str:
+    """A string ezc3d's binding accepts: undecodable bytes (kept by Python as surrogate
+    escapes, e.g. Latin-1 umlauts) are re-read as Latin-1."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def _prepare_copy(c, point_rate_hz: float) -> None:
+    """Make an ezc3d object read from a real-world file acceptable to ezc3d's writer.
+
+    * text parameters with undecodable bytes are re-read as Latin-1;
+    * ANALOG:LABELS (+LABELS2...) cut or padded to the number of analog channels;
+    * zero ANALOG:SCALE entries (channels that are always 0) set to 1, so that writing
+      does not divide by zero;
+    * ANALOG:RATE set to the stored samples per frame x point rate, POINT:RATE to the rate
+      used when reading if the file has none.
+    """
+    for group in list(c["parameters"]):
+        for name in [k for k in c["parameters"][group] if k != "__METADATA__"]:
+            p = c["parameters"][group][name]
+            if isinstance(p, dict) and p.get("type") == -1 and isinstance(p.get("value"), list):
+                p["value"] = [_clean_text(str(v)) for v in p["value"]]
+    analogs = c["data"]["analogs"]
+    n_ch, n_samples = analogs.shape[1], analogs.shape[2]
+    n_frames = c["data"]["points"].shape[2]
+    if float(np.asarray(c["parameters"]["POINT"]["RATE"]["value"], float).reshape(-1)[:1].sum()) <= 0:
+        c["parameters"]["POINT"]["RATE"]["value"] = np.array([point_rate_hz])
+    labels = [s.strip() for s in _all_labels(c, "ANALOG")][:n_ch]
+    labels += [f"Analog{i + 1}" for i in range(len(labels), n_ch)]
+    _drop_extra_label_groups(c, "ANALOG")
+    c["parameters"]["ANALOG"]["LABELS"]["value"] = labels
+    scale = c["parameters"]["ANALOG"].get("SCALE") if "SCALE" in c["parameters"]["ANALOG"] else None
+    if scale is not None and np.size(scale["value"]):
+        sv = np.asarray(scale["value"], dtype=float).copy()
+        sv[sv == 0] = 1.0
+        scale["value"] = sv
+    if n_ch and n_frames and n_samples % n_frames == 0:
+        rate = float(np.asarray(c["parameters"]["POINT"]["RATE"]["value"], float).reshape(-1)[0])
+        c["parameters"]["ANALOG"]["RATE"]["value"] = np.array([rate * (n_samples // n_frames)])
 
 
 def _write_events(c, events: Sequence[GaitEvent]) -> None:
@@ -182,9 +226,21 @@ def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: 
     C3DReadError: the source cannot be read. C3DWriteError: the output cannot be written.
     """
     source, out_path = Path(source_path), Path(out_path)
+    if outputs.n_frames == 0:
+        raise C3DWriteError("the model outputs have no frames", out_path)
     if out_path.exists() and source.exists() and out_path.resolve() == source.resolve():
         raise C3DWriteError("refusing to overwrite the input file with its processed copy", out_path)
     c = open_c3d(source)
+    try:
+        return _processed_copy(c, source, out_path, outputs, events)
+    except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as exc:
+        raise C3DWriteError(f"processed copy of {source.name} could not be made "
+                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})", out_path) from None
+
+
+def _processed_copy(c, source: Path, out_path: Path, outputs: ModelOutputs,
+                    events: Optional[Sequence[GaitEvent]]) -> Path:
+    """Body of :func:`write_processed_c3d` on an opened ezc3d object."""
     params = c["parameters"]
     labels = [s.strip() for s in _all_labels(c, "POINT")]
     pts, res = c["data"]["points"], c["data"]["meta_points"]["residuals"]
@@ -194,6 +250,7 @@ def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: 
     names = processed_names(outputs)
     scale = unit_scale((param_strings(params, "POINT", "UNITS") or [""])[0])
     first = int(c["header"]["points"]["first_frame"]) + 1
+    _prepare_copy(c, point_rate_of(c, n_frames))
     new_pts, new_res = _output_block(outputs, names, first, n_frames, scale)
 
     replace = {lab: i for i, lab in enumerate(labels) if lab in names}
@@ -296,9 +353,23 @@ def write_trial_c3d(out_path: str | Path, trial: Trial) -> Path:
     ------
     C3DWriteError: the file cannot be written (folder missing, inconsistent analog size).
     """
+    out_path = Path(out_path)
+    if trial.n_frames == 0:
+        raise C3DWriteError("the trial has no frames", out_path)
+    try:
+        c = _trial_to_ezc3d(trial)
+    except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as exc:
+        raise C3DWriteError(f"trial {trial.name} could not be converted to C3D "
+                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})", out_path) from None
+    with atomic_target(out_path) as tmp:
+        _ezc3d_write(c, tmp, out_path)
+    return out_path
+
+
+def _trial_to_ezc3d(trial: Trial):
+    """The ezc3d object of :func:`write_trial_c3d`."""
     import ezc3d
 
-    out_path = Path(out_path)
     c = ezc3d.c3d()
     pts = np.asarray(trial.points, dtype=float)
     ok = np.isfinite(pts).all(axis=2)                                   # (F, P)
@@ -319,7 +390,9 @@ def write_trial_c3d(out_path: str | Path, trial: Trial) -> Path:
                                 "camera_masks": np.zeros((7,) + ok.T.shape, dtype=bool)}
     c["header"]["points"]["first_frame"] = int(trial.first_frame) - 1
     if trial.analog is not None and trial.analog.values.shape[1]:
-        c["parameters"]["ANALOG"]["RATE"]["value"] = np.array([trial.analog.rate_hz])
+        n_s, n_f = trial.analog.values.shape[0], trial.n_frames
+        rate = trial.point_rate_hz * (n_s // n_f) if n_s % n_f == 0 else trial.analog.rate_hz
+        c["parameters"]["ANALOG"]["RATE"]["value"] = np.array([rate])
         c["parameters"]["ANALOG"]["LABELS"]["value"] = list(trial.analog.labels)
         _set_param(c, "ANALOG", "UNITS", list(trial.analog.units))
         c["data"]["analogs"] = np.asarray(trial.analog.values, dtype=float).T[None]
@@ -330,6 +403,4 @@ def write_trial_c3d(out_path: str | Path, trial: Trial) -> Path:
     if trial.events:
         _write_events(c, trial.events)
     _ensure_trial_group(c, int(trial.first_frame))
-    with atomic_target(out_path) as tmp:
-        _ezc3d_write(c, tmp, out_path)
-    return out_path
+    return c

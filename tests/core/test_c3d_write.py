@@ -158,3 +158,35 @@ def test_outputs_csv(tmp_path):
     assert only[0] == ["frame", "time_s", "LHJC_X", "LHJC_Y", "LHJC_Z"]
     with pytest.raises(C3DWriteError, match="RKneeAngles"):
         write_outputs_csv(tmp_path / "x.csv", out, names=["RKneeAngles"])
+
+
+def test_more_than_255_points_round_trip(tmp_path):
+    """ezc3d splits long label lists into LABELS2; reading joins them again."""
+    rng = np.random.default_rng(5)
+    pts = rng.normal(size=(8, 300, 3)) * 100.0
+    labels = tuple(f"M{i:03d}" for i in range(300))
+    back = read_c3d(write_trial_c3d(tmp_path / "many.c3d", Trial("many", labels, pts, 100.0)))
+    assert back.labels == labels
+    np.testing.assert_array_equal(back.points, _f32(pts))
+
+
+@pytest.mark.parametrize("parts", [
+    ("c3d.org", "sample_03", "gait-raw.c3d"),          # DEC integer, analog channels with SCALE 0
+    ("c3d.org", "sample_16", "golf.c3d"),              # Latin-1 point descriptions, no analog
+    ("c3d.org", "sample_13", "Dance1.c3d"),            # non-integer rate
+    ("c3d.org", "sample_01", "Eb015pr.c3d"),           # 48 labels for 26 points
+    ("ezc3d-testFiles", "Kistler.c3d"),                # no points, no point rate
+])
+def test_processed_copy_of_unusual_files(tmp_path, parts):
+    path = reference_file(*parts)
+    src = read_c3d(path)
+    ones = np.ones((src.n_frames, 3))
+    out = ModelOutputs({"LKneeAngles": ones, "LKJC": ones * 5}, {}, np.eye(3), src.first_frame, src.point_rate_hz)
+    back = read_c3d(write_processed_c3d(path, tmp_path / "u.c3d", out))
+    assert back.n_frames == src.n_frames
+    np.testing.assert_array_equal(back.point("LKneeAngles"), ones)
+    for name in src.labels:
+        if back.has(name) and name not in ("LKneeAngles", "LKJC"):
+            np.testing.assert_array_equal(np.isnan(back.point(name)), np.isnan(src.point(name)))
+    if src.analog is not None:
+        np.testing.assert_allclose(back.analog.values, src.analog.values, rtol=1e-5, atol=1e-4)
