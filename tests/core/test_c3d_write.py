@@ -190,3 +190,17 @@ def test_processed_copy_of_unusual_files(tmp_path, parts):
             np.testing.assert_array_equal(np.isnan(back.point(name)), np.isnan(src.point(name)))
     if src.analog is not None:
         np.testing.assert_allclose(back.analog.values, src.analog.values, rtol=1e-5, atol=1e-4)
+
+
+def test_processed_copy_of_metre_file_keeps_units(tmp_path):
+    path = reference_file("c3d.org", "sample_24", "MotionMonitorC3D.c3d")  # POINT:UNITS m
+    src = read_c3d(path)
+    jc = np.tile([1000.0, 2000.0, 3000.0], (src.n_frames, 1))
+    ang = np.tile([10.0, 20.0, 30.0], (src.n_frames, 1))
+    out = ModelOutputs({"LKneeAngles": ang, "LKJC": jc}, {}, np.eye(3), src.first_frame, src.point_rate_hz)
+    back = read_c3d(write_processed_c3d(path, tmp_path / "m.c3d", out))
+    assert back.parameters["POINT:UNITS"] == "m"
+    np.testing.assert_allclose(back.point("LKJC"), jc, rtol=1e-6)      # written in m, read as mm
+    np.testing.assert_array_equal(back.point("LKneeAngles"), ang)      # angles never scaled
+    name = src.marker_labels[0]
+    np.testing.assert_allclose(back.point(name), src.point(name), rtol=1e-6)
