@@ -508,6 +508,8 @@ class SessionAnalysis:
     settings: the :class:`AnalysisSettings` used (with the sex of the patient record when
     none was given); threshold_sources: ``"task/side"`` -> "text (source)".
     software_version: Genu Lab version. notes: decisions taken (e.g. sex from patient.json).
+    symmetry: variable key -> ``core.stats.Symmetry`` of the left and right walking cycles
+    (RMS and largest difference of the mean curves, correlation, symmetry indices).
     """
 
     label: str
@@ -525,12 +527,13 @@ class SessionAnalysis:
     threshold_sources: Mapping[str, str] = field(default_factory=dict)
     software_version: str = ""
     notes: tuple[str, ...] = ()
+    symmetry: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trials", tuple(self.trials))
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "warnings", tuple(self.warnings))
-        for name in ("thigh_offsets", "walking", "tasks", "chain", "threshold_sources"):
+        for name in ("thigh_offsets", "walking", "tasks", "chain", "threshold_sources", "symmetry"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def task_summary(self, task: str, side: str) -> Optional[TaskSummary]:

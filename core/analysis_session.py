@@ -145,6 +145,19 @@ def walking_summary(trials: Sequence[TrialAnalysis], side: str, st, profile) -> 
     return WalkingSummary(side, n, mean, sd, peaks, spt, gvs, gps, stance)
 
 
+def walking_symmetry(trials: Sequence[TrialAnalysis]) -> dict:
+    """Variable key -> ``core.stats.Symmetry`` of the pooled left and right walking cycles."""
+    from core.stats import symmetry
+    pooled = {s: {} for s in SIDES}
+    for t in trials:
+        for s in SIDES:
+            for k, c in t.cycle_curves.get(s, {}).items():
+                pooled[s].setdefault(k, []).append(c)
+    keys = [k for k in pooled["Left"] if k in pooled["Right"]]
+    with np.errstate(invalid="ignore", divide="ignore"):   # constant curves: r undefined (NaN)
+        return {k: symmetry(np.concatenate(pooled["Left"][k]), np.concatenate(pooled["Right"][k])) for k in keys}
+
+
 def task_summary(trials: Sequence[TrialAnalysis], task: str, side: str) -> TaskSummary:
     """Per-window peaks and means of the phase metric of one task and side."""
     ts = [t for t in trials if t.task == task and side in t.windows]
@@ -225,6 +238,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
                      for k in GVS_VARIABLES} for s in SIDES if any(s in t.cycle_curves for t in walk_res)}
         profile = gait_profile(means, norms)
     walking_sum = {s: w for s in SIDES if (w := walking_summary(walk_res, s, st, profile)) is not None}
+    sym = walking_symmetry(walk_res)
     tasks, chain = {}, {}
     for task in dict.fromkeys(t.task for t in results):
         for s in SIDES:
@@ -240,7 +254,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         walking=walking_sum, gps_overall_deg=float(profile.gps_overall) if profile is not None else math.nan,
         tasks=tasks, chain=chain, settings=settings,
         threshold_sources={k: f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
-        software_version=__version__, notes=tuple(notes))
+        software_version=__version__, notes=tuple(notes), symmetry=sym)
 
 
 def _warnings(results: Sequence[TrialAnalysis], thigh: Mapping[str, ThighOffset], settings) -> tuple[str, ...]:

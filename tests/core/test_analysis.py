@@ -492,3 +492,13 @@ def test_sample_walk_with_misplaced_thigh_wand_crosstalk_and_correction():
     assert sa.thigh_offsets["Left"].phi_deg > 10.0
     assert "removes" in sa.thigh_offsets["Right"].warning
     assert all(ph.metric == "valgus_3d" for ph in ta.phases)
+
+
+def test_session_symmetry_of_walking_cycles(norms):
+    proc, _ = _walker(norms)
+    sa = analyze_session([proc], normative=norms)
+    # left follows the band mean, right adds +3 SD of hip adduction in stance only
+    sym = sa.symmetry["HipAngles.y"]
+    _, sd = norms.band("HipAngles.y").at()
+    assert sym.rms_difference > 1.0 and sym.max_abs_difference == pytest.approx(3 * np.max(sd[:61]), rel=0.2)
+    assert sa.symmetry["KneeAngles.x"].rms_difference < 0.1
