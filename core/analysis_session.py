@@ -344,6 +344,11 @@ def summary_lines(sa: SessionAnalysis) -> list[str]:
                    f"GPS {w.gps_deg:.1f} deg")
     if sa.walking:
         out.append(f"GPS overall: {sa.gps_overall_deg:.1f} deg")
+    for k in ("valgus_3d", "fppa", "HipAngles.y", "KneeAngles.x"):
+        if k in sa.symmetry:
+            y = sa.symmetry[k]
+            out.append(f"Symmetry {k}: RMS left-right difference {y.rms_difference:.1f}, largest "
+                       f"{y.max_abs_difference:.1f} at {y.max_abs_difference_pct:.0f} % of the cycle, r = {y.correlation:.2f}")
     out += [f"Kinetic chain {c.task}/{c.side}: {c.text}" for c in sa.chain.values()]
     out += [f"WARNING: {w}" for w in sa.warnings]
     return out
