@@ -28,6 +28,9 @@ GRAVITY_MM_S2 = 9810.0
 CYCLE_FRAMES = 100
 FOOT_OFF_FRAMES = 60
 TOE_OUT_DEG = 8.0
+#: share of the added femoral internal rotation taken back at the knee (tibia externally
+#: rotated on the femur), as when the femur rotates inward over a planted foot
+KNEE_COUNTER_ROTATION = 0.8
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,9 @@ class Deviation:
     """Pathological additions on one side (degrees) at their peak.
 
     knee_valgus: added valgus (KneeAngles.y made more negative); hip_add / hip_rot: added
-    hip adduction / internal rotation; pelvic_drop: contralateral pelvic drop while this side
-    bears weight (this side's PelvisAngles.y made more positive).
+    hip adduction / internal rotation (80 % of the latter is taken back at the knee as
+    external rotation, :data:`KNEE_COUNTER_ROTATION`); pelvic_drop: contralateral pelvic drop
+    while this side bears weight (this side's PelvisAngles.y made more positive).
     """
 
     knee_valgus: float = 0.0
@@ -171,7 +175,7 @@ def _walk_angles(percent_left: np.ndarray, dev: dict[str, Deviation],
             curve("HipAngles.x", s), curve("HipAngles.y", s) + d.hip_add * w,
             curve("HipAngles.z", s) + d.hip_rot * w,
             curve("KneeAngles.x", s), curve("KneeAngles.y", s) - d.knee_valgus * w,
-            curve("KneeAngles.z", s),
+            curve("KneeAngles.z", s) - KNEE_COUNTER_ROTATION * d.hip_rot * w,
             ankle_dors=curve("AnkleAngles.x", s),
             ankle_rot=np.full_like(percent_left, WALK_ANKLE_ROTATION_DEG))
     return np.stack([tilt, obl, rot], axis=1), legs
@@ -314,7 +318,8 @@ def sls(body: Anthropometry, side: str, dev: Deviation, reps: int = 5,
     pelvis = np.stack([8.0 + 14.0 * d, SIGN[side] * obl_side, 0.0 * d], axis=1)
     legs = {side: LegAngles(4.0 + 46.0 * d, 1.0 + SLS_NORMAL_ADD * d + dev.hip_add * dd + 0.5 * drift,
                             1.0 + SLS_NORMAL_ROT * d + dev.hip_rot * dd, 4.0 + 62.0 * d + 0.5 * drift,
-                            -0.5 - dev.knee_valgus * dd, 2.0 - 3.0 * d,
+                            -0.5 - dev.knee_valgus * dd,
+                            2.0 - 3.0 * d - KNEE_COUNTER_ROTATION * dev.hip_rot * dd,
                             foot_axis=flat_foot_axis(body, side, prog)),
             other: LegAngles(32.0 + 6.0 * d, -3.0 + 0 * d, -2.0 + 0 * d, 78.0 + 8.0 * d,
                              1.0 + 0 * d, 0.0 * d, ankle_dors=-18.0 + 0 * d,
@@ -364,7 +369,7 @@ def _landing_angles(f: np.ndarray, ic: int, dev: dict[str, Deviation], d_stand: 
             _landing_profile(f, ic, (0.0, 0.0, DJ_NORMAL_ROT, 0.0)) + dv.hip_rot * load,
             _landing_profile(f, ic, (2.0, 14.0, 78.0, 14.0)),
             _landing_profile(f, ic, (0.0, 0.0, 0.0, 0.0)) - dv.knee_valgus * load,
-            _landing_profile(f, ic, (0.0, 0.0, 3.0, 0.0)),
+            _landing_profile(f, ic, (0.0, 0.0, 3.0, 0.0)) - KNEE_COUNTER_ROTATION * dv.hip_rot * load,
             ankle_dors=_landing_profile(f, ic, (d_stand[s], -24.0, 24.0, d_stand[s])),
             ankle_rot=_landing_profile(f, ic, (r_stand[s], -6.0, -10.0, r_stand[s])))
     return pelvis, legs
