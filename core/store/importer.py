@@ -156,14 +156,15 @@ def _trial_info(tid: str, raw, path: Path, sha: str, processed: Any = None, anal
                      processed_utc=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))
 
 
-def _analyse(processed: Sequence[Any], label: str, notes: list[str]) -> Any:
+def _analyse(session: Any, label: str, notes: list[str]) -> Any:
+    """``analyze_session`` of a ProcessedSession, or None (with a note) when it cannot run."""
     try:
         from core.analysis import analyze_session
     except ImportError:
         notes.append("analysis module not available: trials stored without analysis")
         return None
     try:
-        return analyze_session(list(processed), label=label)
+        return analyze_session(session, label=label)
     except AnalysisError as exc:
         notes.append(f"analysis not run: {exc}")
         return None
@@ -220,7 +221,8 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
             report.append(f"{p.name}: already in the store (session {s.label!r}, trial {t.name!r}; same SHA-256): not imported again")
         else:
             new_dyn.append(p)
-    if not new_dyn:
+    static_new = sf.static is not None and not store.find_sha256(hashes[sf.static])
+    if not new_dyn and not static_new:
         report.append("nothing new to import")
         return ImportResult(store.path, existing, (), tuple(skipped), (), tuple(report))
     ps = process_session(replace(sf, dynamics=tuple(new_dyn)), overrides, _sub(progress, 0.0, 0.7),
@@ -230,7 +232,11 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
     report += [f"not imported: {f}" for f in failed]
     old_recs = [store.load_trial(existing.session_id, t.trial_id) for t in existing.trials] if existing else []
     old_processed = [r.processed for r in old_recs if r.processed is not None]
-    analysis = _analyse(old_processed + list(ps.trials), label, report) if (old_processed or ps.trials) else None
+    analysis = None
+    if old_processed or ps.trials:  # the whole session, with the store's patient (its sex sets FPPA bounds)
+        patient = {**(sf.patient or {}), **({"sex": store.patient.sex} if store.patient.sex else {})}
+        whole = replace(ps, folder=replace(sf, patient=patient), trials=tuple(old_processed) + tuple(ps.trials))
+        analysis = _analyse(whole, label, report)
     by_name = {a.trial_name: a for a in (analysis.trials if analysis is not None else ())}
     records = [r if r.processed is None else
                replace(r, analysis=by_name.get(r.processed.trial.name, r.analysis),

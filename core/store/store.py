@@ -418,6 +418,23 @@ class PatientStore:
         s = self.session(session)
         return self.save_session(replace(s), [record], None, True, progress)
 
+    def edit_events(self, session: str, trial: str, events: Sequence, edits: Sequence,
+                    stale_reason: str = "events edited: re-run the analysis") -> TrialRecord:
+        """Store edited events of a trial with the edits that produced them.
+
+        events: the new event list (``GaitEvent``, source ``"edited"`` for changed ones);
+        edits: :class:`core.store.schema.EventEdit` records, appended to the trial's history.
+        The stored results are flagged stale until a new analysis is saved with
+        :meth:`update_trial`. Returns the stored record.
+        """
+        s, t = self.trial_info(session, trial)
+        rec = self.load_trial(s.session_id, t.trial_id)
+        rec = replace(rec, events=tuple(sorted(events, key=lambda e: (e.frame, e.context, e.label))),
+                      event_edits=rec.event_edits + tuple(edits))
+        rec = rec.with_info(n_events=len(rec.events), stale_reason=stale_reason)
+        self.update_trial(s.session_id, rec)
+        return rec
+
     def delete_session(self, session: str) -> None:
         """Remove a session (its file is deleted after the index no longer lists it)."""
         self._require_writable()

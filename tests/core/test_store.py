@@ -271,3 +271,18 @@ def test_stale_lock_of_a_dead_process_is_taken_over(store_path):
     (store_path / LOCK_NAME).write_text(json.dumps({"pid": 1, "host": "other-host", "since": "x"}))
     with pytest.raises(StoreLockedError, match="pid 1 on other-host"):
         open_store(store_path, "a")
+
+
+def test_event_edits_are_stored_with_their_source(store_path):
+    from core.store import EventEdit
+    with open_store(store_path, "a") as st:
+        rec = st.load_trial("pre", "walk_01")
+        moved = dataclasses.replace(rec.events[0], frame=rec.events[0].frame + 3, source="edited")
+        st.edit_events("pre", "walk_01", (moved,) + rec.events[1:], [EventEdit("move", rec.events[0], moved, "Dr Ex")])
+    with open_store(store_path) as st:
+        back = st.load_trial("pre", "walk_01")
+        assert "events edited" in staleness(st.session("pre").trial("walk_01"))
+    assert back.events[0].source == "edited" and back.events[0].frame == rec.events[0].frame + 3
+    assert [e.source for e in back.event_edits] == ["app", "Dr Ex"]
+    assert back.event_edits[-1].before == rec.events[0]
+    assert_same(rec.raw, back.raw)  # the events as read stay as they were
