@@ -21,7 +21,7 @@ from core.kinematics.geometry import (chord_offset, frame_from_yz, frame_from_zy
                                       rot_x, rot_y, rot_z, unit, yxz_relative)
 
 __all__ = ["progression_frame", "pelvis_frame", "rear_pelvis_point", "hip_joint_centres",
-           "hjc_local", "LegChain", "leg_chain", "heel_foot_frame", "output_angles",
+           "hjc_local", "LegChain", "leg_chain", "ankle_abadd", "heel_foot_frame", "output_angles",
            "PIG_HJC_THETA_RAD", "PIG_HJC_BETA_RAD", "PROGRESSION_MIN_DISPLACEMENT_MM"]
 
 #: Plug-in Gait's Davis hip-centre angles (spec 6). The PiG VSK shows 0.500000178813934 and
@@ -141,10 +141,29 @@ def leg_chain(sp: SideParameters, marker_radius_mm: float, hjc: np.ndarray, thi:
     ajc = chord_offset(tib, kjc, ank, sp.ankle_width_mm / 2.0 + marker_radius_mm,
                        -s * sp.shank_rotation_deg)
     tibia = frame_from_zy(kjc - ajc, s * (ank - ajc))
+    if sp.ankle_abadd_deg != 0.0:
+        ajc = ankle_abadd(ajc, ank, tibia[..., 0], sp.ankle_abadd_deg)
+        tibia = frame_from_zy(kjc - ajc, s * (ank - ajc))
     tibia_u = tibia @ rot_z(s * sp.tibial_torsion_deg)
     foot_u = frame_from_zy(ajc - toe, tibia[..., 1])
     foot = foot_u @ (rot_y(-sp.static_plant_flex_deg) @ rot_x(-s * sp.static_rot_off_deg))
     return LegChain(kjc, ajc, thigh, tibia, tibia_u, foot_u, foot)
+
+
+def ankle_abadd(ajc: np.ndarray, ank: np.ndarray, x_tibia: np.ndarray, abadd_deg: float) -> np.ndarray:
+    """AJC turned about ANK around the tibia's anterior axis by ``-AnkleAbAdd`` (both sides).
+
+    Vicon's AnkleAbAdd parameter (non-zero after a medial-malleolus static). Not part of
+    cgm1_spec: measured on the Nexus 2.9 CGM24 sample, where it brings the spec's AJC from
+    6.7 / 9.9 mm to 0.04 / 0.01 mm of Vicon's and the tibia long axis to 0.001 deg
+    (docs/cgm1.md). ``(F, 3)`` mm in and out; x_tibia ``(F, 3)`` unit vectors.
+    """
+    q = np.radians(-abadd_deg)
+    r = ajc - ank
+    # Rodrigues rotation of r about the unit axis x_tibia
+    rot = (r * np.cos(q) + np.cross(x_tibia, r) * np.sin(q)
+           + x_tibia * (np.sum(x_tibia * r, axis=-1, keepdims=True) * (1.0 - np.cos(q))))
+    return ank + rot
 
 
 def heel_foot_frame(sp: SideParameters, toe: np.ndarray, hee: np.ndarray,

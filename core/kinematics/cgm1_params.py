@@ -54,7 +54,8 @@ class SideParameters:
     """Parameters of one leg. Lengths in mm, angles in degrees.
 
     ``asis_trochanter_mm`` is the given value, or the regression of the leg length when the
-    subject did not give one (``asis_trochanter_given`` says which).
+    subject did not give one (``asis_trochanter_given`` says which). ``ankle_abadd_deg`` is
+    Vicon's AnkleAbAdd (set by a medial-malleolus static), 0 in plain CGM1 (docs/cgm1.md).
     """
 
     side: str
@@ -70,6 +71,7 @@ class SideParameters:
     foot_flat: bool = False
     static_plant_flex_deg: float = 0.0
     static_rot_off_deg: float = 0.0
+    ankle_abadd_deg: float = 0.0
 
     @property
     def sign(self) -> float:
@@ -156,4 +158,5 @@ def _side(subject: SubjectParameters, side: str) -> SideParameters:
         foot_flat=_optional(subject, f"{side}FootFlat") >= 0.5,
         static_plant_flex_deg=_optional(subject, f"{side}StaticPlantFlex"),
         static_rot_off_deg=_optional(subject, f"{side}StaticRotOff"),
+        ankle_abadd_deg=_optional(subject, f"{side}AnkleAbAdd"),
     )

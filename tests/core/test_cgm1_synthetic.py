@@ -221,3 +221,20 @@ def test_speed_1000_frames_smoke() -> None:
     t0 = time.perf_counter()
     reconstruct(w.trial, sub)
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_ankle_abadd_turns_the_ankle_centre_about_ank() -> None:
+    """Vicon's AnkleAbAdd (docs/cgm1.md): AJC turned about ANK by -AbAdd around tibia x."""
+    w = make_walker()
+    ref = reconstruct(w.trial, walker_subject(w))
+    out = reconstruct(w.trial, walker_subject(w, LeftAnkleAbAdd=10.0))
+    ank = w.trial.point("LANK")
+    r0, r1 = ref.channels["LAJC"] - ank, out.channels["LAJC"] - ank
+    np.testing.assert_allclose(np.linalg.norm(r1, axis=1), np.linalg.norm(r0, axis=1), atol=1e-9)
+    x0 = ref.segments["LTibia"][:, :3, 0]
+    cos = np.sum(r0 * r1, axis=1) / np.sum(r0 * r0, axis=1)
+    np.testing.assert_allclose(np.degrees(np.arccos(np.clip(cos, -1, 1))), 10.0, atol=1e-6)
+    # right hand rule about x: rotation by -10 deg
+    np.testing.assert_array_less(np.sum(np.cross(r0, r1) * x0, axis=1), 0.0)
+    for name in ("RAJC", "RKneeAngles", "LKJC", "LHipAngles"):
+        np.testing.assert_array_equal(out.channels[name], ref.channels[name])

@@ -12,6 +12,7 @@ Run ``python -m tests.core.test_validation_vicon`` to print the measured table (
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
@@ -21,7 +22,7 @@ import pytest
 
 from core.io.subject import resolve_subject
 from core.kinematics.cgm1 import StaticCalibration, calibrate, inter_asis_distance, reconstruct
-from core.model import ModelOutputs, SubjectParameters, Trial
+from core.model import ModelOutputs, ParameterValue, SubjectParameters, Trial
 from tests.conftest import reference_file
 from tests.core.cgm1_support import compare, compare_centre, load_trial, vicon_point
 
@@ -253,8 +254,14 @@ CGM24 = ("c3d.org", "sample_00", "Vicon Motion Systems", "pyCGM2 lower limb CGM2
 
 @lru_cache(maxsize=None)
 def _cgm24() -> tuple[Trial, ModelOutputs]:
+    """The CGM24 trial with its PROCESSING subject; Vicon's AnkleAbAdd (radians in Nexus
+    PROCESSING) is added from the file when the subject resolver does not carry it."""
     trial = load_trial(reference_file(*CGM24))
-    return trial, reconstruct(trial, resolve_subject(dynamic=trial))
+    subject = resolve_subject(dynamic=trial)
+    extra = [ParameterValue(f"{side}AnkleAbAdd", math.degrees(float(trial.processing[f"{side[0]}AnkleAbAdd"])),
+                            "deg", "test: PROCESSING (radians)")
+             for side in ("Left", "Right") if subject.get(f"{side}AnkleAbAdd") is None]
+    return trial, reconstruct(trial, subject.with_values(*extra))
 
 
 @pytest.mark.reference
@@ -273,15 +280,29 @@ def test_cgm24_hip_and_knee_centres_exact(centre: str) -> None:
 
 
 @pytest.mark.reference
+@pytest.mark.parametrize("centre", ["LAJC", "RAJC"])
+def test_cgm24_ankle_centre_with_ankle_abadd(centre: str) -> None:
+    """Vicon's AnkleAbAdd (8.92 / -13.18 deg in this file) turns the AJC about ANK; with it the
+    AJC is within 0.05 mm of Vicon's (6.7 / 9.9 mm without: spec 7.2 open issue). The 0.04 mm
+    left residual is constant in the tibia frame, i.e. a small systematic difference, not
+    round-off: hence 0.05 mm here, not 0.002."""
+    trial, out = _cgm24()
+    c = compare_centre(out.channels[centre], vicon_point(trial, CENTRES[centre]))
+    assert c["n"] == trial.n_frames and c["max"] <= 0.05, _fmt(c)
+
+
+@pytest.mark.reference
 @pytest.mark.parametrize("channel", ["LKneeAngles", "RKneeAngles"])
 def test_cgm24_knee_flexion_and_varus(channel: str) -> None:
-    """Knee x/y only, to 0.2 deg: Vicon's AJC in this file is 7-10 mm from the spec's
-    construction (open issue of spec 7.2 with non-zero TibialTorsion and ShankRotation), which
-    tilts the tibia slightly; knee z, ankle and foot are not comparable (validation_cases.md)."""
+    """Knee x/y exact once AnkleAbAdd is applied. Knee z (and so ankle and foot) stays 2.59 /
+    2.81 deg off: Vicon's tibia is turned about its long axis relative to the spec's
+    torsion rule when TibialTorsion, ShankRotation and AnkleAbAdd are non-zero (unresolved;
+    validation_cases.md: do not test knee z, ankle, foot here)."""
     trial, out = _cgm24()
     c = compare(out.channels[channel], vicon_point(trial, channel))
     assert c["n"] == trial.n_frames and c["only_theirs"] == 0
-    assert np.all(c["max"][:2] <= 0.2), _fmt(c)
+    assert np.all(c["max"][:2] <= TOL_DEG), _fmt(c)
+    assert 2.0 < c["max"][2] < 3.0, f"knee z: expected the documented 2.6-2.8 deg offset, {_fmt(c)}"
 
 
 # ---------------------------------------------------------------------------------------
