@@ -15,7 +15,7 @@ from core import __version__
 from core.analysis import (AnalysisSettings, ChainSummary, SessionAnalysis, TaskDecision, TaskSummary,
                            ThighOffset, TrialAnalysis, WalkingSummary, task_key)
 from core.analysis_trial import analyze_trial, trial_cycles
-from core.chain import summarise_chain
+from core.chain import summarise_chain, with_crosstalk_caution
 from core.errors import AnalysisError, CancelledError, GenuError, InsufficientEventsError
 from core.model import SIDES
 from core.tasks import decide_task
@@ -244,7 +244,10 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         for s in SIDES:
             if any(s in t.windows for t in results if t.task == task):
                 tasks[task_key(task, s)] = task_summary(results, task, s)
-                chain[task_key(task, s)] = summarise_chain(s, task, [ph for t in results if t.task == task for ph in t.phases])
+                ch = summarise_chain(s, task, [ph for t in results if t.task == task for ph in t.phases])
+                if any("crosstalk" in t.chain[s].flags for t in results if t.task == task and s in t.chain):
+                    ch = with_crosstalk_caution(ch)
+                chain[task_key(task, s)] = ch
     warnings = tuple(skipped) + _warnings(results, thigh, settings)
     _step(progress, cancelled, 1.0, "analysis done")
     return SessionAnalysis(

@@ -12,7 +12,7 @@ import numpy as np
 
 from core.analysis import (INDICATORS, AnalysisSettings, CrosstalkCheck, TaskDecision, TaskWindow,
                            TrialAnalysis)
-from core.chain import summarise_chain
+from core.chain import summarise_chain, with_crosstalk_caution
 from core.cycles import all_cycles, normalise_cycles
 from core.errors import AnalysisError, InsufficientEventsError
 from core.model import SIDE_PREFIX, SIDES, ModelOutputs
@@ -201,6 +201,15 @@ def _knee_width(processed, side: str) -> Optional[float]:
     return subject.get(f"{side}KneeWidth") if subject is not None else None
 
 
+def _chain(side: str, task: str, phases: Sequence, xtalk: Mapping[str, CrosstalkCheck]):
+    """Chain summary of a side, with the cross-talk caution when 3D valgus phases are suspect."""
+    ch = summarise_chain(side, task, phases)
+    x = xtalk.get(side)
+    if x is not None and x.detected and any(p.side == side and p.metric == "valgus_3d" for p in phases):
+        ch = with_crosstalk_caution(ch)
+    return ch
+
+
 def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), normative=None,
                   task: Optional[str] = None, side: Optional[str] = None,
                   thigh_offsets: Optional[Mapping[str, Optional[float]]] = None,
@@ -256,6 +265,6 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
         frontal_normal={s: normals[s] for s in metrics}, windows=windows, phases=tuple(phases),
         cycle_curves=curves, cycles=cyc, window_peaks={s: v[0] for s, v in peaks_means.items()},
         window_means={s: v[1] for s, v in peaks_means.items()}, crosstalk=xtalk,
-        chain={s: summarise_chain(s, decision.task, phases) for s in windows},
+        chain={s: _chain(s, decision.task, phases, xtalk) for s in windows},
         corrected_offset_deg={s: offsets.get(s) for s in metrics}, notes=tuple(notes),
         phase_metric=metric, threshold_text=rule.text, threshold_source=rule.source, sex_flag=rule.sex_flag)

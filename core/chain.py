@@ -141,3 +141,17 @@ def _values_only(side: str, task: str, phases: Sequence[ValgusPhase]) -> ChainSu
             f"{'; '.join(parts) if parts else 'no indicator available'}. No normal band exists for this "
             f"task, so no pattern is judged from the values. {FOOT_PRONATION_NOTE}")
     return ChainSummary(side, task, n, "not judged", (), text, ("no-band",))
+
+
+CROSSTALK_CAUTION = ("Caution: this knee's 3D varus/valgus follows its flexion in swing (likely knee-axis "
+                     "cross-talk); compare with FPPA, MKD and the DynaKAD-corrected valgus before reading "
+                     "the 3D valgus phases.")
+
+
+def with_crosstalk_caution(summary: ChainSummary) -> ChainSummary:
+    """The summary with the cross-talk caution added (flag ``"crosstalk"``), once."""
+    if "crosstalk" in summary.flags:
+        return summary
+    text = summary.text.replace(FOOT_PRONATION_NOTE, f"{CROSSTALK_CAUTION} {FOOT_PRONATION_NOTE}")
+    return ChainSummary(summary.side, summary.task, summary.n_phases, summary.pattern, summary.co_occurring,
+                        text, summary.flags + ("crosstalk",))

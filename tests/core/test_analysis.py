@@ -502,3 +502,13 @@ def test_session_symmetry_of_walking_cycles(norms):
     _, sd = norms.band("HipAngles.y").at()
     assert sym.rms_difference > 1.0 and sym.max_abs_difference == pytest.approx(3 * np.max(sd[:61]), rel=0.2)
     assert sa.symmetry["KneeAngles.x"].rms_difference < 0.1
+
+
+def test_chain_summary_cautions_when_3d_valgus_phases_have_crosstalk(norms):
+    proc, _ = _hinge_walker(norms, {"Left": -15.0, "Right": 0.0}, 0.0)
+    sa = analyze_session([proc], AnalysisSettings(threshold_overrides={"walk": 2.0}), normative=norms)
+    ta = sa.trials[0]
+    assert ta.crosstalk["Left"].detected and ta.phases_of("Left")
+    for ch in (ta.chain["Left"], sa.chain_summary("walk", "Left")):
+        assert "crosstalk" in ch.flags and "cross-talk" in ch.text and ch.text.endswith("it is not inferred here.")
+    assert "crosstalk" not in ta.chain["Right"].flags
