@@ -346,7 +346,9 @@ class ChainSummary:
     the task: values only). co_occurring: indicator names beyond normal in the valgus
     direction during at least half the phases. text: the sentence for reports ("kinematic
     indicators consistent with a hip-driven (top-down) pattern", never a diagnosis), always
-    followed by :data:`FOOT_PRONATION_NOTE`. flags: short machine-readable flags.
+    followed by :data:`FOOT_PRONATION_NOTE`. flags: short machine-readable flags (the
+    pattern, ``"no-phase"``, ``"no-indicator"``, ``"no-band"``, ``"crosstalk"`` when the 3D
+    valgus phases come from a knee whose swing cross-talk check fired).
     """
 
     side: str
