@@ -71,7 +71,7 @@ def side_metrics(outputs: ModelOutputs, side: str, normal: np.ndarray, knee_widt
     """All per-frame series of one side: valgus metrics and kinetic-chain indicators."""
     p = SIDE_PREFIX[side]
     m = {"valgus_3d": valgus_3d(outputs, side)}
-    if phi_deg is not None:
+    if phi_deg is not None and f"{p}Femur" in outputs.segments and f"{p}TibiaUntorsioned" in outputs.segments:
         from core.kinematics.crosstalk import corrected_knee_angles
         m["valgus_3d_corrected"] = -np.asarray(corrected_knee_angles(outputs, side, phi_deg), float)[:, 1]
     jc = [f"{p}HJC", f"{p}KJC", f"{p}AJC"]
