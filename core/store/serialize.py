@@ -132,7 +132,7 @@ def resolve_type(tag: str, where: str = "") -> type:
 # ------------------------------------------------------------------------ slot names
 def slot_name(key: str) -> str:
     """A valid, injective HDF5 link name for a mapping key ('/', '%' escaped)."""
-    s = quote(key, safe=" !$&'()*+,-.:;=@[]^_`{|}~")
+    s = quote(key, safe=" !$&'()*+,-.:;=@[]^_`{|}~", errors="surrogatepass")
     if not s or s[0] in "._":
         s = "%" + s  # never produced by quote(), so the mapping stays injective
     return s
@@ -187,7 +187,14 @@ def _scalar(value: Any) -> tuple[Any, Optional[str]]:
 
 
 def _str_ok(s: str) -> bool:
-    return "\x00" not in s and len(s) <= LONG_STRING
+    """True for a string stored as an HDF5 (UTF-8, NUL-terminated) attribute or item."""
+    if "\x00" in s or len(s) > LONG_STRING:
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (e.g. undecodable bytes of a C3D label)
+        return False
+    return True
 
 
 def _seq_leaf(value: Any, kind: str) -> Optional[Leaf]:
@@ -223,7 +230,7 @@ def _fill(node: Node, slot: str, value: Any, where: str, scalars: dict) -> None:
         node.members[slot] = encode(value, where)
         return
     if special is None and isinstance(native, str) and not _str_ok(native):
-        node.members[slot] = Leaf(np.frombuffer(native.encode("utf-8"), dtype=np.uint8).copy(),
+        node.members[slot] = Leaf(np.frombuffer(native.encode("utf-8", "surrogatepass"), dtype=np.uint8).copy(),
                                   {KIND: "str"})
         return
     node.attrs[slot] = native
@@ -309,7 +316,7 @@ def _decode_leaf(leaf: Leaf, where: str) -> Any:
     if kind == "array":
         return leaf.data
     if kind == "str":
-        return leaf.data.tobytes().decode("utf-8")
+        return leaf.data.tobytes().decode("utf-8", "surrogatepass")
     items = leaf.attrs.get("__items__")
     conv = {"str": str, "int": int, "float": float}.get(items)
     if conv is None:

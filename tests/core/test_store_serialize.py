@@ -77,6 +77,7 @@ def test_generic_values_round_trip(tmp_path):
                   table={"": None, "a/b": [1, 2.0, "x", (3, 4)], "_x": {"nested": np.arange(5)},
                          ".": frozenset({"p"}), 7: "int key", "nul": "a\x00b"},
                   arr=np.array([["ab", "c"], ["d", "éé"]]), long_text="x" * 20000)
+    value = dataclasses.replace(value, table={**value.table, ("walk", "Left"): 1.5, ("a", None, 2): "t", 2.5: True})
     back = _roundtrip(tmp_path, value)
     assert_same(value, back)
 
@@ -135,3 +136,19 @@ def test_digest_detects_a_changed_value():
     b = ser.encode(t.with_changes(points=np.where(np.isnan(t.points), t.points, t.points + 1e-12)))
     assert ser.node_digest(a) != ser.node_digest(b)
     assert ser.node_digest(a) == ser.node_digest(ser.encode(t))
+
+
+@dataclasses.dataclass(frozen=True)
+class NoFields:
+    pass
+
+
+ser.register_types(NoFields)
+
+
+def test_edge_values_round_trip(tmp_path):
+    value = {"empty": NoFields(), "surrogate": "a\udc80b", "key\udc81": 1, "items": ("x", "y\udc82"),
+             "no_str": np.array([], dtype="<U3"), "no_rows": np.zeros((0, 3)), "bools": np.array([True, False]),
+             "complex": np.array([1 + 2j]), "i8": np.int8(3), "f32": np.float32(1.5), "nb": np.bool_(True),
+             "inf": float("-inf"), "big": 2 ** 62, "nested": ((), [], {}, (None,))}
+    assert_same(value, _roundtrip(tmp_path, value))
