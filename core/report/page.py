@@ -33,7 +33,8 @@ BAND_COLOUR = "#d5d8dc"
 RC = {
     "pdf.fonttype": 42,          # embed TrueType fonts: selectable, searchable text
     "ps.fonttype": 42,
-    "font.family": "DejaVu Sans",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
     "font.size": 8.0,
     "axes.titlesize": 8.5,
     "axes.labelsize": 7.0,

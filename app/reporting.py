@@ -1,0 +1,136 @@
+"""Report inputs from a session folder or a patient store, with the 3D snapshots.
+
+The one place where the report (``core.report``, headless, no VTK) meets the VTK scene
+(``app.scene``): snapshots of the frontal view at peak valgus are rendered off screen here
+and handed to the report as images. Used by ``genulab report``, ``genulab demo`` and the
+app's export dialog, so the PDF is the same whichever way it is made.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable, Mapping, Optional, Sequence
+
+import numpy as np
+
+from core.errors import GenuError, ReportError
+from core.report.inputs import PatientInfo, ReportOptions, SessionInfo, SessionReportInput
+
+log = logging.getLogger(__name__)
+Progress = Optional[Callable[[float, str], None]]
+Cancelled = Optional[Callable[[], bool]]
+SNAPSHOT_SIZE = (560, 680)
+
+
+def _sub(progress: Progress, lo: float, hi: float) -> Progress:
+    if progress is None:
+        return None
+    return lambda f, msg: progress(lo + (hi - lo) * float(f), msg)
+
+
+def session_input_from_folder(folder: Path | str, overrides: Optional[Sequence[str] | Mapping[str, float]] = None,
+                              patient: Optional[Mapping[str, object]] = None, progress: Progress = None,
+                              cancelled: Cancelled = None) -> SessionReportInput:
+    """Process and analyse a session folder (static, dynamics, subject file; patient.json beside it)."""
+    from core.analysis import analyze_session
+    from core.pipeline import process_session
+
+    processed = process_session(folder, overrides=overrides, progress=_sub(progress, 0.0, 0.8), cancelled=cancelled)
+    analysis = analyze_session(processed, progress=_sub(progress, 0.8, 1.0), cancelled=cancelled)
+    sf = processed.folder
+    pat = dict(patient or getattr(sf, "patient", None) or {})
+    return SessionReportInput(patient=PatientInfo.from_mapping(pat),
+                              session=SessionInfo.from_patient_record(sf.label, pat),
+                              processed=processed, analysis=analysis)
+
+
+def session_input_from_store(store_path: Path | str, session: str, progress: Progress = None,
+                             cancelled: Cancelled = None) -> SessionReportInput:
+    """Report input of a stored session (its saved results; nothing is recomputed)."""
+    from core.store.store import open_store
+
+    with open_store(store_path, "r") as store:
+        info = store.session(session)
+        record = store.load_session(session)
+        if record.analysis is None:
+            raise ReportError(f"session '{session}' has no analysis results; re-import it", store_path)
+        trials, edits = [], {}
+        dyn = [t for t in info.trials if not t.is_static]
+        for k, t in enumerate(dyn):
+            if cancelled is not None and cancelled():
+                from core.errors import CancelledError
+                raise CancelledError()
+            if progress is not None:
+                progress(k / max(len(dyn), 1), f"loading {t.name}")
+            rec = store.load_trial(session, t.trial_id)
+            if rec.processed is not None:
+                trials.append(rec.processed)
+            if rec.event_edits:
+                edits[t.name] = len(rec.event_edits)
+        pat = store.patient
+    patient = PatientInfo(name=pat.name or "Unknown patient", patient_id=pat.patient_id or "-",
+                          birth_date=pat.birth_date.isoformat() if pat.birth_date else "",
+                          sex=pat.sex, height_mm=pat.height_mm, mass_kg=pat.mass_kg)
+    sess = SessionInfo(label=info.label, date=info.date.isoformat() if info.date else "", condition=info.condition,
+                       examiner=info.examiner, notes=info.notes)
+    processed = SimpleNamespace(trials=tuple(trials), folder=None)
+    return SessionReportInput(patient=patient, session=sess, processed=processed, analysis=record.analysis,
+                              event_edits=edits)
+
+
+def peak_frames(inp: SessionReportInput) -> dict[str, tuple[object, object, int]]:
+    """``"task/side"`` -> (processed trial, trial analysis, frame) of the highest valgus phase peak."""
+    best: dict[str, tuple[float, object, object, int]] = {}
+    by_name = {pt.trial.name: pt for pt in getattr(inp.processed, "trials", ()) or ()}
+    for ta in inp.analysis.trials:
+        pt = by_name.get(ta.trial_name)
+        if pt is None:
+            continue
+        for ph in ta.phases:
+            key = f"{ta.task}/{ph.side}"
+            if key not in best or ph.peak_value > best[key][0]:
+                best[key] = (ph.peak_value, pt, ta, ph.peak_frame)
+    return {k: (v[1], v[2], v[3]) for k, v in best.items()}
+
+
+def with_snapshots(inp: SessionReportInput, size: tuple[int, int] = SNAPSHOT_SIZE) -> SessionReportInput:
+    """The input with frontal 3D snapshots at peak valgus (rendered off screen by app.scene).
+
+    If off-screen rendering is impossible on this machine the report is still made, without
+    the pictures, and the reason is logged.
+    """
+    snaps: dict[str, np.ndarray] = dict(inp.snapshots)
+    try:
+        from app.scene import render_snapshot
+        for key, (pt, ta, frame) in peak_frames(inp).items():
+            if key not in snaps:
+                snaps[key] = np.asarray(render_snapshot(pt.trial, pt.outputs, ta, frame=frame, view="front",
+                                                        size=size, fmt="array"))
+    except Exception as exc:  # noqa: BLE001 - rendering problems must not stop the report
+        log.warning("3D snapshots not rendered: %s", exc)
+    return dataclasses.replace(inp, snapshots=snaps)
+
+
+def write_session_report(inp: SessionReportInput, pdf: Path | str, opts: Optional[ReportOptions] = None,
+                         snapshots: bool = True, progress: Progress = None, cancelled: Cancelled = None) -> Path:
+    """The single-session PDF (with snapshots unless ``snapshots`` is False)."""
+    from core.report.build import build_session_report
+    if snapshots:
+        inp = with_snapshots(inp)
+    return build_session_report(inp, pdf, opts, progress=progress, cancelled=cancelled)
+
+
+def write_comparison_report(pre: SessionReportInput, post: SessionReportInput, pdf: Path | str,
+                            opts: Optional[ReportOptions] = None, snapshots: bool = True,
+                            progress: Progress = None, cancelled: Cancelled = None) -> Path:
+    """The pre/post comparison PDF (comparison computed here from the two analyses)."""
+    from core.comparison import compare_sessions
+    from core.report.build import build_comparison_report
+    if pre.patient.patient_id != post.patient.patient_id and "-" not in (pre.patient.patient_id, post.patient.patient_id):
+        raise GenuError(f"cannot compare sessions of two patients ({pre.patient.patient_id} vs {post.patient.patient_id})")
+    comparison = compare_sessions(pre.analysis, post.analysis)
+    if snapshots:
+        post = with_snapshots(post)
+    return build_comparison_report(pre, post, comparison, pdf, opts, progress=progress, cancelled=cancelled)

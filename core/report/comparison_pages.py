@@ -1,0 +1,111 @@
+"""Pages of the pre/post comparison report: overlaid curves, change table, valgus change."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.comparison import SessionComparison
+from core.report.figures import direction_label, plot_band, style_axes
+from core.report.inputs import ReportOptions, SessionReportInput
+from core.report.page import MUTED, SIDE_COLOURS, Page, axes_block, heading, new_page, paragraph, table
+from core.report.session_pages import KINEMATICS_GRID, header_for, session_norms
+from core.report.text import METRIC_NAMES, TASK_NAMES, fnum, unit_of
+from core.variables import VARIABLES_BY_KEY
+
+VERDICT_SHORT = {"exceeds measurement error": "EXCEEDS error", "within measurement error": "within error"}
+
+
+def _verdict(v: str) -> str:
+    return VERDICT_SHORT.get(v, v)
+
+
+def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c: SessionComparison,
+                            opts: ReportOptions) -> Page:
+    page = new_page(header_for(post, opts, "Pre/post comparison"),
+                    f"Comparison: '{c.pre_label}' ({pre.session.date or '-'}) vs '{c.post_label}' "
+                    f"({post.session.date or '-'})")
+    paragraph(page, (f"Change = {c.post_label} minus {c.pre_label}. 95 % interval: Welch interval of the difference of "
+                     "means from the cycle-to-cycle (or repetition-to-repetition) spread of both sessions. Rule: "
+                     f"{c.rule}"), size=7.2)
+    heading(page, "Valgus change per task (peak per window)")
+    rows, hl = [], []
+    for (task, side, metric), r in sorted(c.valgus.items()):
+        u = unit_of(metric)
+        rows.append([TASK_NAMES.get(task, task), side, METRIC_NAMES.get(metric, metric), fnum(r.pre_mean),
+                     fnum(r.post_mean), f"{fnum(r.difference)} {u}", f"[{fnum(r.ci_low)}, {fnum(r.ci_high)}]",
+                     fnum(r.threshold), _verdict(r.verdict)])
+        hl.append(r.exceeds_measurement_error)
+    table(page, ["Task", "Side", "Metric", "Pre", "Post", "Change", "95 % CI", "SDD/MCID", "Verdict"], rows,
+          col_widths=[0.14, 0.07, 0.2, 0.07, 0.07, 0.1, 0.13, 0.08, 0.14], size=6.3, highlight=hl)
+    heading(page, "Gait Profile Score")
+    grows, ghl = [], []
+    for side, g in c.gps.items():
+        grows.append([side, fnum(g.pre_gps), fnum(g.post_gps), fnum(g.difference), f"[{fnum(g.ci_low)}, {fnum(g.ci_high)}]",
+                      fnum(g.mcid), _verdict(g.verdict)])
+        ghl.append(g.verdict == "exceeds measurement error")
+    table(page, ["GPS", "Pre (deg)", "Post (deg)", "Change", "95 % CI", "MCID", "Verdict"], grows,
+          col_widths=[0.14, 0.12, 0.12, 0.12, 0.18, 0.1, 0.22], size=6.8, highlight=ghl)
+    if c.spatiotemporal:
+        heading(page, "Spatio-temporal parameters (session means)")
+        srows = [[name, side, fnum(a, 2), fnum(b, 2), fnum(d, 2)] for (name, side), (a, b, d) in sorted(c.spatiotemporal.items())
+                 if name in ("speed_m_s", "cadence_steps_min", "stride_length_m", "step_length_m", "stance_pct")]
+        table(page, ["Parameter", "Side", "Pre", "Post", "Change"], srows, col_widths=[0.34, 0.12, 0.18, 0.18, 0.18],
+              size=6.6)
+    heading(page, "Summary")
+    ex = c.exceeding()
+    text = ("Changes beyond measurement error: " + "; ".join(ex) + ".") if ex else \
+        "No change exceeds measurement error."
+    paragraph(page, text + (" " + " ".join(c.notes) if c.notes else ""), size=7.2)
+    return page
+
+
+def change_table_page(pre: SessionReportInput, post: SessionReportInput, c: SessionComparison,
+                      opts: ReportOptions) -> Page:
+    page = new_page(header_for(post, opts, "Pre/post comparison"), "Change table: walking kinematics")
+    paragraph(page, ("Per variable and side: change of the per-cycle maximum and minimum with the 95 % interval, and the "
+                     f"curve-level test ({c.curve_method or 'permutation test'}): regions of the cycle where the curves "
+                     "differ (family-wise error controlled)."), size=7)
+    rows, hl = [], []
+    for (key, side), v in sorted(c.variables.items()):
+        name = VARIABLES_BY_KEY[key].title if key in VARIABLES_BY_KEY else METRIC_NAMES.get(key, key)
+        ct = v.curve_test
+        regions = "-" if ct is None else (", ".join(f"{a:.0f}-{b:.0f}%" for a, b in ct.clusters) or "none")
+        pval = "-" if ct is None else fnum(ct.p_value, 3)
+        rows.append([name, side, f"{fnum(v.peak_max.difference)} [{fnum(v.peak_max.ci_low)}, {fnum(v.peak_max.ci_high)}]",
+                     _verdict(v.peak_max.verdict),
+                     f"{fnum(v.peak_min.difference)} [{fnum(v.peak_min.ci_low)}, {fnum(v.peak_min.ci_high)}]",
+                     _verdict(v.peak_min.verdict), pval, regions])
+        hl.append(v.peak_max.exceeds_measurement_error or v.peak_min.exceeds_measurement_error)
+    table(page, ["Variable", "Side", "Max change [95 % CI]", "Verdict", "Min change [95 % CI]", "Verdict", "p (curve)",
+                 "Regions"], rows, col_widths=[0.2, 0.07, 0.15, 0.11, 0.15, 0.11, 0.08, 0.13], size=5.9, highlight=hl)
+    return page
+
+
+def overlay_page(pre: SessionReportInput, post: SessionReportInput, c: SessionComparison,
+                 opts: ReportOptions) -> Page:
+    page = new_page(header_for(post, opts, "Pre/post comparison"), "Walking kinematics: pre (dashed) vs post (solid)")
+    paragraph(page, "Mean curves per side (left red, right green); grey: normal mean ± 1 SD of the post session's set.",
+              size=7, color=MUTED)
+    norms = session_norms(post.analysis)
+    axes = axes_block(page, page.room - 0.005, len(KINEMATICS_GRID), 3, hspace=0.62, wspace=0.34)
+    for r, row in enumerate(KINEMATICS_GRID):
+        for col, key in enumerate(row):
+            ax = axes[r][col]
+            if key is None:
+                ax.set_axis_off()
+                continue
+            var = VARIABLES_BY_KEY[key]
+            band = norms.band(key).at() if norms is not None and norms.band(key) is not None else None
+            plot_band(ax, band)
+            for side in ("Left", "Right"):
+                v = c.variables.get((key, side))
+                if v is None:
+                    continue
+                ax.plot(v.percent, v.pre_mean, color=SIDE_COLOURS[side], lw=1.0, ls="--")
+                ax.plot(v.percent, v.post_mean, color=SIDE_COLOURS[side], lw=1.3)
+            ax.set_xlim(0, 100)
+            ax.grid(True, lw=0.25, color="#e5e8ec")
+            style_axes(ax, var.title, direction_label(var), "% gait cycle" if r == len(KINEMATICS_GRID) - 1 else "")
+    _ = (math, np)
+    return page

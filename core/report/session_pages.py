@@ -1,0 +1,260 @@
+"""Pages of the single-session report: summary, kinematics, MAP, quality, signature."""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Optional
+
+import numpy as np
+
+from core.analysis import SessionAnalysis
+from core.normative import NormativeSet, load_normative
+from core.report.figures import direction_label, plot_cycles, plot_map, style_axes
+from core.report.inputs import ReportOptions, SessionReportInput
+from core.report.page import (MUTED, Page, ReportHeader, axes_block, heading, new_page, paragraph, table)
+from core.report.text import TASK_NAMES, bullet_lines, fnum, key_findings
+from core.variables import GVS_VARIABLES, VARIABLES_BY_KEY
+
+SPATIOTEMPORAL_ROWS = (
+    ("speed_m_s", "Walking speed (m/s)", 2),
+    ("cadence_steps_min", "Cadence (steps/min)", 1),
+    ("stride_length_m", "Stride length (m)", 2),
+    ("step_length_m", "Step length (m)", 2),
+    ("stride_time_s", "Stride time (s)", 2),
+    ("stance_pct", "Stance (% cycle)", 1),
+    ("double_support_pct", "Double support (% cycle)", 1),
+)
+#: kinematics page layout: rows of (variable key per column: sagittal, frontal, transverse)
+KINEMATICS_GRID = (
+    ("PelvisAngles.x", "PelvisAngles.y", "PelvisAngles.z"),
+    ("HipAngles.x", "HipAngles.y", "HipAngles.z"),
+    ("KneeAngles.x", "KneeAngles.y", "KneeAngles.z"),
+    ("AnkleAngles.x", "AnkleAngles.y", "AnkleAngles.z"),
+    (None, None, "FootProgressAngles.z"),
+)
+
+
+def session_norms(analysis: SessionAnalysis) -> Optional[NormativeSet]:
+    """The normative set the analysis used (None when it used none)."""
+    if not analysis.normative_name:
+        return None
+    try:
+        return load_normative(analysis.normative_name, analysis.speed_class)
+    except Exception:  # noqa: BLE001 - a lab set that is no longer installed: plot without bands
+        return None
+
+
+def walking_curves(analysis: SessionAnalysis) -> dict[str, dict[str, np.ndarray]]:
+    """side -> variable key -> ``(n_cycles, 101)`` over all walking trials of the session."""
+    out: dict[str, dict[str, list]] = {}
+    for t in analysis.trials:
+        if t.task != "walk":
+            continue
+        for side, curves in t.cycle_curves.items():
+            for key, c in curves.items():
+                out.setdefault(side, {}).setdefault(key, []).append(np.atleast_2d(c))
+    return {s: {k: np.concatenate(v, axis=0) for k, v in d.items()} for s, d in out.items()}
+
+
+def foot_off_pct(analysis: SessionAnalysis) -> dict[str, float]:
+    return {s: float(w.spatiotemporal.get("stance_pct", math.nan)) for s, w in analysis.walking.items()}
+
+
+def header_for(inp: SessionReportInput, opts: ReportOptions, title: str = "Clinical gait analysis") -> ReportHeader:
+    return ReportHeader(lab_name=opts.lab_name, patient_name=inp.patient.name, patient_id=inp.patient.patient_id,
+                        session_date=inp.session.date or inp.session.label, title=title)
+
+
+def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
+    a: SessionAnalysis = inp.analysis
+    page = new_page(header_for(inp, opts), f"Summary: session '{inp.session.label}'")
+    p = inp.patient
+    heading(page, "Patient and session")
+    rows = [
+        ["Patient", p.name, "ID", p.patient_id],
+        ["Date of birth", p.birth_date or "-", "Sex", p.sex or "unknown"],
+        ["Height", fnum(p.height_mm, 0, "mm"), "Body mass", fnum(p.mass_kg, 1, "kg")],
+        ["Session", inp.session.label, "Date", inp.session.date or "-"],
+        ["Condition", inp.session.condition or "-", "Examiner", inp.session.examiner or "-"],
+    ]
+    table(page, ["", "", "", ""], rows, col_widths=[0.18, 0.32, 0.18, 0.32])
+    if inp.session.notes:
+        paragraph(page, f"Session notes: {inp.session.notes}", size=7.5)
+    heading(page, "Model and trials")
+    paragraph(page, ("Marker set: Plug-in Gait lower body. Model: Conventional Gait Model 1.0 (Vicon Plug-in Gait "
+                     "lower body, Davis 1991 / Kadaba 1990), angles in degrees with Vicon names and signs. "
+                     f"Software: {opts.software}."), size=7.5)
+    trows = []
+    for t in a.trials:
+        pt = _processed_trial(inp.processed, t.trial_name)
+        ev = _events_source(pt) if pt is not None else "-"
+        n_win = sum(len(w) for w in t.windows.values())
+        trows.append([t.trial_name, TASK_NAMES.get(t.task, t.task), t.side or "both", t.decision.task_rule,
+                      str(n_win), ev])
+    table(page, ["Trial", "Task", "Side", "Task decided by", "Windows", "Events"], trows,
+          col_widths=[0.24, 0.18, 0.1, 0.16, 0.1, 0.22], size=7)
+    if a.walking:
+        heading(page, "Walking: spatio-temporal parameters")
+        srows = []
+        norms = session_norms(a)
+        for key, name, nd in SPATIOTEMPORAL_ROWS:
+            vals = [a.walking[s].spatiotemporal.get(key, math.nan) if s in a.walking else math.nan
+                    for s in ("Left", "Right")]
+            srows.append([name, fnum(vals[0], nd), fnum(vals[1], nd), _st_normal(norms, key, nd)])
+        ncyc = ", ".join(f"{s} {w.n_cycles}" for s, w in a.walking.items())
+        table(page, ["Parameter", "Left", "Right", "Normal (mean ± SD)"], srows, col_widths=[0.4, 0.18, 0.18, 0.24])
+        paragraph(page, f"Gait cycles used: {ncyc}.", size=7, color=MUTED)
+    heading(page, "Key findings")
+    paragraph(page, bullet_lines(key_findings(a)), size=7.5)
+    heading(page, "Normative data")
+    paragraph(page, _norm_text(a), size=7, color=MUTED)
+    return page
+
+
+def _st_normal(norms: Optional[NormativeSet], key: str, nd: int) -> str:
+    st = getattr(norms, "spatiotemporal", None) if norms is not None else None
+    if not st or key not in st:
+        return "no normative value"
+    m, s = st[key]
+    return f"{fnum(m, nd)} ± {fnum(s, nd)}"
+
+
+def _norm_text(a: SessionAnalysis) -> str:
+    if not a.normative_name:
+        return "No normative set was used: curves are shown without normal bands."
+    cls = f", speed class {a.speed_class}" if a.speed_class else ""
+    return (f"Normal bands: {a.normative_name}{cls} (grey: mean ± 1 SD). {a.normative_citation} "
+            "These data come from typically developing children; adult values differ mainly in amplitude "
+            "and timing details.")
+
+
+def _processed_trial(processed, name: str):
+    for pt in getattr(processed, "trials", ()) or ():
+        if pt.trial.name == name:
+            return pt
+    return None
+
+
+def _events_source(pt) -> str:
+    sources = sorted({e.source for e in pt.events})
+    return ", ".join(sources) if sources else "none"
+
+
+def kinematics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
+    """Pelvis, hip, knee, ankle and foot progression in three planes over the walking cycles."""
+    a: SessionAnalysis = inp.analysis
+    curves = walking_curves(a)
+    if not curves:
+        return None
+    norms = session_norms(a)
+    fo = foot_off_pct(a)
+    page = new_page(header_for(inp, opts), "Walking kinematics (CGM1)")
+    paragraph(page, ("Left red, right green; thin lines are single cycles, thick lines the mean; dotted vertical "
+                     "line: foot off; grey band: normal mean ± 1 SD. x axis: % of the gait cycle (foot strike to "
+                     "foot strike)."), size=7, color=MUTED)
+    axes = axes_block(page, page.room - 0.005, len(KINEMATICS_GRID), 3, hspace=0.62, wspace=0.34)
+    for r, row in enumerate(KINEMATICS_GRID):
+        for c, key in enumerate(row):
+            ax = axes[r][c]
+            if key is None:
+                ax.set_axis_off()
+                continue
+            var = VARIABLES_BY_KEY[key]
+            data = {s: curves[s][key] for s in ("Left", "Right") if s in curves and key in curves[s]}
+            band = norms.band(key).at() if norms is not None and norms.band(key) is not None else None
+            plot_cycles(ax, data, band, fo, show_cycles=opts.show_cycles)
+            style_axes(ax, var.title, direction_label(var), "% gait cycle" if r == len(KINEMATICS_GRID) - 1 else "")
+    return page
+
+
+def map_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
+    """Movement Analysis Profile: GVS per variable and side with the GPS (Baker 2009)."""
+    a: SessionAnalysis = inp.analysis
+    if not a.walking or not any(w.gvs for w in a.walking.values()):
+        return None
+    page = new_page(header_for(inp, opts), "Movement Analysis Profile (GVS / GPS)")
+    labels = [VARIABLES_BY_KEY[k].title for k in GVS_VARIABLES]
+    gvs = {s: [w.gvs.get(k, math.nan) for k in GVS_VARIABLES] for s, w in a.walking.items()}
+    gps = {s: w.gps_deg for s, w in a.walking.items()}
+    ax = axes_block(page, 0.36, 1, 1, bottom_pad=0.07)[0][0]
+    plot_map(ax, labels, gvs, gps, a.gps_overall_deg)
+    rows = [[VARIABLES_BY_KEY[k].title, fnum(gvs.get("Left", [math.nan] * 9)[i]),
+             fnum(gvs.get("Right", [math.nan] * 9)[i])] for i, k in enumerate(GVS_VARIABLES)]
+    rows.append(["GPS (side)", fnum(gps.get("Left")), fnum(gps.get("Right"))])
+    rows.append(["GPS (overall)", fnum(a.gps_overall_deg), ""])
+    table(page, ["Gait Variable Score (deg)", "Left", "Right"], rows, col_widths=[0.5, 0.25, 0.25])
+    paragraph(page, ("GVS: RMS difference over the gait cycle between the patient's mean curve and the normative mean; "
+                     "GPS: RMS of a side's nine GVS; overall GPS: RMS of fifteen GVS (pelvis counted once). "
+                     "Baker R et al. (2009) Gait Posture 30:265-269. Smallest clinically important change of the GPS: "
+                     "1.6 deg (Baker 2012)."), size=7, color=MUTED)
+    return page
+
+
+def quality_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
+    """Gaps and their handling, events' origin, cross-talk, subject parameters, settings."""
+    a: SessionAnalysis = inp.analysis
+    page = new_page(header_for(inp, opts), "Data quality and processing")
+    heading(page, "Marker gaps and events")
+    rows = []
+    for pt in getattr(inp.processed, "trials", ()) or ():
+        gaps = getattr(pt.gaps, "with_gaps", ()) if pt.gaps is not None else ()
+        gtxt = "; ".join(f"{m.label} {m.n_gaps} gap(s), longest {m.longest_gap_frames} fr" for m in gaps[:3]) or "none"
+        if len(gaps) > 3:
+            gtxt += f" (+{len(gaps) - 3} markers)"
+        filled = "filled ≤ %d fr" % pt.settings.fill_gaps_max_frames if pt.settings.fill_gaps_max_frames else "not filled"
+        edits = inp.event_edits.get(pt.trial.name, 0)
+        ev = _events_source(pt) + (f", {edits} edited" if edits else "")
+        rows.append([pt.trial.name, gtxt, filled, ev])
+    table(page, ["Trial", "Gaps (C3D frames)", "Handling", "Events from"], rows,
+          col_widths=[0.2, 0.48, 0.12, 0.2], size=6.5)
+    heading(page, "Knee cross-talk (walking swing)")
+    xrows = []
+    for t in a.trials:
+        for side, chk in t.crosstalk.items():
+            xrows.append([t.trial_name, side, "yes" if chk.detected else "no", fnum(chk.correlation, 2),
+                          fnum(chk.valgus_excursion_deg)])
+    if xrows:
+        table(page, ["Trial", "Side", "Cross-talk", "r(valgus, flexion)", "Valgus excursion (deg)"], xrows,
+              col_widths=[0.3, 0.12, 0.14, 0.2, 0.24], size=6.5)
+    offs = [f"{s}: {fnum(o.phi_deg)} deg" + (f" ({o.warning})" if o.warning else "")
+            for s, o in a.thigh_offsets.items() if o.phi_deg is not None]
+    paragraph(page, ("DynaKAD thigh offset (spec 16.3, offered beside the raw values, never applied by default): "
+                     + ("; ".join(offs) if offs else "not estimated")), size=7)
+    heading(page, "Subject parameters used")
+    pt0 = next(iter(getattr(inp.processed, "trials", ()) or ()), None)
+    if pt0 is not None:
+        prow = [[name, fnum(v.value, 3 if v.unit in ("deg",) else 1), v.unit, v.source]
+                for name, v in pt0.subject.values.items()]
+        half = (len(prow) + 1) // 2
+        table(page, ["Parameter", "Value", "Unit", "Source"], prow[:half], col_widths=[0.3, 0.14, 0.08, 0.48], size=6.2)
+        if page.room > 0.2:
+            table(page, ["Parameter", "Value", "Unit", "Source"], prow[half:], col_widths=[0.3, 0.14, 0.08, 0.48],
+                  size=6.2)
+        s = pt0.settings
+        paragraph(page, (f"Processing settings: marker set {s.marker_set}; gap filling "
+                         f"{'up to %d frames' % s.fill_gaps_max_frames if s.fill_gaps_max_frames else 'off'}; events "
+                         f"{s.events}. Analysis: thresholds and their sources per task: "
+                         + "; ".join(f"{k}: {v}" for k, v in a.threshold_sources.items())
+                         + f". Software {opts.software}."), size=6.5, color=MUTED)
+    return page
+
+
+def signature_page_block(page: Page) -> None:
+    """Space for the clinician's interpretation and signature at the cursor."""
+    heading(page, "Clinical interpretation")
+    bottom, top = page.take(min(0.28, page.room - 0.1))
+    page.figure.add_artist(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+        (0.07, bottom), 0.86, top - bottom, transform=page.figure.transFigure, fill=False, lw=0.6, ec="#8896a5"))
+    heading(page, "Signature")
+    paragraph(page, "Clinician: ______________________________     Date: ______________     "
+                    "Signature: ______________________________", size=8.5)
+
+
+def signature_page(inp: SessionReportInput, opts: ReportOptions, title: str = "Interpretation and signature") -> Page:
+    page = new_page(header_for(inp, opts), title)
+    signature_page_block(page)
+    return page
+
+
+def gvs_rows(walking: Mapping) -> list[list[str]]:
+    return [[VARIABLES_BY_KEY[k].title] + [fnum(walking[s].gvs.get(k)) if s in walking else "-"
+                                           for s in ("Left", "Right")] for k in GVS_VARIABLES]
