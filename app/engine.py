@@ -10,6 +10,7 @@ Engine parts are used when present (``core.pipeline``, ``core.session``, ``core.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -59,7 +60,7 @@ def classify(path: Path) -> str:
     if not p.exists():
         raise GenuError("no such file or folder", p)
     if p.is_dir():
-        if (p / "index.json").exists() or any(p.glob("*.genu")) and not any(p.glob("*.c3d")):
+        if (p / "index.h5").exists() or p.suffix.lower() == ".genu":
             return "store"
         return "folder"
     if p.suffix.lower() in C3D_SUFFIXES:
@@ -79,7 +80,13 @@ def analyse_trials(views: Sequence[TrialView], label: str, processed_session: An
     arg = processed_session if processed_session is not None else processed
     try:
         session = analyze_session(arg, label=label)
-    except GenuError as exc:  # the trials are still shown, with the reason
+    except CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the trials are still shown, with the reason
+        if not isinstance(exc, GenuError):
+            import logging
+            logging.getLogger("genulab.app").exception("analysis failed")
+            exc = GenuError(f"the analysis failed ({type(exc).__name__}: {exc})")
         return tuple(TrialView(v.trial, v.outputs, v.source, v.events, v.cycles, (), v.metrics, v.task,
                                v.task_side, v.raw_processed, None) for v in views), exc
     out = []
@@ -220,8 +227,7 @@ def open_paths(paths: Sequence[Path | str], progress: Progress = _noop_progress,
             sv = open_c3d(p, sub, cancelled, overrides)
             same = next((s for s in out if s.path == sv.path and s.raw_session is None), None)
             if same is not None:
-                out[out.index(same)] = SessionView(same.patient, same.label, same.trials + sv.trials, same.path,
-                                                   same.subject, same.static_name)
+                out[out.index(same)] = replace(same, trials=same.trials + sv.trials)
                 continue
             out.append(sv)
         elif kind == "folder":
@@ -239,7 +245,6 @@ def reanalyse(view: TrialView, events: Sequence[GaitEvent]) -> TrialView:
     analysis = None
     if analyze_trial is not None and processed is not None:
         try:
-            from dataclasses import replace
             from core.cycles import all_cycles
             processed = replace(processed, events=tuple(events), cycles=all_cycles(events))
             analysis = analyze_trial(processed)

@@ -6,6 +6,7 @@ they call the setters here and react to the signals. Only the GUI thread uses it
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
 from PySide6.QtCore import QObject, Signal
@@ -83,9 +84,7 @@ class AppState(QObject):
         """Replace the selected trial's content (same trial, e.g. after an event edit)."""
         if self.session is not None:
             trials = tuple(trial if t.name == trial.name else t for t in self.session.trials)
-            new = SessionView(self.session.patient, self.session.label, trials, self.session.path,
-                              self.session.subject, self.session.static_name, self.session.raw_session,
-                              self.session.raw_analysis, self.session.notes)
+            new = replace(self.session, trials=trials)
             self.sessions = [new if s is self.session else s for s in self.sessions]
             self.session = new
         self.trial = trial

@@ -1,40 +1,97 @@
-"""The app's use of the patient store (``core.store``): list/load sessions, save event edits.
+"""The app's use of the patient store (``core.store``): load sessions, save event edits.
 
-Kept apart so that the rest of the app does not depend on the store's API details.
+Kept apart so that the rest of the app depends on the store's API in one place. Loading
+runs in the worker; saving an edit rewrites only that trial (``PatientStore.update_trial``,
+atomic) with its events (source ``"edited"``) and the :class:`core.store.EventEdit` log.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
-from core.errors import GenuError, StoreError
+from core.errors import CancelledError, GenuError, StoreError
+from core.model import GaitEvent
+from app.adapters import trial_view
 from app.viewdata import SessionView, TrialView
-
-
-def _store_api():
-    try:
-        import core.store as store
-    except ImportError as exc:  # pragma: no cover - store not installed
-        raise StoreError(f"the patient store is not available ({exc})") from exc
-    return store
 
 
 def load_store_sessions(path: Path, progress: Callable[[float, str], None],
                         cancelled: Callable[[], bool]) -> list[SessionView]:
-    """Every session of a patient store as :class:`SessionView` (trials with outputs/analysis)."""
-    store = _store_api()
-    opener = getattr(store, "open_store", None) or getattr(store, "PatientStore", None)
-    if opener is None:
-        raise StoreError("core.store offers no open_store()", path)
-    raise StoreError("opening stores from the app is not wired to this core.store version yet", path)
+    """Every session of a patient store as :class:`SessionView` (trials, outputs, analysis)."""
+    from core.store import PatientStore
+    store = PatientStore.open(path, "r")
+    try:
+        patient = store.patient.name or store.patient.patient_id or Path(path).stem
+        out = []
+        total = max(store.n_trials(), 1)
+        done = 0
+        for s in store.sessions:
+            views = []
+            for t in s.trials:
+                if cancelled():
+                    raise CancelledError()
+                done += 1
+                if t.is_static:
+                    continue
+                progress(done / total, f"loading {s.label}/{t.name}")
+                rec = store.load_trial(s.session_id, t.name)
+                proc = rec.processed
+                trial = proc.trial if proc is not None else rec.raw
+                views.append(trial_view(trial, rec.outputs, rec.analysis, proc, rec.events or None))
+            srec = store.load_session(s.session_id)
+            cal = srec.calibration
+            out.append(SessionView(patient, s.label, tuple(views), Path(path),
+                                   getattr(cal, "subject", None) if cal is not None else None,
+                                   Path(s.static_trial).stem if s.static_trial else "", None, srec.analysis,
+                                   tuple(store.notes) + tuple(srec.import_report[:3]), Path(path), s.session_id))
+        return out
+    finally:
+        store.close()
+
+
+def event_edits(before: Sequence[GaitEvent], after: Sequence[GaitEvent], source: str = "app") -> list:
+    """The :class:`core.store.EventEdit` log from one event list to another.
+
+    A removed and an added event of the same label and side make one ``move``.
+    """
+    from core.store import EventEdit
+    removed = [e for e in before if e not in after]
+    added = [e for e in after if e not in before]
+    edits = []
+    for e in list(removed):
+        twin = next((a for a in added if a.label == e.label and a.context == e.context), None)
+        if twin is not None:
+            edits.append(EventEdit("move", e, twin, source))
+            removed.remove(e)
+            added.remove(twin)
+    edits += [EventEdit("delete", e, None, source) for e in removed]
+    edits += [EventEdit("add", None, a, source) for a in added]
+    return edits
 
 
 def save_edited_events(session: Optional[SessionView], trial: Optional[TrialView]) -> str:
-    """Save the trial's edited events (source "edited") to the session's store."""
+    """Save the trial's events (edited ones carry source "edited") to the session's store."""
     if session is None or trial is None:
         raise GenuError("no trial selected")
-    edited = [e for e in trial.events if e.source == "edited"]
-    if not edited:
-        return "No edited events to save"
-    raise StoreError("this session was not opened from a patient store: import it first "
-                     "(genulab import FOLDER --patient STORE), then open the store", session.path)
+    if session.store_path is None:
+        raise StoreError("this session was not opened from a patient store: import it first "
+                         "(genulab import FOLDER --patient STORE), then open the store", session.path)
+    from core.cycles import all_cycles
+    from core.store import PatientStore
+    store = PatientStore.open(session.store_path, "a")
+    try:
+        rec = store.load_trial(session.store_session, trial.name)
+        edits = event_edits(rec.events, trial.events)
+        if not edits:
+            return "The stored events are already up to date"
+        events = tuple(trial.events)
+        proc = rec.processed
+        if proc is not None:
+            proc = replace(proc, events=events, cycles=all_cycles(events))
+        new = replace(rec, processed=proc, events=events, event_edits=tuple(rec.event_edits) + tuple(edits),
+                      analysis=trial.raw_analysis if trial.raw_analysis is not None else rec.analysis)
+        store.update_trial(session.store_session, new)
+    finally:
+        store.close()
+    return f"Saved {len(edits)} event edit(s) of {trial.name} to {Path(session.store_path).name}"

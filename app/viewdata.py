@@ -115,7 +115,11 @@ class TrialView:
 
 @dataclass(frozen=True)
 class SessionView:
-    """A session: patient, label (e.g. "pre"), folder or store, trials, analysis, subject."""
+    """A session: patient, label (e.g. "pre"), folder or store, trials, analysis, subject.
+
+    store_path / store_session: the patient store and session id it was loaded from (event
+    edits are saved back there), or None / "" for a session opened from C3D files.
+    """
 
     patient: str
     label: str
@@ -126,6 +130,8 @@ class SessionView:
     raw_session: Any = None
     raw_analysis: Any = None
     notes: tuple[str, ...] = ()
+    store_path: Optional[Path] = None
+    store_session: str = ""
 
     @property
     def key(self) -> str:

@@ -47,8 +47,18 @@ def test_session_opens_in_the_browser_and_views(window):
     assert win.curves.cursors, "curves drawn with a cursor per axes"
 
 
+def select_walking(win):
+    """Select the trial with the most gait cycles (the walking trial of a session)."""
+    st = win.state
+    best = max(st.session.trials, key=lambda t: len(t.cycles))
+    assert win.browser.select_trial_named(best.name)
+    assert st.trial.name == best.name and len(best.cycles) >= 2
+    return best
+
+
 def test_stepping_frames_moves_markers_in_the_vtk_scene(window):
     app, win = window
+    select_walking(win)
     st, scene = win.state, win.viewer.scene
     st.set_frame(st.frame_range[0] + 20)
     app.processEvents()
@@ -70,14 +80,27 @@ def test_stepping_frames_moves_markers_in_the_vtk_scene(window):
 
 
 def _known_phase(win):
-    """A valgus phase of the analysis (sample pre session: right knee), else one set here."""
+    """A right valgus phase known in advance.
+
+    With the sample sessions: the phase written in the walking trial's ``.truth.json`` by
+    the sample generator (the app's analysis must show it, onset/offset within 1 frame).
+    Without them (reference trial, no valgus): a phase set here on the trial view.
+    """
+    import json
     from app.viewdata import PhaseSpan, TrialView
     st = win.state
     for t in st.session.trials:
-        right = [p for p in t.phases if p.side == "Right"]
+        truth = t.path.with_suffix(".truth.json") if t.path is not None else None
+        if truth is None or not truth.exists():
+            continue
+        right = [p for p in json.loads(truth.read_text())["phases"] if p["side"] == "Right"]
         if right:
-            win.browser.select_trial_named(t.name)
-            return right[0]
+            assert win.browser.select_trial_named(t.name)
+            want = right[0]
+            shown = [p for p in st.trial.phases if p.side == "Right"
+                     and abs(p.onset_frame - want["onset_frame"]) <= 1 and abs(p.offset_frame - want["offset_frame"]) <= 1]
+            assert shown, f"{t.name}: truth phase {want['onset_frame']}-{want['offset_frame']} not shown"
+            return PhaseSpan("Right", want["onset_frame"], want["offset_frame"], want["peak_frame"], want["peak_value"])
     tv = st.trial
     f0 = tv.trial.first_frame
     phase = PhaseSpan("Right", f0 + 100, f0 + 140, f0 + 120, 14.0)
@@ -114,6 +137,7 @@ def test_valgus_colour_inside_phase_normal_outside(window):
 
 def test_edit_event_then_undo(window):
     app, win = window
+    select_walking(win)
     st = win.state
     before = tuple(st.trial.events)
     n_cycles = len(st.trial.cycles)
@@ -175,6 +199,7 @@ def test_excepthook_shows_errors_from_slots(window):
 
 def test_playback_loops_over_selected_cycle(window):
     app, win = window
+    select_walking(win)
     st = win.state
     cyc = st.trial.cycles[0]
     st.select_cycle(cyc)
@@ -209,3 +234,38 @@ def test_settings_remembered(window):
     finally:
         other.deleteLater()
     win.curves.group.setCurrentText("Kinematics")
+
+
+def test_store_session_edit_saved_with_source_edited(window, tmp_path):
+    """Import a real session into a store, open the store, delete an event, save, reload."""
+    import os
+    from core.store import PatientStore
+    from core.store.importer import import_session
+    from tests.conftest import reference_file
+    app, win = window
+    folder = tmp_path / "Patient" / "pre"
+    folder.mkdir(parents=True)
+    for name in ("PiG_Calibration-FlatFoot-Full.c3d", "PiG_Motion-FlatFoot-Full.c3d"):
+        os.symlink(reference_file("BTKData", "PiG", name), folder / name)   # never copied into the repo
+    store_path = tmp_path / "patient.genu"
+    import_session(folder, store_path)
+    win.open_paths([store_path])
+    wait_until(app, lambda: not win.runner.busy, 30, "the store to open")
+    assert win.last_error_box is None
+    st = win.state
+    assert st.session.store_path == store_path and st.trial.name == "PiG_Motion-FlatFoot-Full"
+    before = tuple(st.trial.events)
+    moved = next(e for e in before if e.context == "Right" and e.label == "Foot Off")
+    win.editor.move(moved, moved.frame + 2)
+    win.save_events()
+    store = PatientStore.open(store_path, "r")
+    try:
+        rec = store.load_trial(st.session.store_session, st.trial.name)
+    finally:
+        store.close()
+    new = [e for e in rec.events if e.source == "edited"]
+    assert [(e.label, e.context, e.frame) for e in new] == [("Foot Off", "Right", moved.frame + 2)]
+    assert [(x.action, x.before.frame, x.after.frame) for x in rec.event_edits] == [("move", moved.frame, moved.frame + 2)]
+    win.editor.stack.undo()
+    assert tuple(st.trial.events) == before
+    win.state.close_session(st.session)
