@@ -149,6 +149,15 @@ def test_truncated_session_file_is_reported_on_open(store_path):
         open_store(store_path)
 
 
+def test_overwritten_header_of_a_session_file_is_reported_on_open(store_path):
+    with open_store(store_path) as st:
+        f = store_path / SESSIONS_DIR / st.session("post").file
+    with open(f, "r+b") as fh:
+        fh.write(b"\xff" * 64)  # the HDF5 superblock
+    with pytest.raises(StoreError, match=rf"{f.name} \(session 'post'\): .*damaged or truncated"):
+        open_store(store_path)
+
+
 def test_overwritten_bytes_in_a_trial_are_reported(store_path):
     with open_store(store_path) as st:
         s = st.session("pre")
