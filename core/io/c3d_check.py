@@ -27,8 +27,8 @@ def _signed(b: int) -> int:
 def _walk(buf: bytes, pos: int, found: Optional[dict] = None) -> Optional[str]:
     """Walk the entries from ``pos``; a problem description or None when well formed.
 
-    ``found`` (optional) receives ``{"groups": {id: NAME}, "params": {(id, NAME): (type,
-    dims, raw bytes)}}`` for the entries walked."""
+    ``found`` (optional) receives ``{"groups": {id: name}, "params": {(id, NAME): (type,
+    dims, raw bytes, name)}}`` for the entries walked (NAME upper-cased, name as stored)."""
     if found is not None:
         found.setdefault("groups", {})
         found.setdefault("params", {})
@@ -43,7 +43,8 @@ def _walk(buf: bytes, pos: int, found: Optional[dict] = None) -> Optional[str]:
         if nchar == 0:
             return None
         gid = _signed(buf[pos + 1])
-        name = buf[pos + 2:pos + 2 + abs(nchar)].decode("latin-1").upper()
+        stored = buf[pos + 2:pos + 2 + abs(nchar)].decode("latin-1")
+        name = stored.upper()
         pos += 2 + abs(nchar)
         if pos + 2 > n:
             return _OVERRUN
@@ -63,10 +64,10 @@ def _walk(buf: bytes, pos: int, found: Optional[dict] = None) -> Optional[str]:
             pos += ndim
             count = int(np.prod(dims)) if dims else (0 if ptype == -1 else 1)
             if found is not None:
-                found["params"][(gid, name)] = (ptype, dims, buf[pos:pos + abs(ptype) * count])
+                found["params"][(gid, name)] = (ptype, dims, buf[pos:pos + abs(ptype) * count], stored)
             pos += abs(ptype) * count
         elif found is not None:
-            found["groups"][-gid] = name
+            found["groups"][-gid] = stored
         if pos + 1 > n:
             return _OVERRUN
         ndesc = _signed(buf[pos])
@@ -122,11 +123,11 @@ def declared_frames(path: Path) -> Optional[int]:
         section = first + f.read(max(first[2], 1) * 512 + 65536)
     found: dict = {}
     _walk(section, 4, found)
-    point = [g for g, n in found["groups"].items() if n == "POINT"]
+    point = [g for g, n in found["groups"].items() if n.upper() == "POINT"]
     entry = found["params"].get((point[0], "FRAMES")) if point else None
     if entry is None:
         return None
-    ptype, _dims, raw = entry
+    ptype, _dims, raw = entry[:3]
     if ptype == 2 and len(raw) >= 2:
         return raw[0] | (raw[1] << 8)  # stored as unsigned 16-bit by convention
     if ptype == 4 and len(raw) >= 4 and first[3] == 84:

@@ -24,6 +24,7 @@ import numpy as np
 from core.errors import C3DReadError
 from core.io.c3d_check import declared_frames, parameter_section_problem
 from core.io.c3d_events import events_from_group
+from core.io.c3d_fast import fast_read
 from core.model import AnalogData, ForcePlate, Trial
 
 #: POINT parameters listing model outputs, and the kind they give a point
@@ -224,7 +225,8 @@ def read_analog(params: dict, raw: np.ndarray, header: dict) -> Optional[AnalogD
 
 def read_force_plates(params: dict, scale_mm: float) -> tuple[ForcePlate, ...]:
     """Force platforms of the FORCE_PLATFORM group (lengths converted to mm)."""
-    used = int(param_float(params, "FORCE_PLATFORM", "USED", 0.0) or 0)
+    used_f = param_float(params, "FORCE_PLATFORM", "USED", 0.0)
+    used = int(used_f) if np.isfinite(used_f) and used_f > 0 else 0
     if used <= 0:
         return ()
     types = np.asarray(param_value(params, "FORCE_PLATFORM", "TYPE", []), dtype=float).reshape(-1)
@@ -263,7 +265,9 @@ def open_c3d(path: Path, light: bool = False):
     """Parse a file with ezc3d; any refusal becomes a C3DReadError naming the file.
 
     ``light=True`` returns a plain dict with the header, parameters, points, residuals and
-    analogs only (for reading); otherwise the full ezc3d object (for copying/writing)."""
+    analogs only (for reading), from :func:`core.io.c3d_fast.fast_read` when the file is a
+    well-formed Intel file, else from ezc3d; otherwise the full ezc3d object (for
+    copying/writing)."""
     if not path.exists():
         raise C3DReadError("file not found", path)
     if path.is_dir():
@@ -279,6 +283,13 @@ def open_c3d(path: Path, light: bool = False):
         raise C3DReadError(f"cannot be read: {exc.strerror or exc}", path) from None
     if problem:
         raise C3DReadError(f"not a readable C3D file: {problem}", path)
+    if light:
+        try:
+            fast = fast_read(path)
+        except (OSError, ValueError, TypeError, KeyError, IndexError):
+            fast = None
+        if fast is not None:
+            return fast
     import ezc3d  # deferred: importing the binding costs time for commands that never read
 
     try:
