@@ -31,7 +31,7 @@ from core.kinematics.cgm1_params import CGM1Parameters
 from core.kinematics.geometry import pose, yxz_angles, relative
 from core.model import SIDES, ModelOutputs, ParameterValue, SubjectParameters, Trial
 
-__all__ = ["reconstruct", "calibrate", "StaticCalibration", "CGM1Parameters",
+__all__ = ["reconstruct", "calibrate", "StaticCalibration", "CGM1Parameters", "inter_asis_distance",
            "required_markers", "LEG_MARKERS", "CALIBRATION_SOURCE"]
 
 #: per-leg markers of a dynamic trial (prefix L/R); the static also needs HEE
