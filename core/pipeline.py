@@ -233,6 +233,8 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
         final = _apply(cal.subject, [_values_only(overrides_source(overrides)), _settings_source(settings)])
         cal = replace(cal, subject=final)
     clock.check()
+    if progress is not None:
+        progress(1.0, "calibrated")
     return CalibrationResult(cal, trial, res.searched, res.notes, clock.ms)
 
 
