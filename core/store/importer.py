@@ -6,7 +6,8 @@ reported), processed by :func:`core.pipeline.process_session` and analysed by
 :func:`core.analysis.analyze_session`. Each C3D file is identified by the SHA-256 of its
 bytes: a file already in the store is reported and not imported twice. Patient details
 come from ``patient.json`` beside the session folders (or inside) and from explicit
-values, which win.
+values, which win; so do session details (``"sessions": {"<folder>": {"date", "label",
+"condition", "examiner", "notes"}}`` in patient.json).
 """
 from __future__ import annotations
 
@@ -80,6 +81,16 @@ def patient_from_mapping(data: Optional[Mapping[str, Any]], source: str = "patie
                            notes=str(vals["notes"] or ""))
     except (TypeError, ValueError) as exc:
         raise StoreError(f"invalid patient details ({exc})", source) from None
+
+
+def _session_from_patient_json(data: Optional[Mapping[str, Any]], folder_name: str) -> dict:
+    """Session details kept in patient.json under ``"sessions": {folder name: {...}}``."""
+    sessions = (data or {}).get("sessions") if hasattr(data, "get") else None
+    entry = sessions.get(folder_name) if isinstance(sessions, Mapping) else None
+    if not isinstance(entry, Mapping):
+        return {}
+    keys = ("label", "date", "condition", "examiner", "notes")
+    return {k: str(entry[k]) for k in keys if entry.get(k) not in (None, "")}
 
 
 def merge_patient(base: PatientInfo, override: Mapping[str, Any]) -> PatientInfo:
@@ -196,12 +207,14 @@ def import_session(folder: Path | str, store_path: Path | str, label: Optional[s
     from core.session import discover_session
 
     sf = discover_session(folder, static=static)
-    label = label or sf.label
+    from_json = _session_from_patient_json(sf.patient, sf.path.name)
+    label = label or str(from_json.pop("label", "") or sf.label)
+    details = {**from_json, **{k: v for k, v in dict(session_details or {}).items() if v not in (None, "")}}
     pinfo = merge_patient(patient_from_mapping(sf.patient, str(sf.patient_file or "patient.json")), patient or {})
     store_path = Path(store_path)
     store = open_store(store_path, "a") if store_path.exists() else PatientStore.create(store_path, pinfo)
     try:
-        return _import_into(store, sf, label, pinfo, overrides, settings, dict(session_details or {}),
+        return _import_into(store, sf, label, pinfo, overrides, settings, details,
                             progress, cancelled, process_session, read_c3d)
     finally:
         store.close()

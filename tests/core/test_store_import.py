@@ -193,6 +193,9 @@ def test_sample_sessions_import_reproduces_the_engine(tmp_path):
             direct = process_session(folder)
             analysis = analyze_session(direct, label=folder.name)
             info = st.session(folder.name)
+            meta = json.loads((folder.parent / "patient.json").read_text()).get("sessions", {}).get(folder.name, {})
+            if "date" in meta:
+                assert info.date.isoformat() == meta["date"] and info.condition == meta.get("condition", "")
             assert sum(not t.is_static for t in info.trials) == len(direct.trials)
             for pt in direct.trials:
                 rec = st.load_trial(folder.name, pt.trial.name)
