@@ -1,0 +1,226 @@
+"""The clinical PDF report: numbers printed equal the analysis, hand-computed checks per
+section, embedded fonts, every page headed, a real reference session end to end, pages
+rendered to PNG."""
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import SAMPLES, reference_file
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+
+PATIENT_DIR = SAMPLES / "GL-0001"
+LAB = "Test Gait Laboratory"
+
+
+def _text(pdf: Path) -> list[str]:
+    """Text of each page (pdftotext, layout mode)."""
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return out.split("\f")[:-1] if out.endswith("\f") else out.split("\f")
+
+
+def _f(x: float, nd: int = 1) -> str:
+    s = f"{x:.{nd}f}"
+    return s[1:] if s in ("-0.0", "-0.00") else s
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    if not (PATIENT_DIR / "pre").is_dir():
+        pytest.skip("sample sessions not generated (python -m core.synthetic.make_samples)")
+    from core.analysis import analyze_session
+    from core.pipeline import process_session
+    from core.report.inputs import PatientInfo, SessionInfo, SessionReportInput
+    patient = json.loads((PATIENT_DIR / "patient.json").read_text())
+    out = {}
+    for label in ("pre", "post"):
+        p = process_session(PATIENT_DIR / label)
+        out[label] = SessionReportInput(PatientInfo.from_mapping(patient), SessionInfo.from_patient_record(label, patient),
+                                        p, analyze_session(p))
+    return out
+
+
+@pytest.fixture(scope="module")
+def pre_report(sessions, tmp_path_factory):
+    from core.report.build import build_session_report
+    from core.report.inputs import ReportOptions
+    pdf = tmp_path_factory.mktemp("report") / "pre.pdf"
+    build_session_report(sessions["pre"], pdf, ReportOptions(lab_name=LAB))
+    return pdf, _text(pdf)
+
+
+@pytest.fixture(scope="module")
+def comparison_report(sessions, tmp_path_factory):
+    from core.comparison import compare_sessions
+    from core.report.build import build_comparison_report
+    from core.report.inputs import ReportOptions
+    c = compare_sessions(sessions["pre"].analysis, sessions["post"].analysis)
+    pdf = tmp_path_factory.mktemp("report") / "compare.pdf"
+    build_comparison_report(sessions["pre"], sessions["post"], c, pdf, ReportOptions(lab_name=LAB))
+    return pdf, _text(pdf), c
+
+
+def test_every_page_has_header_and_page_number(pre_report, sessions):
+    pdf, pages = pre_report
+    assert 5 <= len(pages) <= 12
+    date = sessions["pre"].session.date
+    for i, page in enumerate(pages, start=1):
+        assert LAB in page and "Alex Example" in page and "GL-0001" in page and date in page
+        assert f"Page {i} of {len(pages)}" in page
+
+
+def test_fonts_embedded_and_text_searchable(pre_report):
+    pdf, pages = pre_report
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout.splitlines()[2:]
+    assert fonts, "no fonts: text would not be selectable"
+    assert all(" yes " in line for line in fonts), fonts          # every font embedded
+    assert all("TrueType" in line for line in fonts)               # Type 42 (pdf.fonttype 42)
+    assert "Dynamic knee valgus" in "".join(pages)
+
+
+def test_summary_numbers_equal_analysis_and_hand_computed(pre_report, sessions):
+    _, pages = pre_report
+    a = sessions["pre"].analysis
+    summary = pages[0]
+    speed_l = a.walking["Left"].spatiotemporal["speed_m_s"]
+    row = next(line for line in summary.splitlines() if line.strip().startswith("Walking speed"))
+    assert _f(speed_l, 2) in row
+    # stride time by hand from the events of the walking trials: mean over left cycles
+    strides = []
+    for pt in sessions["pre"].processed.trials:
+        if "walk" not in pt.trial.name:
+            continue
+        fs = sorted(e.frame for e in pt.events if e.context == "Left" and e.label == "Foot Strike")
+        strides += list(np.diff(fs) / pt.trial.point_rate_hz)
+    row = next(line for line in summary.splitlines() if line.strip().startswith("Stride time"))
+    assert _f(float(np.mean(strides)), 2) == row.split()[3]
+    assert f"overall {_f(a.gps_overall_deg)} deg" in summary.replace("\n", " ")
+    assert "Foot pronation cannot be measured with CGM1" in summary
+
+
+def test_valgus_phase_table_equals_phases(pre_report, sessions):
+    _, pages = pre_report
+    a = sessions["pre"].analysis
+    walk_page = next(p for p in pages if "Dynamic knee valgus: walking" in p)
+    walk = [t for t in a.trials if t.task == "walk"]
+    phases = [(t, ph) for t in walk for ph in t.phases][:12]
+    assert phases, "the pre session must have walking valgus phases on the right"
+    for t, ph in phases:
+        onset_time = (ph.onset_frame - 1) / t.rate_hz              # by hand: seconds from capture start
+        pattern = rf"{t.trial_name}\s+{ph.side}\s+{ph.window_index + 1}\s+{ph.onset_frame} \({onset_time:.2f} s\)"
+        assert re.search(pattern, walk_page), pattern
+        assert f"{_f(ph.peak_value)} deg" in walk_page
+        assert f"{ph.peak_frame} ({_f(ph.peak_pct, 0)} %)" in walk_page
+    # the right side's top-down indicators are in the indicator table
+    assert re.search(r"Right\s+Hip adduction", walk_page)
+
+
+def test_squat_fppa_peak_by_hand(pre_report, sessions):
+    """Mean of the per-repetition FPPA peaks, recomputed from the per-frame FPPA series."""
+    _, pages = pre_report
+    a = sessions["pre"].analysis
+    sls = [t for t in a.trials if t.task == "sls" and t.side == "Right"]
+    peaks = []
+    for t in sls:
+        fppa = t.metrics["Right"]["fppa"]
+        for w in t.windows["Right"]:
+            seg = fppa[w.start_frame - t.first_frame: w.end_frame - t.first_frame + 1]
+            peaks.append(np.nanmax(seg))
+    page = next(p for p in pages if "single-leg squat" in p)
+    row = next(line for line in page.splitlines() if line.strip().startswith("FPPA"))
+    assert f"{_f(float(np.mean(peaks)))} ({_f(float(np.max(peaks)))}) deg" in row
+
+
+def test_map_page_gvs_by_hand(pre_report, sessions):
+    """GVS of knee flexion, right side = RMS(mean curve - normative mean) on 101 samples."""
+    from core.normative import load_normative
+    _, pages = pre_report
+    a = sessions["pre"].analysis
+    curves = np.concatenate([t.cycle_curves["Right"]["KneeAngles.x"] for t in a.trials if t.task == "walk"])
+    norm_mean, _ = load_normative(a.normative_name, a.speed_class).band("KneeAngles.x").at()
+    gvs = math.sqrt(float(np.nanmean((np.nanmean(curves, axis=0) - norm_mean) ** 2)))
+    page = next(p for p in pages if "Movement Analysis Profile" in p)
+    row = next(line for line in page.splitlines() if line.strip().startswith("Knee flexion"))
+    assert abs(float(row.split()[-1]) - gvs) <= 0.051
+    assert _f(a.walking["Right"].gvs["KneeAngles.x"]) == row.split()[-1]
+
+
+def test_quality_page_lists_gaps_and_event_sources(pre_report, sessions):
+    _, pages = pre_report
+    page = next(p for p in pages if "Data quality and processing" in p)
+    for pt in sessions["pre"].processed.trials:
+        assert pt.trial.name in page
+        for m in pt.gaps.with_gaps[:1]:
+            assert f"{m.label} {m.n_gaps} gap(s), longest {m.longest_gap_frames} fr" in page
+    assert "Genu Lab" in page and "MarkerDiameter" in page
+
+
+def test_signature_space(pre_report):
+    _, pages = pre_report
+    assert "Clinical interpretation" in pages[-1] and "Signature" in pages[-1]
+
+
+def test_comparison_numbers_equal_and_by_hand(comparison_report, sessions):
+    _, pages, c = comparison_report
+    text = "\n".join(pages)
+    r = c.valgus[("sls", "Right", "fppa")]
+    # by hand: difference of the means of the per-repetition peaks (post - pre)
+    def peaks(label):
+        return np.concatenate([t.window_peaks["Right"]["fppa"] for t in sessions[label].analysis.trials
+                               if t.task == "sls" and t.side == "Right"])
+    diff = float(np.mean(peaks("post")) - np.mean(peaks("pre")))
+    assert abs(diff - r.difference) < 1e-9
+    row = next(line for line in pages[0].splitlines() if "Single-leg squat" in line and "Right" in line and "FPPA" in line)
+    assert f"{_f(diff)} deg" in row and f"[{_f(r.ci_low)}, {_f(r.ci_high)}]" in row
+    assert ("EXCEEDS error" in row) == r.exceeds_measurement_error
+    assert r.exceeds_measurement_error, "the post session's squat FPPA reduction must exceed measurement error"
+    g = c.gps["Overall"]
+    assert re.search(rf"Overall\s+{re.escape(_f(g.pre_gps))}\s+{re.escape(_f(g.post_gps))}", pages[0])
+    assert "pre (dashed) vs post (solid)" in text
+
+
+def test_pages_render_to_png(pre_report, tmp_path):
+    pdf, pages = pre_report
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm not installed")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    pngs = sorted(tmp_path.glob("p-*.png"))
+    assert len(pngs) == len(pages)
+    from matplotlib.image import imread
+    for p in pngs:
+        img = imread(p)
+        assert img.std() > 0.02, f"{p.name} looks blank"
+
+
+def test_report_from_real_reference_session(tmp_path):
+    """BTK PiG FlatFoot (Nexus 1.4, MarkerDiameter 16, flat foot): process, analyse, report."""
+    static = reference_file("BTKData", "PiG", "PiG_Calibration-FlatFoot-Full.c3d")
+    motion = reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d")
+    folder = tmp_path / "ref_session"
+    folder.mkdir()
+    shutil.copy(static, folder / static.name)
+    shutil.copy(motion, folder / motion.name)
+    from core.analysis import analyze_session
+    from core.pipeline import process_session
+    from core.report.build import build_session_report
+    from core.report.inputs import PatientInfo, ReportOptions, SessionInfo, SessionReportInput
+    p = process_session(folder, overrides=["MarkerDiameter=16", "LeftFootFlat=1", "RightFootFlat=1"])
+    a = analyze_session(p)
+    inp = SessionReportInput(PatientInfo("BELT_C (reference)", "BTK-PiG"), SessionInfo("ref_session"), p, a)
+    pdf = build_session_report(inp, tmp_path / "ref.pdf", ReportOptions(lab_name=LAB))
+    pages = _text(pdf)
+    text = "\n".join(pages)
+    assert "PiG_Motion-FlatFoot-Full" in text
+    assert a.walking, "the reference walking trial must give gait cycles"
+    speed = a.walking["Left"].spatiotemporal["speed_m_s"]
+    assert 0.5 < speed < 2.0
+    assert _f(speed, 2) in pages[0]
+    assert "MarkerDiameter" in text and "--set" in text
