@@ -16,7 +16,7 @@ import pytest
 
 from core.synthetic.catalogue import SESSIONS, all_trials, session_trials
 from core.synthetic.generate import generate_trial
-from core.synthetic.make_samples import make_samples
+from core.synthetic.make_samples import main
 from core.synthetic.markers import MARKERS
 from core.synthetic.subject import BODY, PATIENT
 from tests.conftest import ROOT, SAMPLES
@@ -74,8 +74,9 @@ def test_generator_does_not_import_the_engine():
 
 
 # ----------------------------------------------------------------- reproducibility
-def test_regeneration_gives_the_committed_point_data(tmp_path):
-    make_samples(tmp_path)
+def test_regeneration_gives_the_committed_point_data(tmp_path, capsys):
+    assert main(["--out", str(tmp_path)]) == 0                  # the documented command
+    assert "wrote" in capsys.readouterr().out
     for name, spec in SPECS.items():
         new = ezc3d.c3d(str(tmp_path / PATIENT.patient_id / spec.session / f"{name}.c3d"))
         old = ezc3d.c3d(str(_path(name)))

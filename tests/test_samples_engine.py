@@ -1,8 +1,9 @@
 """The engine recovers the prescribed truth of the sample sessions.
 
 * in memory (float64 markers from the generator API): angles and joint centres to 1e-9;
-* from the C3D files (float32 storage, lab coordinates up to ~2.7 m, i.e. a float32 spacing
-  of 2.4e-4 mm on lever arms of 40-60 mm): within 1e-3 deg and 1e-3 mm;
+* from the C3D files: float32 storage of lab coordinates up to ~2.5 m has a spacing of
+  1.2e-4 to 2.4e-4 mm; on the shortest lever of the model (ANK-AJC, 41.5 mm) that is up to
+  3e-4 deg. Asserted: within 5e-4 deg and 1e-3 mm (measured: 3.3e-4 deg, 3.6e-4 mm);
 * noisy trials (Gaussian 0.5 mm per coordinate): an angle defined by two markers a distance
   L apart has a noise SD of about sigma*sqrt(2)/L rad; the shortest lever of the model is
   ANK-AJC = AnkleWidth/2 + r = 41.5 mm, giving 0.98 deg. Asserted: per-channel RMS error
@@ -84,7 +85,7 @@ def test_from_files_float32(name):
     truth = json.loads((folder / f"{name}.truth.json").read_text())
     da = max(float(np.max(np.abs(out.channels[k] - np.asarray(v)))) for k, v in truth["angles"].items())
     dj = max(float(np.max(np.abs(out.channels[k] - np.asarray(v)))) for k, v in truth["joint_centres"].items())
-    assert da < 1e-3 and dj < 1e-3, (da, dj)
+    assert da < 5e-4 and dj < 1e-3, (da, dj)
 
 
 @pytest.mark.parametrize("name", NOISY)
