@@ -92,6 +92,24 @@ def _points(block: np.ndarray, scale: float, floats: bool) -> tuple[np.ndarray, 
     return points, residual.T[None]
 
 
+def _long_capture_frames(path: Path, groups: dict, start: int, frames_param: Optional[np.ndarray],
+                         words: int, word: int) -> Optional[int]:
+    """Frames of a capture longer than 65,535 frames, whose header's last frame is capped:
+    from TRIAL:ACTUAL_START_FIELD / ACTUAL_END_FIELD (two 16-bit words each, Vicon), else
+    the largest count congruent to a wrapped 16-bit POINT:FRAMES that fits in the file."""
+    available = (path.stat().st_size - 512 * (start - 1)) // (words * word) if words else 0
+    a, b = _number(groups, "TRIAL", "ACTUAL_START_FIELD"), _number(groups, "TRIAL", "ACTUAL_END_FIELD")
+    if a is not None and b is not None and a.size >= 2 and b.size >= 2:
+        first = int(a[0]) % 65536 + 65536 * (int(a[1]) % 65536)
+        last = int(b[0]) % 65536 + 65536 * (int(b[1]) % 65536)
+        n = last - first + 1
+        return n if 0 < n <= available else None
+    if frames_param is None or not frames_param.size or int(frames_param[0]) % 65536 == 0xFFFF:
+        return None
+    n = int(frames_param[0]) % 65536
+    return n + 65536 * ((available - n) // 65536) if available >= n else None
+
+
 def fast_read(path: Path) -> Optional[dict]:
     """The ezc3d-like structure of an Intel C3D file, or None to let ezc3d read it."""
     with open(path, "rb") as f:
@@ -120,6 +138,15 @@ def fast_read(path: Path) -> Optional[dict]:
     if (used_p is None or used_a is None or p_scale is None or not p_scale.size
             or int(used_p[0]) != n_p or np.sign(p_scale[0]) != np.sign(scale) or first == 0
             or int(used_a[0]) * spf != n_analog_total or (n_analog_total and spf == 0) or n_frames == 0):
+        return None
+    frames_param = _number(groups, "POINT", "FRAMES")
+    if last >= 0xFFFF:  # header capped: a long capture
+        n_frames = _long_capture_frames(path, groups, start, frames_param, 4 * n_p + n_analog_total,
+                                        2 if scale >= 0 else 4)
+        if n_frames is None:
+            return None
+        last = first + n_frames - 1
+    elif frames_param is not None and frames_param.size and int(frames_param[0]) % 65536 != n_frames:
         return None
     ds = _number(groups, "POINT", "DATA_START")
     if ds is not None and ds.size and int(ds[0]) != start:

@@ -204,3 +204,12 @@ def test_processed_copy_of_metre_file_keeps_units(tmp_path):
     np.testing.assert_array_equal(back.point("LKneeAngles"), ang)      # angles never scaled
     name = src.marker_labels[0]
     np.testing.assert_allclose(back.point(name), src.point(name), rtol=1e-6)
+
+
+def test_capture_longer_than_65535_frames_round_trip(tmp_path):
+    """The header's frame words are capped at 65,535; TRIAL:ACTUAL_*_FIELD give the length."""
+    pts = np.random.default_rng(9).normal(size=(70000, 2, 3)) * 50.0
+    t = Trial("long", ("A", "B"), pts, 1000.0, first_frame=5)
+    back = read_c3d(write_trial_c3d(tmp_path / "long.c3d", t))
+    assert (back.n_frames, back.first_frame, back.last_frame) == (70000, 5, 70004)
+    np.testing.assert_array_equal(back.points, _f32(pts))
