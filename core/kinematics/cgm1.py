@@ -83,16 +83,20 @@ def _chain(mk: dict, params: CGM1Parameters) -> _Chain:
     return _Chain(prog, origin, r_pel, hjc, legs)
 
 
-def _outputs(trial: Trial, ch: _Chain, feet: Mapping[str, np.ndarray], toes: Mapping[str, np.ndarray]) -> ModelOutputs:
+def _outputs(trial: Trial, ch: _Chain, feet: Mapping[str, np.ndarray],
+             toes: Mapping[str, np.ndarray]) -> ModelOutputs:
+    """Angle channels, joint centres and segment poses of a built chain (``feet``: the foot
+    used for the outputs, dynamic or heel-based)."""
     channels: dict[str, np.ndarray] = {}
     for side in SIDES:
         leg: LegChain = ch.legs[side]
         channels.update(output_angles(side, ch.prog, ch.pelvis, leg.thigh, leg.tibia,
                                       leg.tibia_untorsioned, feet[side]))
-    for j in ("HJC", "KJC", "AJC"):
+    centres = {"HJC": lambda s: ch.hjc[s], "KJC": lambda s: ch.legs[s].kjc,
+               "AJC": lambda s: ch.legs[s].ajc}
+    for j, get in centres.items():
         for side in SIDES:
-            leg = ch.legs[side]
-            channels[f"{side[0]}{j}"] = {"HJC": ch.hjc[side], "KJC": leg.kjc, "AJC": leg.ajc}[j]
+            channels[f"{side[0]}{j}"] = get(side)
     hip_centre = (ch.hjc["Left"] + ch.hjc["Right"]) / 2.0
     segments = {"Pelvis": pose(ch.pelvis, hip_centre)}
     for side in SIDES:

@@ -99,7 +99,8 @@ def estimate_thigh_offset(outputs_list: Union[ModelOutputs, Sequence[ModelOutput
     Returns
     -------
     phi* in degrees: the correction to apply, ``R_T' = R_T . Rz(phi*)``; the model's thigh
-    was rotated by ``-phi*`` about its long axis relative to the best hinge axis.
+    was rotated by ``-phi*`` about its long axis relative to the best hinge axis. A value on
+    a bound means the minimum lies outside ``bounds`` (e.g. a trial that is not walking).
 
     Raises
     ------
