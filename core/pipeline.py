@@ -27,7 +27,7 @@ import numpy as np
 
 from core.cycles import GaitCycle, all_cycles
 from core.errors import CancelledError, GenuError, SubjectParameterError
-from core.events import EventDetectionSettings, TrialEvents, trial_events
+from core.events import EventDetectionSettings, TrialEvents, gait_events, trial_events
 from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
                              merge_sources, overrides_source, require_parameters, resolve_subject_report)
 from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
@@ -49,8 +49,8 @@ class ProcessingSettings:
     marker_diameter: mm; None takes it from the subject (default 14 mm).
     fill_gaps_max_frames: fill marker gaps up to this many frames (cubic spline, flagged);
         0 (default) leaves every gap, as for the comparison with Vicon.
-    events: ``"auto"`` (the file's, else detected), ``"detect"`` (always detect) or
-        ``"file"`` (never detect).
+    events: ``"auto"`` (the file's; else detected for walking trials only, see
+        :func:`walking_decision`), ``"detect"`` (always detect) or ``"file"`` (never detect).
     event_min_interval_s, event_min_prominence_mm, event_refine_strike_s: detector
         settings (core.events).
     stale_tolerance_deg: a dynamic file's PROCESSING offsets further than this from the
@@ -329,23 +329,49 @@ def _as_calibration(static, subject_file, overrides, settings) -> tuple[Optional
     return res.calibration, res.searched, res.notes, dict(res.timings_ms)
 
 
+def walking_decision(trial: Trial, outputs: Optional[ModelOutputs] = None) -> tuple[bool, str]:
+    """Is the trial a walk (so gait events may be detected)? Returns (answer, why).
+
+    The task comes from ``GENULAB:TASK``, else from the trial name's keywords (core.tasks);
+    a trial of unknown task is a walk when its pelvis travels more than
+    ``core.tasks.WALK_TRAVEL_MM`` between its first and last valid frames.
+    """
+    from core.tasks import WALK_TRAVEL_MM, canonical_task, pelvis_travel_mm, task_from_name
+    task = canonical_task(trial.parameters.get("GENULAB:TASK"))
+    rule = "GENULAB:TASK"
+    if task is None:
+        task, rule = task_from_name(trial.name)[0], "trial name"
+    if task is not None:
+        return task == "walk", f"task {task} ({rule})"
+    travel = pelvis_travel_mm(trial, outputs)
+    walking = bool(np.isfinite(travel) and travel > WALK_TRAVEL_MM)
+    return walking, f"task unknown, pelvis travel {travel:.0f} mm ({'>' if walking else '<='} {WALK_TRAVEL_MM:.0f} mm)"
+
+
 def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
                        settings: ProcessingSettings) -> tuple[tuple, tuple[GaitCycle, ...], list[QualityIssue]]:
-    """Events (file, else detected, per ``settings.events``), cycles, and their quality issues."""
+    """Events (file, else detected for walks, per ``settings.events``), cycles, quality issues."""
+    issues = []
     if settings.events == "detect":
         te = trial_events(trial.with_changes(events=()), outputs, settings.event_settings)
-    elif settings.events == "file":
+    elif settings.events == "file" or gait_events(trial.events):
         te = TrialEvents(tuple(trial.events), False)
     else:
-        te = trial_events(trial, outputs, settings.event_settings)
+        walking, why = walking_decision(trial, outputs)
+        if walking:
+            te = trial_events(trial, outputs, settings.event_settings)
+        else:
+            te = TrialEvents(tuple(trial.events), False)
+            issues.append(QualityIssue("info", "events-not-detected",
+                                       f"no foot strike/off events in the file and not a walking trial ({why}): "
+                                       "gait events not detected", trial.name))
     cycles = all_cycles(te.events)
-    issues = []
     if te.detected:
         issues.append(QualityIssue("warning", "events-detected",
                                    f"no foot strike/off events in the file: {len(te.events)} detected "
                                    "from kinematics (Zeni 2008)" + "".join(f"; {n}" for n in te.notes),
                                    trial.name))
-    if not cycles:
+    if not cycles and not issues:
         issues.append(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events", trial.name))
     return tuple(te.events), cycles, issues
 

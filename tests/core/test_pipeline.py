@@ -226,3 +226,22 @@ def test_workstation_session_degrees_foot_flat_and_gapped_sacr():
     sacr = [q for q in pt.quality.of("gap") if q.subject == "SACR"]
     assert sacr and "0.0 % valid" in sacr[0].message  # SACR gapped in every frame: PSIS midpoint used
     assert not pt.quality.of("stale-processing")  # the walk's PROCESSING equals the calibration
+
+
+def test_events_detected_only_for_walking_trials():
+    from core.io.c3d import read_c3d
+    from core.pipeline import walking_decision
+    static = calibrate_static_result(reference_file(*PIG, "PiG_Calibration-FlatFoot-Full.c3d"), overrides=FLAT16)
+    walk = read_c3d(reference_file(*PIG, "PiG_Motion-FlatFoot-Full.c3d")).with_changes(events=())
+    assert walking_decision(walk)[0]  # task unknown, pelvis travels 3.6 m
+    sls = walk.with_changes(parameters={"GENULAB:TASK": "sls"})
+    assert walking_decision(sls) == (False, "task sls (GENULAB:TASK)")
+    pt = process_trial(sls, static=static)
+    assert pt.events == () and pt.cycles == () and pt.quality.of("events-not-detected")
+    assert not pt.quality.of("no-cycles")
+    # a standing trial (pelvis still) of unknown task: no events invented either
+    still = process_trial(read_c3d(reference_file(*PIG, "PiG_Calibration-FlatFoot-Full.c3d")), static=static)
+    assert still.events == () and "pelvis travel" in still.quality.of("events-not-detected")[0].message
+    # asked explicitly, detection runs whatever the task
+    forced = process_trial(sls, static=static, settings=ProcessingSettings(events="detect"))
+    assert forced.events_detected
