@@ -20,6 +20,7 @@ import numpy as np
 
 from core.errors import C3DWriteError
 from core.io.c3d_events import event_group_values
+from core.io.c3d_fast import fast_read
 from core.io.c3d_read import open_c3d, param_strings, point_rate_of, unit_scale
 from core.model import GaitEvent, ModelOutputs, Trial
 from core.variables import output_names
@@ -231,6 +232,11 @@ def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: 
     if out_path.exists() and source.exists() and out_path.resolve() == source.resolve():
         raise C3DWriteError("refusing to overwrite the input file with its processed copy", out_path)
     c = open_c3d(source)
+    fast = fast_read(source)
+    if fast is not None and fast["data"]["points"].shape[2] != c["data"]["points"].shape[2]:
+        raise C3DWriteError(f"{source.name} holds {fast['data']['points'].shape[2]} frames but ezc3d "
+                            f"copies only {c['data']['points'].shape[2]} (capture longer than 65,535 "
+                            "frames); a processed copy would lose frames", out_path)
     try:
         return _processed_copy(c, source, out_path, outputs, events)
     except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as exc:
