@@ -14,7 +14,7 @@ spaces and underscores.
 
 Units. Every value is returned in its canonical unit: mm for lengths, kg for mass,
 **degrees** for angles, 0/1 for flags. Angular parameters (StaticPlantFlex, StaticRotOff,
-TibialTorsion, ThighRotation, ShankRotation) are stored in **radians** by Vicon Nexus (VSK
+TibialTorsion, ThighRotation, ShankRotation, AnkleAbAdd) are stored in **radians** by Vicon Nexus (VSK
 and Nexus PROCESSING) and in **degrees** by Vicon Workstation (PROCESSING and ``.mp``). The
 rule used here (cgm1_spec section 2): a PROCESSING group is in degrees if the file's
 ``MANUFACTURER:SOFTWARE`` contains "Workstation" or the group has ``Marker Diameter`` (a
@@ -90,6 +90,8 @@ _SPECS: tuple[ParameterSpec, ...] = (
     *_sided("TibialTorsion", "angle", default=0.0, description="tibial torsion"),
     *_sided("ThighRotation", "angle", default=0.0, description="thigh rotation offset"),
     *_sided("ShankRotation", "angle", default=0.0, description="shank rotation offset"),
+    *_sided("AnkleAbAdd", "angle", default=0.0,
+            description="ankle ab/adduction offset of the ankle centre (medial-malleolus static)"),
     *_sided("SoleDelta", "length", default=0.0, description="sole delta (heel minus toe), flat-foot option"),
     *_sided("FootFlat", "flag", default=0.0, description="flat-foot option (1 = on)"),
     *_sided("StaticPlantFlex", "angle", description="static plantar-flexion offset (static calibration)"),

@@ -122,6 +122,17 @@ def test_workstation_processing_is_degrees_with_marker_diameter_and_foot_flat():
     assert sub.source("LeftStaticPlantFlex") == "static PROCESSING of FunctionalStatic.c3d (degrees)"
 
 
+def test_ankle_abadd_is_an_angle_in_processing_units():
+    # Nexus 2.9 CGM24 walk: LAnkleAbAdd in radians in PROCESSING
+    t = _read("c3d.org", "sample_00", "Vicon Motion Systems", "pyCGM2 lower limb CGM24 Walking01.c3d")
+    raw = float(t.processing["LAnkleAbAdd"])
+    sub = resolve_subject(dynamic=t)
+    assert raw != 0.0 and sub.get("LeftAnkleAbAdd") == pytest.approx(math.degrees(raw))
+    assert sub.get("LeftTibialTorsion") == pytest.approx(math.degrees(float(t.processing["LTibialTorsion"])))
+    assert resolve_subject().source("RightAnkleAbAdd") == "default"
+    assert parse_set_options(["LAnkleAbAdd=2"]) == {"LeftAnkleAbAdd": 2.0}
+
+
 def test_nexus_processing_is_radians():
     t = _read(*PYCGM, "Test_Files", "Static_trial.c3d")
     assert processing_angle_unit(t) == "radians"
