@@ -8,8 +8,8 @@ every task has at least one noise-free trial in each session (see sample_c3d/REA
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Mapping, Optional
 
 from core.synthetic import margins, tasks
 from core.synthetic.subject import PATIENT, Anthropometry
@@ -65,12 +65,21 @@ class TrialSpec:
         return f"{self.session}_{self.task}{side}_{self.number:02d}"
 
 
+def _design(motion: Motion, dev: Mapping[str, Deviation], scale) -> Motion:
+    """The motion with its prescribed deviations and window factors recorded in ``extras``."""
+    extras = dict(motion.extras)
+    extras["deviation_deg"] = {s: asdict(d) for s, d in dev.items()}
+    extras["deviation_window_factors"] = scale
+    return replace(motion, extras=extras)
+
+
 def _walk(session, direction, n, phase, place):
     dev = {s: deviation(session, "walk", s) for s in ("Left", "Right")}
 
     def build(body):
         scale = margins.walk_scale(body, direction, n, phase, dev)
-        return tasks.walk(body, direction, n, phase, dev, place, scale=scale)
+        motion = tasks.walk(body, direction, n, phase, dev, place, scale=scale)
+        return _design(motion, dev, [{"side": s, "cycle": int(c), "factor": k} for (s, c), k in scale.items()])
     return build
 
 
@@ -80,7 +89,7 @@ def _sls(session, side):
 
     def build(body):
         scale = margins.sls_scale(body, side, dev, PATIENT.sex, **kw)
-        return tasks.sls(body, side, dev, scale=scale, **kw)
+        return _design(tasks.sls(body, side, dev, scale=scale, **kw), {side: dev}, list(scale))
     return build
 
 
@@ -90,7 +99,8 @@ def _drop(session):
 
     def build(body):
         m = margins.drop_scale(body, dev, PATIENT.sex, **kw)
-        return tasks.drop_landing(body, {s: d.scaled(m) for s, d in dev.items()}, **kw)
+        motion = tasks.drop_landing(body, {s: d.scaled(m) for s, d in dev.items()}, **kw)
+        return _design(motion, dev, [m])
     return build
 
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
-
 import numpy as np
 
-from core.synthetic.catalogue import SESSION_INFO, TrialSpec
+from core.synthetic.catalogue import TrialSpec
 from core.synthetic.markers import MARKERS, marker_array, place_markers
 from core.synthetic.skeleton import joint_centres, vicon_angles
 from core.synthetic.subject import BODY, PATIENT, Anthropometry, Patient
@@ -125,7 +123,3 @@ def write_trial(trial: SampleTrial, folder: Path, body: Anthropometry = BODY,
                     genulab_group(spec), patient.patient_id, spec.task == "static")
     truth = write_json(folder / f"{spec.name}.truth.json", trial.truth)
     return c3d, truth
-
-
-def session_info(session: str) -> Optional[dict]:
-    return SESSION_INFO.get(session)
