@@ -46,6 +46,7 @@ class ProcessingSettings:
     """Processing options (all plain values, so they can be stored and compared).
 
     marker_set: marker-set definition used to normalise labels (``resources/markersets``).
+    label_map: path of a lab label map (JSON ``{"lab label": "PiG label"}``), or None.
     marker_diameter: mm; None takes it from the subject (default 14 mm).
     fill_gaps_max_frames: fill marker gaps up to this many frames (cubic spline, flagged);
         0 (default) leaves every gap, as for the comparison with Vicon.
@@ -58,6 +59,7 @@ class ProcessingSettings:
     """
 
     marker_set: str = "pig_lower_body"
+    label_map: Optional[str] = None
     marker_diameter: Optional[float] = None
     fill_gaps_max_frames: int = 0
     events: str = "auto"
@@ -167,10 +169,11 @@ def read_trial(source: TrialInput) -> Trial:
 
 def prepare_trial(trial: Trial, settings: ProcessingSettings, static: bool) -> Trial:
     """Canonical marker labels (marker-set aliases) and the required-marker check."""
-    from core.markersets import load_marker_set, normalise_labels, require_markers
+    from core.markersets import load_label_map, load_marker_set, normalise_labels, require_markers
     ms = load_marker_set(settings.marker_set)
-    trial = normalise_labels(trial, ms)
-    require_markers(trial, static=static, marker_set=ms)
+    label_map = load_label_map(settings.label_map) if settings.label_map else None
+    trial = normalise_labels(trial, ms, label_map)
+    require_markers(trial, static=static, marker_set=ms, label_map=label_map)
     return trial
 
 

@@ -23,6 +23,8 @@ def register(subparsers) -> None:
                                           "parameters used, each with its source.")
     p.add_argument("static", type=Path, help="static (standing) trial, C3D")
     p.add_argument("--subject", type=Path, help="subject file: Vicon .vsk, Workstation .mp or .json")
+    p.add_argument("--label-map", type=Path, metavar="MAP.json",
+                   help='lab label map, JSON {"lab label": "PiG label"}')
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="override a subject parameter (VSK or PROCESSING names; angles in degrees); repeatable")
     p.add_argument("--json", dest="json", metavar="OUT", help="write the result as JSON to OUT ('-' = standard output)")
@@ -79,9 +81,10 @@ def print_text(res) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.io.subject import parse_set_options
-    from core.pipeline import calibrate_static_result
+    from core.pipeline import ProcessingSettings, calibrate_static_result
     overrides = parse_set_options(args.set)
-    res = calibrate_static_result(args.static, args.subject, overrides)
+    settings = ProcessingSettings(label_map=str(args.label_map) if args.label_map else None)
+    res = calibrate_static_result(args.static, args.subject, overrides, settings)
     if args.json:
         _write_json(result_dict(res), args.json)
     if args.json != "-":

@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     p.add_argument("dynamics", nargs="+", type=Path, metavar="DYNAMIC.c3d", help="dynamic trials")
     p.add_argument("--static", type=Path, help="static trial to calibrate from (else offsets come from the subject sources)")
     p.add_argument("--subject", type=Path, help="subject file: Vicon .vsk, Workstation .mp or .json")
+    p.add_argument("--label-map", type=Path, metavar="MAP.json",
+                   help='lab label map, JSON {"lab label": "PiG label"}')
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="override a subject parameter (angles in degrees); repeatable")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -71,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     from core.io.subject import parse_set_options
     from core.pipeline import ProcessingSettings, calibrate_static_result, process_trial
     overrides = parse_set_options(args.set)
-    settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps))
+    settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
+                                  label_map=str(args.label_map) if args.label_map else None)
     args.out.mkdir(parents=True, exist_ok=True)
     totals = {s: 0.0 for s in STAGES}
     static = None

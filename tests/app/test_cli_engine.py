@@ -131,3 +131,22 @@ def test_genulab_subprocess_end_to_end(tmp_path):
     assert (tmp_path / "Movement_trial.c3d").stat().st_size > 0
     assert sum(l.startswith("timing ") for l in r.stderr.splitlines()) == 5
     assert "events detected" in r.stdout
+
+
+def test_process_with_a_lab_label_map(tmp_path, capsys):
+    from core.io.c3d import read_c3d, write_trial_c3d
+    src = read_c3d(reference_file(*PIG, "PiG_Motion-FlatFoot-Full.c3d"))
+    lab = {"LKNE": "KneeLat_L", "RKNE": "KneeLat_R"}
+    renamed = src.with_changes(labels=tuple(lab.get(l, l) for l in src.labels), original_labels=())
+    trial = tmp_path / "LabWalk.c3d"
+    write_trial_c3d(trial, renamed)
+    out = tmp_path / "out"
+    assert main(["process", str(trial), "--set", "MarkerDiameter=16", "--out", str(out)]) != 0
+    assert "LKNE" in capsys.readouterr().err
+    mp = tmp_path / "map.json"
+    mp.write_text(json.dumps({v: k for k, v in lab.items()}))
+    assert main(["process", str(trial), "--label-map", str(mp), "--set", "MarkerDiameter=16", "--out", str(out)]) == 0
+    got = read_c3d(out / "LabWalk.c3d").point("LKneeAngles")
+    vicon = src.point("LKneeAngles")
+    ok = np.isfinite(got).all(1) & np.isfinite(vicon).all(1)
+    assert ok.sum() > 250 and np.abs(got[ok] - vicon[ok]).max() < 0.005
