@@ -374,8 +374,9 @@ def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
                                    f"no foot strike/off events in the file: {len(te.events)} detected "
                                    "from kinematics (Zeni 2008)" + "".join(f"; {n}" for n in te.notes),
                                    trial.name))
-    if not cycles and not issues:
-        issues.append(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events", trial.name))
+    if not cycles and not issues and walking_decision(trial, outputs)[0]:
+        issues.append(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events of this walk",
+                                   trial.name))
     return tuple(te.events), cycles, issues
 
 
