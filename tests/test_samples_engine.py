@@ -107,3 +107,27 @@ def test_noisy_within_the_noise_bound(trials, name):
                           | np.isnan(out.channels["LKneeAngles"][:, 0]) | np.isnan(out.channels["RKneeAngles"][:, 0])
                           | np.isnan(out.channels["LAnkleAngles"][:, 0]) | np.isnan(out.channels["RAnkleAngles"][:, 0]),
                           gapped)
+
+
+@pytest.mark.parametrize("session", ["pre", "post"])
+def test_session_pipeline_reproduces_the_truth(session):
+    """The whole chain a user runs (discover the folder, static by name, subject file,
+    calibration, every dynamic trial): noise-free trials equal the truth within float32
+    spacing, events from the file equal the true events, the static is found by name."""
+    pipeline = pytest.importorskip("core.pipeline")
+    folder = SAMPLES / PATIENT.patient_id / session
+    ps = pipeline.process_session(folder)
+    assert ps.calibration is not None
+    assert ps.calibration.subject.get("RightStaticPlantFlex") == pytest.approx(
+        BODY.right.static_plant_flex_deg, abs=1e-4)
+    names = {pt.trial.name for pt in ps.trials}
+    assert names == {n for n, s in SPECS.items() if s.session == session and s.task != "static"}
+    for pt in ps.trials:
+        spec = SPECS[pt.trial.name]
+        truth = json.loads((folder / f"{spec.name}.truth.json").read_text())
+        if spec.events_in_file:
+            assert sorted((e.label, e.context, e.frame) for e in pt.events) == \
+                sorted((e["label"], e["context"], e["frame"]) for e in truth["events"])
+        if spec.noise_mm == 0:
+            for k, v in truth["angles"].items():
+                assert np.max(np.abs(pt.outputs.channels[k] - np.asarray(v))) < 5e-4, (spec.name, k)

@@ -62,7 +62,7 @@ def walk_scale(body: Anthropometry, direction: str, n_frames: int, phase_frames:
 
     def margins(m: float) -> dict[Window, float]:
         scale = {cycle[w]: m for w in nominal.windows}
-        _, legs = tasks._walk_angles(p_left, dev, t, scale)
+        _, legs = tasks.walk_angles(p_left, dev, t, scale)
         return {w: window_margin(-legs[w.side].knee_var, thr[w.side], w) for w in nominal.windows}
 
     chosen = _search(nominal.windows, margins, min_margin)

@@ -143,7 +143,7 @@ def _cycle_factor(percent: np.ndarray, side: str, scale: Optional[Mapping] = Non
     return out
 
 
-def _walk_angles(percent_left: np.ndarray, dev: dict[str, Deviation],
+def walk_angles(percent_left: np.ndarray, dev: dict[str, Deviation],
                  t: Optional[np.ndarray] = None, scale: Optional[Mapping] = None) -> tuple[np.ndarray, dict]:
     """LPelvisAngles ``(F, 3)`` and both legs' angles for the given left-cycle percent.
 
@@ -186,7 +186,7 @@ def _walk_speed(body: Anthropometry, prog: np.ndarray, dev: dict[str, Deviation]
     relative to the pelvis from foot strike to foot off, over the stance time (both sides)."""
     p_left = np.array([0.0, 100.0 * FOOT_OFF_FRAMES / CYCLE_FRAMES, 50.0,
                        50.0 + 100.0 * FOOT_OFF_FRAMES / CYCLE_FRAMES])
-    pel, legs = _walk_angles(p_left, dev)
+    pel, legs = walk_angles(p_left, dev)
     rel = _legs_zero_origin(body, prog, pel, legs)
     fwd = prog[:, 0]
     d_left = (rel.legs["Left"].ajc[0] - rel.legs["Left"].ajc[1]) @ fwd
@@ -246,7 +246,7 @@ def walk(body: Anthropometry, direction: str, n_frames: int, phase_frames: int,
     prog = progression_matrix(direction)
     f = np.arange(1, n_frames + 1)
     p_left = walk_percent(n_frames, phase_frames)
-    pelvis, legs = _walk_angles(p_left, dev, (f - 1) / RATE_HZ, scale)
+    pelvis, legs = walk_angles(p_left, dev, (f - 1) / RATE_HZ, scale)
     rel = _legs_zero_origin(body, prog, pelvis, legs)
     low = np.full(n_frames, np.inf)
     for side, p in (("Left", p_left), ("Right", p_left - 50.0)):
