@@ -23,8 +23,6 @@ from tests.conftest import ROOT, SAMPLES
 
 PATIENT_DIR = SAMPLES / PATIENT.patient_id
 SPECS = {s.name: s for s in all_trials()}
-EXACT = [n for n, s in SPECS.items() if s.noise_mm == 0 and s.task != "static"]
-NOISY = [n for n, s in SPECS.items() if s.noise_mm > 0]
 
 
 def _path(name: str, suffix: str = ".c3d") -> Path:

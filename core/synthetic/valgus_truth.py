@@ -18,7 +18,6 @@ Definitions follow docs/valgus.md (project copy: ../shared/docs/valgus.md) with 
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 
