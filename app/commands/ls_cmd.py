@@ -1,7 +1,8 @@
 """``genulab ls STORE [--verify]``: the patient, sessions and trials of a store.
 
 Lists from the store's index only (no array is read); ``--verify`` also checks every
-session file's SHA-256 and every trial's content checksum.
+session file's SHA-256 and every trial's content checksum; ``--repair-index`` rebuilds a lost
+or damaged index from the session files first.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ def register(subparsers) -> None:
                               description="List a patient store (patient, sessions, trials with dates, task and key numbers).")
     p.add_argument("store", type=Path, metavar="STORE", help="patient store (.genu)")
     p.add_argument("--verify", action="store_true", help="full integrity check (reads every file)")
+    p.add_argument("--repair-index", action="store_true",
+                   help="rebuild a lost or damaged index.h5 from the session files, then list")
     p.set_defaults(func=run)
 
 
@@ -54,6 +57,12 @@ def format_store(store) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from core.store import open_store
+    if args.repair_index:
+        from core.store.recover import recover_index
+        store, report = recover_index(args.store)
+        store.close()
+        for line in report:
+            print(f"repair: {line}")
     with open_store(args.store, "r", verify="full" if args.verify else "quick") as store:
         for line in format_store(store):
             print(line)

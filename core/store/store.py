@@ -51,7 +51,9 @@ def settings_digest(settings: object) -> str:
 
 def _h5_open(path: Path, what: str) -> h5py.File:
     try:
-        return h5py.File(path, "r")
+        # HDF5's own file locks are not needed (files are never modified in place; writers
+        # hold the store's .lock) and fail on read-only or lock-less network file systems
+        return h5py.File(path, "r", locking=False)
     except FileNotFoundError as exc:
         raise StoreError(f"{what} is missing", path) from exc
     except OSError as exc:
@@ -119,6 +121,8 @@ class PatientStore:
             return open_single_file(cls, path, mode)
         if not (path / INDEX_NAME).exists():
             what = "does not exist" if not path.exists() else f"is not a Genu Lab store (no {INDEX_NAME})"
+            if (path / SESSIONS_DIR).is_dir():
+                what += "; `genulab ls STORE --repair-index` rebuilds the index from the session files"
             raise StoreError(what, path)
         lock = StoreLock(path / LOCK_NAME).acquire() if mode == "a" else None
         store = cls(path, mode == "a", lock)
@@ -153,7 +157,15 @@ class PatientStore:
 
     # ------------------------------------------------------------------ index
     def _read_index(self) -> None:
-        ipath = self.path / INDEX_NAME
+        try:
+            self._read_index_file(self.path / INDEX_NAME)
+        except StoreError as exc:
+            if "newer Genu Lab" in exc.reason or "schema" in exc.reason:
+                raise
+            raise StoreError(f"{exc.reason}; `genulab ls STORE --repair-index` rebuilds the index "
+                             "from the session files", exc.path) from None
+
+    def _read_index_file(self, ipath: Path) -> None:
         with _h5_open(ipath, "the store index") as f:
             fmt = str(f.attrs.get("format", ""))
             if fmt != INDEX_FORMAT:
@@ -367,12 +379,12 @@ class PatientStore:
         stamped = [r.with_info(app_version=r.info.app_version or app_version(),
                                settings_digest=r.info.settings_digest or settings_digest(r.settings))
                    for r in trials]
-        self._write_session_file(target, info, stamped, kept, old, record or SessionRecord(), progress)
         listing = tuple(kept) + tuple(r.info for r in stamped)
         listing = tuple(sorted(listing, key=lambda t: (not t.is_static, t.trial_id)))
-        new = replace(info, trials=listing, file=name, file_size=target.stat().st_size,
-                      file_sha256=file_sha256(target), app_version=app_version(),
-                      modified_utc=utc_now())
+        info = replace(info, trials=listing, file="", file_size=0, file_sha256="",
+                       app_version=app_version(), modified_utc=utc_now())
+        self._write_session_file(target, info, stamped, kept, old, record or SessionRecord(), progress)
+        new = replace(info, file=name, file_size=target.stat().st_size, file_sha256=file_sha256(target))
         progress(0.98, "committing the index")
         sessions = [s for s in self.sessions if s.session_id != info.session_id] + [new]
         self._write_index(self.patient, sorted(sessions, key=_session_order))
@@ -397,6 +409,10 @@ class PatientStore:
             f.attrs["session_id"] = info.session_id
             f.attrs["app_version"] = app_version()
             f.attrs["written_utc"] = utc_now().isoformat()
+            # the listing and the patient, so that a lost index can be rebuilt (core.store.recover)
+            for name, value in (("info", info), ("patient", self.patient)):
+                g = f.create_group(name)
+                g.attrs["__digest__"] = ser.save(g, value, name)
             links: dict = {}  # identical arrays (e.g. a trial's analysis in the session's) stored once
             g = f.create_group("session")
             g.attrs["__digest__"] = ser.save(g, record, "session", links)

@@ -295,3 +295,23 @@ def test_event_edits_are_stored_with_their_source(store_path):
     assert [e.source for e in back.event_edits] == ["app", "Dr Ex"]
     assert back.event_edits[-1].before == rec.events[0]
     assert_same(rec.raw, back.raw)  # the events as read stay as they were
+
+
+def test_lost_index_is_rebuilt_from_the_session_files(store_path):
+    from core.store.recover import recover_index
+    with open_store(store_path) as st:
+        listing = st.sessions
+    (store_path / INDEX_NAME).write_bytes(b"garbage")
+    with pytest.raises(StoreError, match="index.h5"):
+        open_store(store_path)
+    with pytest.raises(StoreError, match="--repair-index"):
+        open_store(store_path)
+    store, report = recover_index(store_path)
+    store.close()
+    assert (store_path / (INDEX_NAME + ".damaged")).exists()
+    assert any("session 'pre' (S01): 2 trial(s)" in line for line in report)
+    with open_store(store_path, verify="full") as st:
+        assert st.patient == make_patient()
+        assert [dataclasses.replace(s, modified_utc=None) for s in st.sessions] == \
+               [dataclasses.replace(s, modified_utc=None) for s in listing]
+        assert_same(make_record("T001", "walk_01", 2).raw, st.load_trial("post", "walk_01").raw)
