@@ -28,11 +28,17 @@ TABLE_COLS = ("Measure", "Side", "Pre", "Post", "Change", "95 % CI", "SDD / MCID
 EXCEEDS = "exceeds measurement error"
 
 
+SHORT = {"valgus_3d": "3D valgus", "valgus_3d_corrected": "3D valgus (corrected)", "fppa": "FPPA", "mkd": "MKD",
+         "mkd_pct_knee_width": "MKD (% knee width)"}
+TASK_WORDS = {"walk": "walking", "sls": "single-leg squat", "sl_stance": "single-leg stance",
+              "drop_jump": "drop jump", "sl_landing": "single-leg landing"}
+
+
 def change_rows(comp) -> list[tuple]:
     """Rows ``(measure, side, pre, post, diff, ci_low, ci_high, threshold, verdict)``."""
     rows = []
     for (task, side, metric), r in sorted(comp.valgus.items()):
-        rows.append((f"{_VARS.get(metric).title if metric in _VARS else metric} peak ({task})", side,
+        rows.append((f"{SHORT.get(metric, metric)} peak, {TASK_WORDS.get(task, task)}", side,
                      r.pre_mean, r.post_mean, r.difference, r.ci_low, r.ci_high, r.threshold, r.verdict))
     for side, g in sorted(comp.gps.items()):
         rows.append(("Gait Profile Score", side, g.pre_gps, g.post_gps, g.difference, g.ci_low, g.ci_high,
@@ -42,7 +48,8 @@ def change_rows(comp) -> list[tuple]:
             title = _VARS[key].title if key in _VARS else key
             rows.append((f"{title} {word}", side, r.pre_mean, r.post_mean, r.difference, r.ci_low, r.ci_high,
                          r.threshold, r.verdict))
-    return rows
+    # changes beyond measurement error first, then the valgus metrics, GPS, curves
+    return sorted(rows, key=lambda r: r[-1] != EXCEEDS)
 
 
 def _fmt(x: float, nd: int = 1) -> str:
@@ -68,6 +75,11 @@ class ComparisonView(QWidget):
         bar.addWidget(QLabel("Post:"))
         bar.addWidget(self.post, 1)
         bar.addWidget(self.button)
+        self.pdf_button = QPushButton("Comparison PDF\u2026")
+        self.pdf_button.setToolTip("Write the pre/post comparison report (PDF)")
+        self.pdf_button.clicked.connect(self.export_pdf)
+        self.pdf_button.setEnabled(False)
+        bar.addWidget(self.pdf_button)
         self.figure = Figure(figsize=(6, 5), dpi=100, facecolor="white")
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.table = QTableWidget(0, len(TABLE_COLS))
@@ -107,6 +119,7 @@ class ComparisonView(QWidget):
             self.pre.setCurrentIndex(labels.index("pre") if "pre" in labels else 0)
             self.post.setCurrentIndex(labels.index("post") if "post" in labels else 1)
         self.button.setEnabled(len(sessions) >= 2)
+        self.pdf_button.setEnabled(len(sessions) >= 2)
 
     def compare(self) -> None:
         from app.engine import optional
@@ -118,6 +131,21 @@ class ComparisonView(QWidget):
         self.status.setText(f"Comparing {pre.key} \u2192 {post.key}\u2026")
         self.runner.run(f"Comparing {pre.label} and {post.label}",
                         lambda progress, cancelled: fn(pre.raw_analysis, post.raw_analysis), self.show_comparison)
+
+    def export_pdf(self) -> None:
+        from pathlib import Path
+        from PySide6.QtWidgets import QFileDialog
+        from app.dialogs.export import export_comparison_report
+        pre, post = self.pre.currentData(), self.post.currentData()
+        if pre is None or post is None or pre is post:
+            return
+        base = Path(post.path) if post.path is not None else Path.home()
+        default = base.parent / f"{post.patient}_{pre.label}_vs_{post.label}.pdf"
+        pdf, _ = QFileDialog.getSaveFileName(self, "Comparison report", str(default), "PDF (*.pdf)")
+        if pdf:
+            self.runner.run("Writing the comparison report",
+                            lambda progress, cancelled: export_comparison_report(pre, post, Path(pdf), progress, cancelled),
+                            lambda out: self.status.setText(f"Comparison report written: {out}"))
 
     # ------------------------------------------------------------------ display
     def show_comparison(self, comp) -> None:
@@ -163,8 +191,8 @@ class ComparisonView(QWidget):
         for ax in axes[-1]:
             ax.set_xlabel("% gait cycle", fontsize=8)
         from matplotlib.lines import Line2D
-        handles = [Line2D([], [], color="0.3", ls="--", lw=1.2, label=f"{comp.pre_label} (pre)"),
-                   Line2D([], [], color="0.3", lw=1.6, label=f"{comp.post_label} (post)"),
+        handles = [Line2D([], [], color="0.3", ls="--", lw=1.2, label=f"{comp.pre_label} (dashed)"),
+                   Line2D([], [], color="0.3", lw=1.6, label=f"{comp.post_label} (solid)"),
                    Line2D([], [], color=SIDE_COLOURS["Left"], lw=2, label="Left"),
                    Line2D([], [], color=SIDE_COLOURS["Right"], lw=2, label="Right")]
         fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)

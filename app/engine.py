@@ -145,6 +145,17 @@ def _sub(progress: Progress, a: float, b: float) -> Progress:
     return lambda f, m: progress(a + (b - a) * float(f), m)
 
 
+def _session_dates(patient_folder: Path) -> dict[str, str]:
+    """Session label -> ISO date from a patient folder's ``patient.json`` (chronological order)."""
+    import json
+    p = Path(patient_folder) / "patient.json"
+    try:
+        sessions = json.loads(p.read_text(encoding="utf-8")).get("sessions", {}) if p.exists() else {}
+        return {k: str(v.get("date", "")) for k, v in sessions.items() if isinstance(v, dict)}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def _patient_name(sf: Any, folder: Path) -> str:
     """Patient name from the session folder's ``patient.json`` (name or id), else the parent folder."""
     info = getattr(sf, "patient", None) or {}
@@ -167,6 +178,7 @@ def open_folder(folder: Path, progress: Progress = _noop_progress, cancelled: Ca
     c3ds = sorted(p for p in folder.iterdir() if p.suffix.lower() in C3D_SUFFIXES)
     subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and any(p.glob("*.[cC]3[dD]")))
     if not c3ds and subdirs:
+        subdirs = sorted(subdirs, key=lambda d: (_session_dates(folder).get(d.name, "9999"), d.name))
         out = []
         for i, d in enumerate(subdirs):
             out += open_folder(d, _sub(progress, i / len(subdirs), (i + 1) / len(subdirs)), cancelled, overrides)

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         side.setStretchFactor(0, 3)
         side.setStretchFactor(1, 2)
         self.side_splitter = side
+        side.setMinimumWidth(330)
         dock = QDockWidget("Sessions", self)
         dock.setObjectName("sessionsDock")
         dock.setWidget(side)

@@ -227,7 +227,8 @@ class GaitScene:
         self.fppa_text = self._text(14, tuple(np.array(FPPA_RGB) / 255), True)
         self.fppa_text.SetPosition(0.015, 0.86)
         self.view_text = self._text(12, (0.7, 0.74, 0.8))
-        self.view_text.SetPosition(0.86, 0.02)
+        self.view_text.GetTextProperty().SetJustificationToRight()
+        self.view_text.SetPosition(0.985, 0.02)
 
     # ---------------------------------------------------------------- data
     def set_data(self, data: Optional[SceneData], title: str = "") -> None:
@@ -295,6 +296,7 @@ class GaitScene:
         tf.SetTransform(tr)
         tf.SetInputConnection(src.GetOutputPort())
         actor = self._actor(tf, (86, 156, 214))
+        actor.GetProperty().LightingOff()
         return actor
 
     # ---------------------------------------------------------------- frames
@@ -395,12 +397,13 @@ class GaitScene:
             raise ValueError(f"unknown view {view!r}; expected one of {VIEWS + ('follow',)}")
         self.view = view
         f, left, up = self._frame_axes()
-        dist = 3900.0
+        height = self._body_height()
+        dist = max(1800.0, 1.9 * height / np.tan(np.radians(15.0)) / 2.0)
         direction = {"front": f, "back": -f, "left": left, "right": -left, "top": up}[view]
         cam = self.renderer.GetActiveCamera()
         if self.data is not None:
             c = self.data.centre[self.row] if self.follow else np.nanmean(self.data.centre, axis=0)
-            c = np.array([c[0], c[1], self.data.floor_z + 900.0])
+            c = np.array([c[0], c[1], self.data.floor_z + 0.5 * height])
         else:
             c = np.array([0.0, 0.0, 900.0])
         self._offset = direction * dist
@@ -412,6 +415,16 @@ class GaitScene:
         self.view_text.SetInput(f"{view.capitalize()} view" + ("  \u00b7 follow" if self.follow else ""))
         if self.data is not None:
             self._update_fppa(self.data.joints[self.row], self.row)
+
+    def _body_height(self) -> float:
+        """Height (mm) of what is drawn above the floor: the skeleton, or all markers."""
+        if self.data is None:
+            return 1800.0
+        z = self.data.joints[..., 2]
+        if not np.isfinite(z).any():
+            z = self.data.markers[..., 2]
+        top = np.nanpercentile(z, 99) if np.isfinite(z).any() else 1800.0
+        return float(np.clip(top - self.data.floor_z, 600.0, 2200.0)) * 1.1
 
     def _move_camera(self, delta: np.ndarray) -> None:
         if not np.isfinite(delta).all() or not delta.any():

@@ -23,7 +23,7 @@ class SessionBrowser(QTreeWidget):
         super().__init__(parent)
         self.state = state
         self.setHeaderLabels(["Patient / session / trial", "Info"])
-        self.setColumnWidth(0, 230)
+        self.setColumnWidth(0, 190)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.setAlternatingRowColors(True)
         self.setUniformRowHeights(True)

@@ -64,10 +64,14 @@ def main(argv) -> int:
     win.open_paths(paths)
     wait(app, lambda: not win.runner.busy and win.state.trial is not None)
     st = win.state
+    walking = [t for s in st.sessions for t in s.trials if t.task == "walk" and t.phases] or \
+              [t for s in st.sessions for t in s.trials if len(t.cycles) >= 2]
+    if walking:
+        win.browser.select_trial_named(walking[0].name)
     tv = st.trial
     frame = tv.phases[0].peak_frame if tv.phases else tv.trial.first_frame + tv.trial.n_frames // 2
     # 1. browser + 3D + curves, side view
-    win.viewer.set_view("left")
+    win.viewer.set_view("right")
     st.set_frame(frame)
     settle(app, 1.0)
     grab(win, "main_window.png")

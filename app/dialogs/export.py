@@ -1,8 +1,8 @@
 """Export dialog: processed C3D, outputs CSV and the PDF report of the selected session.
 
 Writers are the engine's (``core.io.c3d.write_processed_c3d`` / ``write_outputs_csv``,
-atomic, never touching the source) and the report's (``core.report.build_report`` when the
-report module provides it); all run in the background worker.
+atomic, never touching the source) and the report's (``app.reporting`` over ``core.report``,
+with the off-screen 3D snapshots); all run in the background worker.
 """
 from __future__ import annotations
 
@@ -37,20 +37,46 @@ def export_trials(session: SessionView, folder: Path, c3d: bool, csv: bool, prog
     return written
 
 
-def export_report(session: SessionView, pdf: Path, progress=None, cancelled=None) -> Path:
-    """The PDF report via ``core.report.build_report`` (raises ReportError if unavailable)."""
-    from app.engine import optional
-    build = optional("core.report", "build_report")
-    if build is None:
-        raise ReportError("the PDF report is not available in this version (core.report.build_report missing)", pdf)
-    from app.scene import render_snapshot
+def report_input(session: SessionView, progress=None, cancelled=None):
+    """The report input (``core.report.inputs.SessionReportInput``) of an open session.
+
+    Trials carry the events shown in the app (edits included); when any event was edited the
+    session analysis is redone on them, so the PDF says what the screen says.
+    """
+    from types import SimpleNamespace
+    from core.report.inputs import PatientInfo, SessionInfo, SessionReportInput
+    processed = [t.raw_processed for t in session.trials if t.raw_processed is not None]
+    if session.raw_analysis is None or not processed:
+        if session.store_path is not None:
+            from app.reporting import session_input_from_store
+            return session_input_from_store(session.store_path, session.store_session, progress, cancelled)
+        raise ReportError("the session has no analysis to report (process it with its static trial first)",
+                          session.path)
+    edits = {t.name: sum(1 for e in t.events if e.source == "edited") for t in session.trials}
+    edits = {k: v for k, v in edits.items() if v}
+    folder = getattr(session.raw_session, "folder", None)
+    bundle = SimpleNamespace(trials=tuple(processed), folder=folder,
+                             calibration=getattr(session.raw_session, "calibration", None))
     analysis = session.raw_analysis
-    if analysis is None:
-        raise ReportError("the session has no analysis to report", session.path)
-    try:
-        return Path(build(analysis, pdf, session=session.raw_session, snapshot=render_snapshot))
-    except TypeError:
-        return Path(build(analysis, pdf))
+    if edits:
+        from core.analysis import analyze_session
+        analysis = analyze_session(bundle, label=session.label, progress=progress, cancelled=cancelled)
+    pat = dict(getattr(folder, "patient", None) or {})
+    pat.setdefault("name", session.patient)
+    return SessionReportInput(PatientInfo.from_mapping(pat), SessionInfo.from_patient_record(session.label, pat),
+                              bundle, analysis, event_edits=edits)
+
+
+def export_report(session: SessionView, pdf: Path, progress=None, cancelled=None) -> Path:
+    """The session's PDF report with the 3D snapshots (``app.reporting``, same code as the CLI)."""
+    from app.reporting import write_session_report
+    return write_session_report(report_input(session, progress, cancelled), pdf, progress=progress, cancelled=cancelled)
+
+
+def export_comparison_report(pre: SessionView, post: SessionView, pdf: Path, progress=None, cancelled=None) -> Path:
+    """The pre/post comparison PDF of two open sessions."""
+    from app.reporting import write_comparison_report
+    return write_comparison_report(report_input(pre), report_input(post), pdf, progress=progress, cancelled=cancelled)
 
 
 class ExportDialog(QDialog):
