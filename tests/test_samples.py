@@ -126,6 +126,21 @@ def test_file_opens_in_ezc3d_with_expected_content(name):
     np.testing.assert_array_equal(res < 0, want)
 
 
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_c3d_header_bytes(name):
+    """The raw header, read without any C3D library: parameter key, point count, frames,
+    float32 storage (negative scale) and rate, Intel processor in the parameter section."""
+    raw = _path(name).read_bytes()
+    words = np.frombuffer(raw[:24], dtype="<i2")
+    assert raw[1] == 0x50
+    assert words[1] == len(MARKERS) and words[2] == 0           # no analog data
+    assert (words[3], words[4]) == (1, _truth(name)["n_frames"])
+    scale, rate = np.frombuffer(raw[12:16], "<f4")[0], np.frombuffer(raw[20:24], "<f4")[0]
+    assert scale < 0 and rate == 100.0
+    param = (raw[0] - 1) * 512
+    assert raw[param + 1] == 0x50 and raw[param + 3] == 84     # 84 = Intel
+
+
 # ------------------------------------------------------------------- known truth
 def test_truth_phases_follow_the_design():
     for name, spec in SPECS.items():

@@ -32,7 +32,7 @@ RIGHT = {
              "sls": Deviation(knee_valgus=0.9, hip_add=1.8, hip_rot=1.8, pelvic_drop=1.05),
              "drop_jump": Deviation(knee_valgus=0.9, hip_add=1.5, hip_rot=1.5, pelvic_drop=0.6)},
 }
-#: left side: normal in both sessions (a small asymmetry-free variation in the squat)
+#: left side: normal in both sessions (a tiny deviation in the squat, far below any threshold)
 LEFT = {"walk": NONE, "sls": Deviation(0.3, 0.6, 0.6, 0.4), "drop_jump": NONE}
 
 
