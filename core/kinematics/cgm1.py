@@ -224,7 +224,7 @@ def calibrate(static: Trial, subject: SubjectParameters) -> StaticCalibration:
     for side in SIDES:
         p = side[0]
         heel_feet[side] = heel_foot_frame(params.side(side), mk[f"{p}TOE"], mk[f"{p}HEE"],
-                                          ch.legs[side].tibia)
+                                          ch.legs[side].tibia_untorsioned)
         try:
             pf[side], ro[side], used[side] = _foot_offsets(side, ch.legs[side], heel_feet[side])
         except CalibrationError as e:

@@ -145,7 +145,10 @@ def leg_chain(sp: SideParameters, marker_radius_mm: float, hjc: np.ndarray, thi:
         ajc = ankle_abadd(ajc, ank, tibia[..., 0], sp.ankle_abadd_deg)
         tibia = frame_from_zy(kjc - ajc, s * (ank - ajc))
     tibia_u = tibia @ rot_z(s * sp.tibial_torsion_deg)
-    foot_u = frame_from_zy(ajc - toe, tibia[..., 1])
+    # the foot's y reference is the knee-flexion-axis (untorsioned) tibia y: identical to the
+    # spec's torsioned y when TibialTorsion = 0 (all verified cases); with torsion, only this
+    # reproduces Vicon's foot (CGM24 sample, docs/cgm1.md "tibial torsion and the foot")
+    foot_u = frame_from_zy(ajc - toe, tibia_u[..., 1])
     foot = foot_u @ (rot_y(-sp.static_plant_flex_deg) @ rot_x(-s * sp.static_rot_off_deg))
     return LegChain(kjc, ajc, thigh, tibia, tibia_u, foot_u, foot)
 
@@ -154,9 +157,9 @@ def ankle_abadd(ajc: np.ndarray, ank: np.ndarray, x_tibia: np.ndarray, abadd_deg
     """AJC turned about ANK around the tibia's anterior axis by ``-AnkleAbAdd`` (both sides).
 
     Vicon's AnkleAbAdd parameter (non-zero after a medial-malleolus static). Not part of
-    cgm1_spec: measured on the Nexus 2.9 CGM24 sample, where it brings the spec's AJC from
-    6.7 / 9.9 mm to 0.04 / 0.01 mm of Vicon's and the tibia long axis to 0.001 deg
-    (docs/cgm1.md). ``(F, 3)`` mm in and out; x_tibia ``(F, 3)`` unit vectors.
+    cgm1_spec: established on the Nexus 2.9 CGM24 sample, where it brings the spec's AJC from
+    6.7 / 9.9 mm of Vicon's to 3e-4 mm RMS (docs/cgm1.md). ``(F, 3)`` mm in and out; x_tibia
+    ``(F, 3)`` unit vectors (the tibia x before the rotation).
     """
     q = np.radians(-abadd_deg)
     r = ajc - ank
@@ -167,16 +170,18 @@ def ankle_abadd(ajc: np.ndarray, ank: np.ndarray, x_tibia: np.ndarray, abadd_deg
 
 
 def heel_foot_frame(sp: SideParameters, toe: np.ndarray, hee: np.ndarray,
-                    tibia: np.ndarray) -> np.ndarray:
+                    tibia_u: np.ndarray) -> np.ndarray:
     """Heel-based ("corrected") foot of the static trial, ``(F, 3, 3)`` (cgm1_spec 3.3, 3.4).
 
-    z from TOE to HEE, y the torsioned tibia's y orthogonalised. With the flat-foot option the
-    heel is put at toe height plus SoleDelta (foot long axis horizontal).
+    z from TOE to HEE, y the untorsioned tibia's y (knee flexion axis) orthogonalised, as the
+    dynamic foot (the spec's torsioned y is the same when TibialTorsion = 0, the only case
+    verified in a static). With the flat-foot option the heel is put at toe height plus
+    SoleDelta (foot long axis horizontal).
     """
     hee_used = np.array(hee, dtype=float, copy=True)
     if sp.foot_flat:
         hee_used[:, 2] = toe[:, 2] + sp.sole_delta_mm
-    return frame_from_zy(hee_used - toe, tibia[..., 1])
+    return frame_from_zy(hee_used - toe, tibia_u[..., 1])
 
 
 def _signed(abc: np.ndarray, order: tuple[int, int, int], signs: tuple[float, float, float]) -> np.ndarray:

@@ -5,7 +5,8 @@ ASIS/PSIS/SACR; Davis hip centre (spec 6 formula re-typed); thigh pose from pres
 angles -> KJC along the thigh, KNE on the flexion axis at KneeWidth/2 + r from KJC, THI in
 the plane (HJC, KJC, KNE) (or rotated out of it by a ThighRotation); tibia likewise; the
 foot from two prescribed angles relative to the tibia (CGM's uncorrected foot has no free
-rotation about its long axis). Expected outputs follow Vicon's sign table (spec 11).
+rotation about its long axis; its y reference is the knee-flexion-axis tibia). Expected
+outputs follow Vicon's sign table (spec 11).
 """
 from __future__ import annotations
 
@@ -128,9 +129,10 @@ def make_walker(n: int = 240, *, tibial_torsion=(0.0, 0.0), thigh_rotation=(0.0,
         tib = ajc + 0.5 * SHANK * r_tb[..., 2] + s * (da + 40) * r_tb[..., 1]
         rot_sh = axis_rotation(-r_tb[..., 2], -s * shank_rotation[i])
         tib = ajc + (rot_sh @ (tib - ajc)[..., None])[..., 0]
-        # foot: uncorrected foot = tibia . Ry(alpha) Rx(gamma) (no rotation about its long axis)
+        # foot: uncorrected foot = untorsioned tibia . Ry(alpha) Rx(gamma): its y is the knee
+        # flexion axis orthogonalised (no rotation about the foot's long axis)
         alpha, gamma = ang["foot"][:, 0] + 90.0, ang["foot"][:, 1]
-        r_fu = r_tb @ (ry(-alpha) @ rx(gamma))
+        r_fu = r_tu @ (ry(-alpha) @ rx(gamma))
         toe = ajc - FOOT * r_fu[..., 2]
         pf, ro = foot_offsets[i]
         r_ft = r_fu @ (ry(np.full(n, -pf)) @ rx(np.full(n, -s * ro)))
