@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +175,51 @@ def test_comparison_round_trips_through_the_store_serializer():
     np.testing.assert_array_equal(back.variables[("KneeAngles.x", "Left")].pre_mean,
                                   c.variables[("KneeAngles.x", "Left")].pre_mean)
     assert back.gps["Overall"] == c.gps["Overall"]
+
+
+# --------------------------------------------------------------------------------------
+# the synthetic sample sessions (known truth): pre right valgus, post reduced
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_c3d" / "GL-0001"
+
+
+@pytest.fixture(scope="module")
+def sample_comparison():
+    if not (SAMPLES / "pre").is_dir() or not (SAMPLES / "post").is_dir():
+        pytest.skip(f"sample sessions not available: {SAMPLES}")
+    from core.analysis import analyze_session
+    from core.pipeline import process_session
+    settings = AnalysisSettings(sex="F")
+    pre = analyze_session(process_session(SAMPLES / "pre"), settings)
+    post = analyze_session(process_session(SAMPLES / "post"), settings)
+    return compare_sessions(pre, post, n_perm=1000, seed=0, n_boot=300)
+
+
+def _truth_window_peaks(trial: str, side: str, metric: str) -> np.ndarray:
+    import json
+    t = json.loads((SAMPLES / trial.split("_")[0] / f"{trial}.truth.json").read_text())
+    series = np.array([np.nan if v is None else v for v in t["metrics"][side][metric]], dtype=float)
+    first = t["first_frame"]
+    return np.array([np.nanmax(series[w["start_frame"] - first: w["end_frame"] - first + 1])
+                     for w in t["windows"] if w["side"] == side])
+
+
+def test_sample_sessions_post_reduction_beyond_measurement_error(sample_comparison):
+    c = sample_comparison
+    # right single-leg squat FPPA: the change of the mean window peak computed by hand from the truth
+    expected = _truth_window_peaks("post_sls_R_01", "Right", "fppa").mean() - \
+        _truth_window_peaks("pre_sls_R_01", "Right", "fppa").mean()
+    sls = c.valgus[("sls", "Right", "fppa")]
+    assert expected < -8.5
+    assert sls.difference == pytest.approx(expected, abs=0.7)
+    assert sls.verdict == "exceeds measurement error" and sls.threshold == 8.5
+    # walking: right FPPA and 3D valgus reduced beyond measurement error, the left side unchanged
+    assert c.valgus[("walk", "Right", "fppa")].verdict == "exceeds measurement error"
+    assert c.valgus[("walk", "Right", "valgus_3d")].verdict == "exceeds measurement error"
+    for metric in ("fppa", "valgus_3d"):
+        assert c.valgus[("walk", "Left", metric)].verdict == "within measurement error"
+        assert c.valgus[("sls", "Left", metric)].verdict == "within measurement error"
+    # the curve test places the right hip internal rotation change in stance (peak at 30 %)
+    hip = c.variables[("HipAngles.z", "Right")].curve_test
+    assert hip.significant and any(a <= 30 <= b for a, b in hip.clusters)
+    assert all(b <= 60 for a, b in hip.clusters)
+    assert not c.variables[("KneeAngles.x", "Left")].curve_test.significant
