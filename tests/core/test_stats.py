@@ -245,3 +245,19 @@ def test_permutation_test_exact_small_sample_is_numerically_stable():
     assert r.p_value == pytest.approx(2 / 20)     # observed labelling and its mirror image
     assert not r.clusters                          # 2/20 > 0.05: nothing can be significant
     assert np.all(r.t_curve > 100)
+
+
+def test_spatiotemporal_sample_walk_known_truth():
+    import json
+    from pathlib import Path
+    from core.io.c3d import read_c3d
+    folder = Path(__file__).resolve().parents[2] / "sample_c3d" / "GL-0001" / "pre"
+    if not (folder / "pre_walk_01.c3d").exists():
+        pytest.skip("sample sessions not available")
+    truth = json.loads((folder / "pre_walk_01.truth.json").read_text())
+    trial = read_c3d(folder / "pre_walk_01.c3d")
+    both = spatiotemporal(trial.events, trial).overall()
+    assert both["speed_m_s"] == pytest.approx(truth["speed_m_s"], abs=1e-3)
+    assert both["cadence_steps_min"] == pytest.approx(120.0)        # 100-frame cycles at 100 Hz
+    assert both["stance_pct"] == pytest.approx(60.0) and both["double_support_pct"] == pytest.approx(20.0)
+    assert both["stride_length_m"] == pytest.approx(truth["speed_m_s"] * 1.0, abs=0.01)
