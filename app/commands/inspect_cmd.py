@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -25,6 +26,15 @@ def register(subparsers) -> None:
     p.add_argument("--marker-set", default="pig_lower_body", metavar="NAME",
                    help="marker set to match (default pig_lower_body)")
     p.set_defaults(func=run)
+
+
+def _jsonable(v):
+    """A parameter value for JSON: NaN/inf -> None, tuples -> lists."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    return v
 
 
 def inspect_dict(path: Path, label_map_path: Path | None = None, marker_set: str = "pig_lower_body") -> dict:
@@ -61,10 +71,9 @@ def inspect_dict(path: Path, label_map_path: Path | None = None, marker_set: str
                  for g in gaps.markers],
         "events": [{"label": e.label, "context": e.context, "frame": e.frame,
                     "time_s": round(e.time_s, 4)} for e in trial.events],
-        "processing": {k: (v if isinstance(v, (str, float, int)) else list(v))
-                       for k, v in trial.processing.items()},
-        "parameters": {k: (v if isinstance(v, (str, float, int)) else list(v))
-                       for k, v in trial.parameters.items() if k.startswith(("GENULAB:", "SUBJECTS:NAMES"))},
+        "processing": {k: _jsonable(v) for k, v in trial.processing.items()},
+        "parameters": {k: _jsonable(v) for k, v in trial.parameters.items()
+                       if k.startswith(("GENULAB:", "SUBJECTS:NAMES"))},
         "analog": None if trial.analog is None else {
             "channels": len(trial.analog.labels), "rate_hz": trial.analog.rate_hz},
         "force_plates": [p.plate_type for p in trial.force_plates],
@@ -107,7 +116,7 @@ def format_text(d: dict) -> str:
         out.append(f"  {e['context']:<8} {e['label']:<14} frame {e['frame']:>6}  {e['time_s']:.3f} s")
     out.append(f"PROCESSING {len(d['processing'])} parameters")
     for k, v in d["processing"].items():
-        out.append(f"  {k:<28} {v:.6g}" if isinstance(v, float) else f"  {k:<28} {v}")
+        out.append(f"  {k:<28} {v:.6g}" if isinstance(v, float) else f"  {k:<28} {v}")  # None = NaN
     for k, v in d["parameters"].items():
         out.append(f"{k:<10} {v}")
     if d["analog"]:
