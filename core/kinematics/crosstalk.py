@@ -22,11 +22,11 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from core.errors import AnalysisError
-from core.kinematics.geometry import relative, rot_z, yxz_angles
-from core.model import ModelOutputs
+from core.kinematics.geometry import relative, rot_z, yxz_angles, yxz_relative
+from core.model import ModelOutputs, ParameterValue, SubjectParameters, Trial
 
 __all__ = ["estimate_thigh_offset", "corrected_knee_angles", "corrected_hip_angles",
-           "knee_varus_variance", "OFFSET_BOUNDS_DEG", "MIN_FRAMES"]
+           "knee_varus_variance", "thigh_rotation_for_offset", "OFFSET_BOUNDS_DEG", "MIN_FRAMES"]
 
 OFFSET_BOUNDS_DEG = (-45.0, 45.0)
 MIN_FRAMES = 10
@@ -150,3 +150,47 @@ def corrected_hip_angles(outputs: ModelOutputs, side: str, phi_deg: float) -> np
     abc = yxz_angles(relative(r_p, _rotated_thigh(outputs, side, phi_deg)))
     sign = 1.0 if p == "L" else -1.0
     return abc * np.array([-1.0, -sign, -sign])
+
+
+def thigh_rotation_for_offset(trial: Trial, subject: SubjectParameters, side: str, phi_deg: float,
+                              search_deg: float = 45.0) -> float:
+    """ThighRotation (deg, VSK sign) whose offset chord turns the thigh by ``phi_deg``.
+
+    cgm1_spec 16.3 step 5b: instead of rotating the thigh frame only, find the thigh rotation
+    offset for which the offset chord (spec 7.2) gives a thigh frame turned, on average over
+    the trial's valid frames, by ``phi_deg`` about its long axis relative to the frame of the
+    subject's current ThighRotation (the map is not 1:1: KJC moves on its circle). Store the
+    result as Left/RightThighRotation and re-run the model; KJC moves too.
+
+    Parameters
+    ----------
+    trial: the trial (dynamic or static) used as the pose sample.
+    subject: the subject parameters used to reconstruct it.
+    side: "Left" or "Right".
+    phi_deg: the wanted thigh axial rotation, e.g. :func:`estimate_thigh_offset`'s phi*.
+    search_deg: the root is searched within the current value +- this many degrees.
+
+    Raises
+    ------
+    AnalysisError when no value in the search interval gives that rotation.
+    """
+    from scipy.optimize import brentq
+
+    from core.kinematics.cgm1 import reconstruct  # local: cgm1 does not depend on this module
+    name = ("Left" if _prefix(side) == "L" else "Right") + "ThighRotation"
+    femur = f"{_prefix(side)}Femur"
+    current = float(subject.get(name, 0.0) or 0.0)
+    r0 = np.asarray(reconstruct(trial, subject).segments[femur])[:, :3, :3]
+
+    def turn(value: float) -> float:
+        sub = subject.with_values(ParameterValue(name, value, "deg", "DynaKAD"))
+        r1 = np.asarray(reconstruct(trial, sub).segments[femur])[:, :3, :3]
+        c = yxz_relative(r0, r1)[:, 2]
+        return float(np.nanmean(c)) - phi_deg if np.isfinite(c).any() else float("nan")
+
+    lo, hi = current - search_deg, current + search_deg
+    f_lo, f_hi = turn(lo), turn(hi)
+    if not (np.isfinite(f_lo) and np.isfinite(f_hi) and f_lo * f_hi <= 0):
+        raise AnalysisError(f"{side}: no {name} within {lo:.0f}..{hi:.0f} deg turns the thigh by "
+                            f"{phi_deg:.1f} deg")
+    return float(brentq(turn, lo, hi, xtol=1e-8))

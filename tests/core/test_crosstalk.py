@@ -73,3 +73,25 @@ def test_objective_matches_decomposition() -> None:
     for phi in (-20.0, -9.0, 3.0):
         assert knee_varus_variance(m, phi)[0] == pytest.approx(np.var(corrected_knee_angles(out, "L", phi)[:, 1]),
                                                                rel=1e-9)
+
+
+@pytest.mark.parametrize("side", ["Left", "Right"])
+def test_thigh_rotation_for_offset(side: str) -> None:
+    """Spec 16.3 step 5b: the ThighRotation found turns the thigh by phi (mean), moves KJC,
+    and the map is not 1:1."""
+    from core.kinematics.crosstalk import thigh_rotation_for_offset
+    from core.kinematics.geometry import yxz_relative
+    w = make_walker(n=120)
+    sub = walker_subject(w)
+    value = thigh_rotation_for_offset(w.trial, sub, side, 7.0)
+    ref = reconstruct(w.trial, sub)
+    out = reconstruct(w.trial, walker_subject(w, **{f"{side}ThighRotation": value}))
+    p = side[0]
+    turn = yxz_relative(ref.segments[f"{p}Femur"][:, :3, :3], out.segments[f"{p}Femur"][:, :3, :3])
+    assert np.mean(turn[:, 2]) == pytest.approx(7.0, abs=1e-6)
+    # mostly an axial turn; KJC moves on its circle, so the long axis also tilts by ~1 deg
+    assert np.max(np.abs(turn[:, :2])) < 2.0
+    assert np.min(np.linalg.norm(out.channels[f"{p}KJC"] - ref.channels[f"{p}KJC"], axis=1)) > 1.0
+    assert abs(value) > 1.0 and abs(abs(value) - 7.0) > 0.5
+    with pytest.raises(AnalysisError):
+        thigh_rotation_for_offset(w.trial, sub, side, 89.0, search_deg=5.0)
