@@ -14,10 +14,40 @@ from core.report.text import METRIC_NAMES, TASK_NAMES, fnum, unit_of
 from core.variables import VARIABLES_BY_KEY
 
 VERDICT_SHORT = {"exceeds measurement error": "EXCEEDS error", "within measurement error": "within error"}
+ST_NAMES = {"speed_m_s": "Walking speed (m/s)", "cadence_steps_min": "Cadence (steps/min)",
+            "stride_length_m": "Stride length (m)", "step_length_m": "Step length (m)", "stance_pct": "Stance (% cycle)"}
 
 
 def _verdict(v: str) -> str:
+    """Short verdict for tables (the full rule is printed on the page)."""
+    if v.startswith("not computable"):
+        return "n/a (too few values)"
+    if v.startswith("not judged"):
+        return "not judged (no SDD)"
     return VERDICT_SHORT.get(v, v)
+
+
+def _variable_name(key: str) -> str:
+    return VARIABLES_BY_KEY[key].title if key in VARIABLES_BY_KEY else METRIC_NAMES.get(key, key)
+
+
+def change_sentences(c: SessionComparison) -> list[str]:
+    """The changes beyond measurement error, in words."""
+    out = []
+    for (task, side, metric), r in sorted(c.valgus.items()):
+        if r.exceeds_measurement_error:
+            out.append(f"{TASK_NAMES.get(task, task)}, {side}: peak {METRIC_NAMES.get(metric, metric)} "
+                       f"{fnum(r.pre_mean)} -> {fnum(r.post_mean)} {unit_of(metric)} (change {fnum(r.difference)}, "
+                       f"95 % CI {fnum(r.ci_low)} to {fnum(r.ci_high)})")
+    for (key, side), v in sorted(c.variables.items()):
+        for which, r in (("maximum", v.peak_max), ("minimum", v.peak_min)):
+            if r.exceeds_measurement_error:
+                out.append(f"Walking {_variable_name(key).lower()}, {side}: cycle {which} changed by {fnum(r.difference)} "
+                           f"{v.unit} (95 % CI {fnum(r.ci_low)} to {fnum(r.ci_high)})")
+    for side, g in c.gps.items():
+        if g.verdict == "exceeds measurement error":
+            out.append(f"GPS {side}: {fnum(g.pre_gps)} -> {fnum(g.post_gps)} deg (change {fnum(g.difference)})")
+    return out
 
 
 def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c: SessionComparison,
@@ -48,15 +78,16 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
           col_widths=[0.14, 0.12, 0.12, 0.12, 0.18, 0.1, 0.22], size=6.8, highlight=ghl)
     if c.spatiotemporal:
         heading(page, "Spatio-temporal parameters (session means)")
-        srows = [[name, side, fnum(a, 2), fnum(b, 2), fnum(d, 2)] for (name, side), (a, b, d) in sorted(c.spatiotemporal.items())
-                 if name in ("speed_m_s", "cadence_steps_min", "stride_length_m", "step_length_m", "stance_pct")]
+        srows = [[ST_NAMES[name], side, fnum(a, 2), fnum(b, 2), fnum(d, 2)]
+                 for (name, side), (a, b, d) in sorted(c.spatiotemporal.items()) if name in ST_NAMES]
         table(page, ["Parameter", "Side", "Pre", "Post", "Change"], srows, col_widths=[0.34, 0.12, 0.18, 0.18, 0.18],
               size=6.6)
     heading(page, "Summary")
-    ex = c.exceeding()
-    text = ("Changes beyond measurement error: " + "; ".join(ex) + ".") if ex else \
-        "No change exceeds measurement error."
-    paragraph(page, text + (" " + " ".join(c.notes) if c.notes else ""), size=7.2)
+    ex = change_sentences(c)
+    paragraph(page, ("Changes beyond measurement error:\n" + "\n".join(f"\u2022 {s}" for s in ex)) if ex else
+              "No change exceeds measurement error.", size=7.2)
+    if c.notes:
+        paragraph(page, " ".join(c.notes), size=6.8, color=MUTED)
     return page
 
 
@@ -68,7 +99,7 @@ def change_table_page(pre: SessionReportInput, post: SessionReportInput, c: Sess
                      "differ (family-wise error controlled)."), size=7)
     rows, hl = [], []
     for (key, side), v in sorted(c.variables.items()):
-        name = VARIABLES_BY_KEY[key].title if key in VARIABLES_BY_KEY else METRIC_NAMES.get(key, key)
+        name = _variable_name(key)
         ct = v.curve_test
         regions = "-" if ct is None else (", ".join(f"{a:.0f}-{b:.0f}%" for a, b in ct.clusters) or "none")
         pval = "-" if ct is None else fnum(ct.p_value, 3)

@@ -183,13 +183,14 @@ def map_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
     rows.append(["GPS (overall)", fnum(a.gps_overall_deg), ""])
     table(page, ["Gait Variable Score (deg)", "Left", "Right"], rows, col_widths=[0.5, 0.25, 0.25])
     paragraph(page, ("GVS: RMS difference over the gait cycle between the patient's mean curve and the normative mean; "
-                     "GPS: RMS of a side's nine GVS; overall GPS: RMS of fifteen GVS (pelvis counted once). "
+                     "GPS: RMS of a side's nine GVS; overall GPS: RMS of fifteen GVS (pelvis counted once). Grid: "
+                     "the normative points (every 2 % of the cycle). "
                      "Baker R et al. (2009) Gait Posture 30:265-269. Smallest clinically important change of the GPS: "
                      "1.6 deg (Baker 2012)."), size=7, color=MUTED)
     return page
 
 
-def quality_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
+def quality_page(inp: SessionReportInput, opts: ReportOptions) -> list[Page]:
     """Gaps and their handling, events' origin, cross-talk, subject parameters, settings."""
     a: SessionAnalysis = inp.analysis
     page = new_page(header_for(inp, opts), "Data quality and processing")
@@ -219,22 +220,25 @@ def quality_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
             for s, o in a.thigh_offsets.items() if o.phi_deg is not None]
     paragraph(page, ("DynaKAD thigh offset (spec 16.3, offered beside the raw values, never applied by default): "
                      + ("; ".join(offs) if offs else "not estimated")), size=7)
-    heading(page, "Subject parameters used")
+    return [page, parameters_page(inp, opts)]
+
+
+def parameters_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
+    """Subject parameters with their sources, processing and analysis settings."""
+    a: SessionAnalysis = inp.analysis
+    page = new_page(header_for(inp, opts), "Subject parameters and settings")
+    heading(page, "Subject parameters used (value, unit, where it came from)")
     pt0 = next(iter(getattr(inp.processed, "trials", ()) or ()), None)
     if pt0 is not None:
         prow = [[name, fnum(v.value, 3 if v.unit in ("deg",) else 1), v.unit, v.source]
                 for name, v in pt0.subject.values.items()]
-        half = (len(prow) + 1) // 2
-        table(page, ["Parameter", "Value", "Unit", "Source"], prow[:half], col_widths=[0.3, 0.14, 0.08, 0.48], size=6.2)
-        if page.room > 0.2:
-            table(page, ["Parameter", "Value", "Unit", "Source"], prow[half:], col_widths=[0.3, 0.14, 0.08, 0.48],
-                  size=6.2)
+        table(page, ["Parameter", "Value", "Unit", "Source"], prow, col_widths=[0.3, 0.14, 0.08, 0.48], size=6.6)
         s = pt0.settings
         paragraph(page, (f"Processing settings: marker set {s.marker_set}; gap filling "
                          f"{'up to %d frames' % s.fill_gaps_max_frames if s.fill_gaps_max_frames else 'off'}; events "
                          f"{s.events}. Analysis: thresholds and their sources per task: "
                          + "; ".join(f"{k}: {v}" for k, v in a.threshold_sources.items())
-                         + f". Software {opts.software}."), size=6.5, color=MUTED)
+                         + f". Software {opts.software}."), size=7, color=MUTED)
     return page
 
 

@@ -45,7 +45,8 @@ def valgus_pages(inp: SessionReportInput, opts: ReportOptions) -> list[Page]:
 def task_page(inp: SessionReportInput, opts: ReportOptions, task: str) -> Page:
     a: SessionAnalysis = inp.analysis
     trials = task_trials(a, task)
-    page = new_page(header_for(inp, opts), f"Dynamic knee valgus: {TASK_NAMES.get(task, task).lower()}")
+    page = new_page(header_for(inp, opts), f"Dynamic knee valgus: {TASK_NAMES.get(task, task).lower()} "
+                    f"(session '{inp.session.label}')")
     summaries = {s: a.task_summary(task, s) for s in SIDES if a.task_summary(task, s) is not None}
     first = next(iter(summaries.values()), None)
     if first is not None:
