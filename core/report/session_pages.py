@@ -11,6 +11,7 @@ from core.normative import NormativeSet, load_normative
 from core.report.figures import direction_label, plot_cycles, plot_map, style_axes
 from core.report.inputs import ReportOptions, SessionReportInput
 from core.report.page import (MUTED, Page, ReportHeader, axes_block, heading, new_page, paragraph, table)
+from core.stats import GPS_PELVIS_SIDE
 from core.report.text import TASK_NAMES, bullet_lines, fnum, key_findings
 from core.variables import GVS_VARIABLES, VARIABLES_BY_KEY
 
@@ -183,7 +184,8 @@ def map_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
     rows.append(["GPS (overall)", fnum(a.gps_overall_deg), ""])
     table(page, ["Gait Variable Score (deg)", "Left", "Right"], rows, col_widths=[0.5, 0.25, 0.25])
     paragraph(page, ("GVS: RMS difference over the gait cycle between the patient's mean curve and the normative mean; "
-                     "GPS: RMS of a side's nine GVS; overall GPS: RMS of fifteen GVS (pelvis counted once). Grid: "
+                     "GPS: RMS of a side's nine GVS; overall GPS: RMS of fifteen GVS (pelvis counted once, the "
+                     f"{GPS_PELVIS_SIDE.lower()} side's pelvic curves standing for the pelvis). Grid: "
                      "the normative points (every 2 % of the cycle). "
                      "Baker R et al. (2009) Gait Posture 30:265-269. Smallest clinically important change of the GPS: "
                      "1.6 deg (Baker 2012)."), size=7, color=MUTED)
