@@ -192,6 +192,21 @@ def _output_block(outputs: ModelOutputs, names: Sequence[str], first_frame: int,
     return pts, res
 
 
+def _check_copyable(source: Path, c, out_path: Path) -> None:
+    """Refuse a copy when ezc3d (which makes it) reads the file differently from the
+    fast reader: captures longer than 65,535 frames, or files whose header and
+    parameters disagree on the frame layout (e.g. c3d.org sample_28/type1.C3D)."""
+    fast = fast_read(source)
+    if fast is None:
+        return
+    for key, what in (("points", "points"), ("analogs", "analog samples")):
+        a, b = fast["data"][key].shape, c["data"][key].shape
+        if a[1:] != b[1:]:
+            raise C3DWriteError(f"ezc3d, which makes the copy, reads {source.name} differently "
+                                f"({what} {b[1:]} instead of {a[1:]}); a processed copy would be "
+                                "incomplete or corrupt", out_path)
+
+
 def processed_names(outputs: ModelOutputs) -> list[str]:
     """Channels written to the processed C3D: the Vicon outputs first, in Vicon order,
     then any other channel in the outputs' own order."""
@@ -232,11 +247,7 @@ def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: 
     if out_path.exists() and source.exists() and out_path.resolve() == source.resolve():
         raise C3DWriteError("refusing to overwrite the input file with its processed copy", out_path)
     c = open_c3d(source)
-    fast = fast_read(source)
-    if fast is not None and fast["data"]["points"].shape[2] != c["data"]["points"].shape[2]:
-        raise C3DWriteError(f"{source.name} holds {fast['data']['points'].shape[2]} frames but ezc3d "
-                            f"copies only {c['data']['points'].shape[2]} (capture longer than 65,535 "
-                            "frames); a processed copy would lose frames", out_path)
+    _check_copyable(source, c, out_path)
     try:
         return _processed_copy(c, source, out_path, outputs, events)
     except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as exc:
@@ -256,7 +267,11 @@ def _processed_copy(c, source: Path, out_path: Path, outputs: ModelOutputs,
     names = processed_names(outputs)
     scale = unit_scale((param_strings(params, "POINT", "UNITS") or [""])[0])
     first = int(c["header"]["points"]["first_frame"]) + 1
-    _prepare_copy(c, point_rate_of(c, n_frames))
+    rate = point_rate_of(c, n_frames)
+    if abs(outputs.rate_hz - rate) > 1e-6 * rate:
+        raise C3DWriteError(f"outputs at {outputs.rate_hz:g} Hz do not match {source.name} "
+                            f"({rate:g} Hz)", out_path)
+    _prepare_copy(c, rate)
     new_pts, new_res = _output_block(outputs, names, first, n_frames, scale)
 
     replace = {lab: i for i, lab in enumerate(labels) if lab in names}

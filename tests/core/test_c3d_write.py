@@ -213,3 +213,15 @@ def test_capture_longer_than_65535_frames_round_trip(tmp_path):
     back = read_c3d(write_trial_c3d(tmp_path / "long.c3d", t))
     assert (back.n_frames, back.first_frame, back.last_frame) == (70000, 5, 70004)
     np.testing.assert_array_equal(back.points, _f32(pts))
+
+
+def test_processed_copy_refused_where_ezc3d_misreads(tmp_path):
+    path = reference_file("c3d.org", "sample_28", "type1.C3D")  # see test_c3d_fast.EZC3D_MISREADS
+    src = read_c3d(path)
+    out = ModelOutputs({"LKneeAngles": np.ones((src.n_frames, 3))}, {}, np.eye(3), src.first_frame, src.point_rate_hz)
+    with pytest.raises(C3DWriteError, match="reads type1.C3D differently"):
+        write_processed_c3d(path, tmp_path / "t.c3d", out)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(C3DWriteError, match="do not match"):
+        write_processed_c3d(reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d"),
+                            tmp_path / "r.c3d", ModelOutputs(out.channels, {}, np.eye(3), 1, 50.0))
