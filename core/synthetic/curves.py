@@ -7,7 +7,8 @@ of the "Free" speed class of Schwartz et al. (2008) (J Biomech 41:1639), Plug-in
 conventions, for the side whose cycle it is. Pelvic tilt keeps only even harmonics and pelvic
 obliquity/rotation only odd ones, so that the right side's curves, half a cycle later, are
 those of the same pelvis (tilt identical, obliquity and rotation sign-flipped). Fit residuals
-are below 0.6 deg. AnkleAngles y/z have no normative data; ankle rotation is prescribed as a
+are below 0.6 deg; the hip flexion excursion is then scaled for an adult stride
+(:data:`WALK_GAIN`) and small foot-contact adjustments are added (:data:`WALK_CONTACT`). AnkleAngles y/z have no normative data; ankle rotation is prescribed as a
 constant and inversion follows from the two-degree-of-freedom CGM1 foot.
 """
 from __future__ import annotations
@@ -43,6 +44,18 @@ WALK_FOURIER: dict[str, tuple[tuple[int, float, float], ...]] = {
                       (8, -0.078, -0.037)),
 }
 
+#: gain on the excursion (harmonics k >= 1) of a curve about its mean: the adult patient's
+#: hip flexion range is 25 % larger than the children's mean, which (with the foot-strike
+#: adjustment below) gives a 1.2 m/s walk at 120 steps/min with this leg length
+WALK_GAIN = {"HipAngles.x": 1.25}
+
+#: foot-contact adjustments (channel key, deg, centre % of the cycle, half width %): less hip
+#: flexion around foot strike, more knee flexion and less plantarflexion in pre-swing, so that
+#: with adult proportions the leading heel and the trailing toe are both on the floor at foot
+#: strike (the heel marker then reaches its lowest point within a frame of foot strike)
+WALK_CONTACT = (("HipAngles.x", -5.0, 0.0, 20.0), ("KneeAngles.x", 8.0, 50.0, 15.0),
+                ("AnkleAngles.x", 3.0, 50.0, 15.0))
+
 #: prescribed ankle rotation in walking (AnkleAngles.z, deg; negative = external)
 WALK_ANKLE_ROTATION_DEG = -8.0
 
@@ -55,8 +68,15 @@ def walk_curve(key: str, percent: np.ndarray) -> np.ndarray:
     """
     ph = 2.0 * np.pi * np.asarray(percent, dtype=float) / 100.0
     out = np.zeros_like(ph)
+    gain = WALK_GAIN.get(key, 1.0)
     for k, a, b in WALK_FOURIER[key]:
-        out += a * np.cos(k * ph) + b * np.sin(k * ph)
+        g = gain if k else 1.0
+        out += g * (a * np.cos(k * ph) + b * np.sin(k * ph))
+    pct = np.mod(np.asarray(percent, dtype=float), 100.0)
+    for k, amp, centre, half in WALK_CONTACT:
+        if k == key:
+            d = np.mod(pct - centre + 50.0, 100.0) - 50.0        # signed distance, periodic
+            out += amp * raised_cosine(d, 0.0, half)
     return out
 
 
