@@ -131,6 +131,10 @@ def main() -> None:
     lines += [f"| {label} | {r['s'] * 1000:.1f} | {r['py_peak_mb']:.2f} | {r['rss_mb']:.0f} |" for label, r in rows]
     lines += ["", f"Max RSS of the same process after its imports (numpy, h5py, core), before the operation: "
               f"{rows[0][1]['rss0_mb']:.0f} MB."]
+    load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
+    lines += ["", f"Load average while measuring: {load} (the machine was shared; times scale with it). "
+              "Loading and verifying are dominated by gzip decompression of the random test arrays, "
+              "a pessimistic case: real trajectories compress and decompress faster."]
     lines += ["", "Listing reads only `index.h5` and opens each session file's header (size and structure check); "
               "no array is read, so its time and memory do not grow with the size of the trials. "
               "The eager row shows what loading everything would cost."]
