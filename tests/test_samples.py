@@ -80,7 +80,10 @@ def test_regeneration_gives_the_committed_point_data(tmp_path, capsys):
         old = ezc3d.c3d(str(_path(name)))
         a = new["data"]["points"][:3].astype(np.float32)
         b = old["data"]["points"][:3].astype(np.float32)
-        np.testing.assert_array_equal(a, b, err_msg=name)
+        if _truth(name)["generator"]["numpy"] == np.__version__:    # the pinned numpy: equal
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        else:                                                        # another numpy: last bits
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-3, err_msg=name)
         np.testing.assert_array_equal(new["data"]["meta_points"]["residuals"],
                                       old["data"]["meta_points"]["residuals"], err_msg=name)
         t_new = json.loads((tmp_path / PATIENT.patient_id / spec.session / f"{name}.truth.json").read_text())

@@ -67,6 +67,7 @@ def truth_document(spec: TrialSpec, motion: Motion, angles: dict, centres: dict,
     prog = motion.pose.progression
     doc = {
         "format": TRUTH_FORMAT,
+        "generator": {"command": "python -m core.synthetic.make_samples", "numpy": np.__version__},
         "trial": spec.name, "file": spec.name + ".c3d", "patient_id": patient.patient_id,
         "session": spec.session, "task": spec.task, "side": motion.side,
         "rate_hz": RATE_HZ, "first_frame": 1, "n_frames": motion.n_frames,
