@@ -24,7 +24,7 @@ def _signed(b: int) -> int:
     return b - 256 if b > 127 else b
 
 
-def _walk(buf: bytes, pos: int, found: Optional[dict] = None) -> Optional[str]:
+def walk_parameters(buf: bytes, pos: int, found: Optional[dict] = None) -> Optional[str]:
     """Walk the entries from ``pos``; a problem description or None when well formed.
 
     ``found`` (optional) receives ``{"groups": {id: name}, "params": {(id, NAME): (type,
@@ -103,7 +103,7 @@ def parameter_section_problem(path: Path) -> Optional[str]:
         want = max(nblocks, 1) * 512 + 65536
         section = first + f.read(want)
         complete = len(section) < want + 4  # the whole rest of the file was read
-    problem = _walk(section, 4)
+    problem = walk_parameters(section, 4)
     if problem == _OVERRUN and not complete:
         return None  # longer than the blocks it declares: let ezc3d judge
     return problem
@@ -122,7 +122,7 @@ def declared_frames(path: Path) -> Optional[int]:
             return None
         section = first + f.read(max(first[2], 1) * 512 + 65536)
     found: dict = {}
-    _walk(section, 4, found)
+    walk_parameters(section, 4, found)
     point = [g for g, n in found["groups"].items() if n.upper() == "POINT"]
     entry = found["params"].get((point[0], "FRAMES")) if point else None
     if entry is None:

@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from core.io.c3d_check import _walk
+from core.io.c3d_check import walk_parameters
 
 INTEL = 84
 
@@ -122,7 +122,7 @@ def fast_read(path: Path) -> Optional[dict]:
             return None
         section = first4 + f.read(max(first4[2], 1) * 512 + 65536)
     found: dict = {}
-    if _walk(section, 4, found) is not None:
+    if walk_parameters(section, 4, found) is not None:
         return None
     groups = _parameters(found)
     if groups is None or "POINT" not in groups or "ANALOG" not in groups:

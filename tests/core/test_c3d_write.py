@@ -86,8 +86,32 @@ def test_processed_copy_invalid_written_as_vicon(tmp_path, motion):
     i = labels.index("LKneeAngles")
     assert (raw["data"]["meta_points"]["residuals"][0, i, 10:14] == -1).all()
     assert "LKneeAngles" in raw["parameters"]["POINT"]["ANGLES"]["value"]
+    assert "LHJC" not in raw["parameters"]["POINT"]["ANGLES"]["value"]
+    # stored as Vicon stores it: x = y = z = 0 and residual -1 (read from the raw records)
+    head = np.fromfile(out, dtype="<u2", count=12)
+    n_p, n_an = int(head[1]), int(head[2])
+    rec = np.fromfile(out, dtype="<f4", offset=512 * (int(head[8]) - 1)).reshape(-1)[:src.n_frames * (4 * n_p + n_an)]
+    rec = rec.reshape(src.n_frames, 4 * n_p + n_an)[:, :4 * n_p].reshape(src.n_frames, n_p, 4)
+    np.testing.assert_array_equal(rec[10:14, i], [[0.0, 0.0, 0.0, -1.0]] * 4)
     # without events the file's own events are kept
     assert read_c3d(out).events == src.events
+
+
+def test_processed_copy_event_group_vicon_layout(tmp_path, motion):
+    import ezc3d
+    src = read_c3d(motion)
+    events = [GaitEvent("Foot Strike", "Left", 200, 1.99), GaitEvent("Foot Off", "Right", 262, 2.61),
+              GaitEvent("Foot Strike", "General", 300, 62.5)]
+    raw = ezc3d.c3d(str(write_processed_c3d(motion, tmp_path / "e.c3d", _outputs_from(src), events=events)))
+    ev = raw["parameters"]["EVENT"]
+    assert int(ev["USED"]["value"][0]) == 3
+    assert ev["LABELS"]["value"] == ["Foot Strike", "Foot Off", "Foot Strike"]
+    assert ev["CONTEXTS"]["value"] == ["Left", "Right", "General"]
+    assert ev["SUBJECTS"]["value"] == ["BELT_C"] * 3
+    assert ev["ICON_IDS"]["type"] == 2 and ev["ICON_IDS"]["value"].tolist() == [1, 2, 1]
+    assert ev["GENERIC_FLAGS"]["value"].tolist() == [0, 0, 0]
+    assert ev["DESCRIPTIONS"]["value"][1] == "The instant the toe leaves the ground"
+    np.testing.assert_allclose(ev["TIMES"]["value"], [[0, 0, 1], [1.99, 2.61, 2.5]], atol=1e-6)
 
 
 def test_processed_copy_prefixed_file_keeps_vicon_points(tmp_path):
