@@ -271,6 +271,9 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
         path = Path(pt.source_path)
         raw = read_c3d(path)
         an = by_name.get(pt.trial.name)
+        if any(r.info.name == raw.name for r in records):
+            report.append(f"{path.name}: another file of the same name is already in session {label!r}; "
+                          f"stored as {tid} (refer to it by that id)")
         records.append(TrialRecord.from_processed(_trial_info(tid, raw, path, hashes[path], pt, an), raw, pt, an))
     info = _session_info(store, existing, sf, label, details, analysis)
     saved = store.save_session(info, records, SessionRecord(calibration=ps.calibration, analysis=analysis,
