@@ -85,9 +85,9 @@ def curve_peaks(curves, kind: str = "max", window: Optional[tuple[float, float]]
     pct = percent_grid(a.shape[1])
     if window is not None:
         a = np.where((pct >= window[0]) & (pct <= window[1]), a, np.nan)
-    sign = 1.0 if kind == "max" else -1.0
     if kind not in ("max", "min"):
         raise AnalysisError(f"peak kind must be 'max' or 'min', not {kind!r}")
+    sign = 1.0 if kind == "max" else -1.0
     filled = np.where(np.isnan(a), -np.inf, sign * a)
     idx = np.argmax(filled, axis=1)
     valid = np.isfinite(filled[np.arange(a.shape[0]), idx])
