@@ -1,15 +1,11 @@
 """Pages of the pre/post comparison report: overlaid curves, change table, valgus change."""
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from core.comparison import SessionComparison
-from core.report.figures import direction_label, plot_band, style_axes
+from core.report.figures import plot_band
 from core.report.inputs import ReportOptions, SessionReportInput
-from core.report.page import MUTED, SIDE_COLOURS, Page, axes_block, heading, new_page, paragraph, table
-from core.report.session_pages import KINEMATICS_GRID, header_for, session_norms
+from core.report.page import MUTED, SIDE_COLOURS, Page, heading, new_page, paragraph, table
+from core.report.session_pages import header_for, kinematics_grid, session_norms
 from core.report.text import METRIC_NAMES, TASK_NAMES, fnum, unit_of
 from core.variables import VARIABLES_BY_KEY
 
@@ -119,24 +115,14 @@ def overlay_page(pre: SessionReportInput, post: SessionReportInput, c: SessionCo
     paragraph(page, "Mean curves per side (left red, right green); grey: normal mean ± 1 SD of the post session's set.",
               size=7, color=MUTED)
     norms = session_norms(post.analysis)
-    axes = axes_block(page, page.room - 0.005, len(KINEMATICS_GRID), 3, hspace=0.62, wspace=0.34)
-    for r, row in enumerate(KINEMATICS_GRID):
-        for col, key in enumerate(row):
-            ax = axes[r][col]
-            if key is None:
-                ax.set_axis_off()
-                continue
-            var = VARIABLES_BY_KEY[key]
-            band = norms.band(key).at() if norms is not None and norms.band(key) is not None else None
-            plot_band(ax, band)
-            for side in ("Left", "Right"):
-                v = c.variables.get((key, side))
-                if v is None:
-                    continue
+    def draw(ax, key, band):
+        plot_band(ax, band)
+        for side in ("Left", "Right"):
+            v = c.variables.get((key, side))
+            if v is not None:
                 ax.plot(v.percent, v.pre_mean, color=SIDE_COLOURS[side], lw=1.0, ls="--")
                 ax.plot(v.percent, v.post_mean, color=SIDE_COLOURS[side], lw=1.3)
-            ax.set_xlim(0, 100)
-            ax.grid(True, lw=0.25, color="#e5e8ec")
-            style_axes(ax, var.title, direction_label(var), "% gait cycle" if r == len(KINEMATICS_GRID) - 1 else "")
-    _ = (math, np)
+        ax.set_xlim(0, 100)
+        ax.grid(True, lw=0.25, color="#e5e8ec")
+    kinematics_grid(page, norms, draw)
     return page

@@ -4,9 +4,9 @@ from __future__ import annotations
 import math
 from typing import Mapping, Optional
 
-import numpy as np
 
 from core.analysis import SessionAnalysis
+from core.comparison import walking_cycles
 from core.normative import NormativeSet, load_normative
 from core.report.figures import direction_label, plot_cycles, plot_map, style_axes
 from core.report.inputs import ReportOptions, SessionReportInput
@@ -42,18 +42,6 @@ def session_norms(analysis: SessionAnalysis) -> Optional[NormativeSet]:
         return load_normative(analysis.normative_name, analysis.speed_class)
     except Exception:  # noqa: BLE001 - a lab set that is no longer installed: plot without bands
         return None
-
-
-def walking_curves(analysis: SessionAnalysis) -> dict[str, dict[str, np.ndarray]]:
-    """side -> variable key -> ``(n_cycles, 101)`` over all walking trials of the session."""
-    out: dict[str, dict[str, list]] = {}
-    for t in analysis.trials:
-        if t.task != "walk":
-            continue
-        for side, curves in t.cycle_curves.items():
-            for key, c in curves.items():
-                out.setdefault(side, {}).setdefault(key, []).append(np.atleast_2d(c))
-    return {s: {k: np.concatenate(v, axis=0) for k, v in d.items()} for s, d in out.items()}
 
 
 def foot_off_pct(analysis: SessionAnalysis) -> dict[str, float]:
@@ -143,7 +131,7 @@ def _events_source(pt) -> str:
 def kinematics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
     """Pelvis, hip, knee, ankle and foot progression in three planes over the walking cycles."""
     a: SessionAnalysis = inp.analysis
-    curves = walking_curves(a)
+    curves = walking_cycles(a)
     if not curves:
         return None
     norms = session_norms(a)
@@ -152,6 +140,18 @@ def kinematics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Pa
     paragraph(page, ("Left red, right green; thin lines are single cycles, thick lines the mean; dotted vertical "
                      "line: foot off; grey band: normal mean ± 1 SD. x axis: % of the gait cycle (foot strike to "
                      "foot strike)."), size=7, color=MUTED)
+    def draw(ax, key, band):
+        data = {s: curves[s][key] for s in ("Left", "Right") if s in curves and key in curves[s]}
+        plot_cycles(ax, data, band, fo, show_cycles=opts.show_cycles)
+    kinematics_grid(page, norms, draw)
+    return page
+
+
+def kinematics_grid(page: Page, norms: Optional[NormativeSet], draw) -> None:
+    """Fill the rest of the page with the pelvis..foot progression grid (rows of KINEMATICS_GRID).
+
+    ``draw(ax, key, band)`` plots one variable; band is (mean, sd) on 101 samples or None.
+    """
     axes = axes_block(page, page.room - 0.005, len(KINEMATICS_GRID), 3, hspace=0.62, wspace=0.34)
     for r, row in enumerate(KINEMATICS_GRID):
         for c, key in enumerate(row):
@@ -160,11 +160,9 @@ def kinematics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Pa
                 ax.set_axis_off()
                 continue
             var = VARIABLES_BY_KEY[key]
-            data = {s: curves[s][key] for s in ("Left", "Right") if s in curves and key in curves[s]}
             band = norms.band(key).at() if norms is not None and norms.band(key) is not None else None
-            plot_cycles(ax, data, band, fo, show_cycles=opts.show_cycles)
+            draw(ax, key, band)
             style_axes(ax, var.title, direction_label(var), "% gait cycle" if r == len(KINEMATICS_GRID) - 1 else "")
-    return page
 
 
 def map_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:

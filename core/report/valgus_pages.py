@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
+
 
 import numpy as np
 
@@ -175,9 +175,9 @@ def _figures(page: Page, inp: SessionReportInput, trials: list[TrialAnalysis], t
     spans = [(p.side, time_of(p.onset_frame, t.rate_hz), time_of(p.offset_frame, t.rate_hz)) for p in t.phases]
     plot_timeseries_with_phases(ax, t.times_s, series, spans, thr)
     u = unit_of(metric)
-    ax.set_ylabel(f"{METRIC_NAMES.get(metric, metric)} ({u})  Valg+ / Var-" if u == "deg" else f"MKD (mm)  Med+ / Lat-")
+    ax.set_ylabel(f"{METRIC_NAMES.get(metric, metric)} ({u})  Valg+ / Var-" if u == "deg" else "MKD (mm)  Med+ / Lat-")
     ax.set_title(f"{t.trial_name}: {METRIC_NAMES.get(metric, metric)}; shaded: valgus phases; dashed: threshold",
                  fontsize=7)
     ax.legend(frameon=False, fontsize=6)
     ax.tick_params(labelsize=6)
-    _ = MUTED
+
