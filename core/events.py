@@ -421,7 +421,7 @@ def _detect_kind(trial: Trial, outputs: Optional[ModelOutputs], side: str, label
         details.append(EventDetail(ev, point, k > 0, k == 0 and r2 != r, note))
     for k in sorted(lags):
         frames = [d.event.frame for d in details if d.point == p + names[k]]
-        notes.append(f"{p}{names[0]} missing in frames {_ranges(src == k, trial.first_frame)}: {kind} at "
+        notes.append(f"{p}{names[0]} missing in frames {_ranges(np.isnan(primary), trial.first_frame)}: {kind} at "
                      f"frames {', '.join(map(str, frames))} detected from {p}{names[k]} "
                      f"(lag {lags[k][0]:+d} frames, {'measured' if lags[k][1] else 'default'})")
     return details, notes, _missing(sig, details, kind, p, names, trial.first_frame)
