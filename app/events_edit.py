@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from app.qtcompat import emit
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -84,4 +85,4 @@ class EventEditor(QObject):
                 return
             self.state.select_trial(session, tv)
         self.state.update_trial(reanalyse(self.state.trial, events))
-        self.edited.emit(trial_name)
+        emit(self.edited, trial_name)

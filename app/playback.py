@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from app.qtcompat import emit
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
 
 from app.state import AppState
@@ -51,7 +52,7 @@ class Playback(QObject):
         rate = self.state.trial.trial.point_rate_hz
         self.timer.start(max(10, int(1000.0 / (rate * self.speed))))
         self._restart_clock()
-        self.playingChanged.emit(True)
+        emit(self.playingChanged, True)
 
     def _restart_clock(self) -> None:
         self._clock.start()
@@ -60,7 +61,7 @@ class Playback(QObject):
     def pause(self) -> None:
         if self.timer.isActive():
             self.timer.stop()
-            self.playingChanged.emit(False)
+            emit(self.playingChanged, False)
 
     def toggle(self) -> None:
         self.pause() if self.playing else self.play()

@@ -22,7 +22,6 @@ import vtkmodules.vtkRenderingFreeType  # noqa: F401
 import vtkmodules.vtkInteractionStyle  # noqa: F401
 from vtkmodules.vtkCommonCore import vtkPoints, vtkUnsignedCharArray, vtkFloatArray
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
-from vtkmodules.vtkFiltersCore import vtkTubeFilter
 from vtkmodules.vtkFiltersSources import vtkArrowSource, vtkSphereSource
 from vtkmodules.vtkRenderingCore import (vtkActor, vtkGlyph3DMapper, vtkPolyDataMapper,
                                          vtkRenderer, vtkRenderWindow, vtkTextActor,
@@ -115,16 +114,14 @@ class GaitScene:
         self._bones_pd.SetLines(_lines(BONE_INDEX))
         self._bone_rgb_arr, self._bone_rgb = _rgb_array(np.zeros((len(BONES), 3)))
         self._bones_pd.GetCellData().SetScalars(self._bone_rgb_arr)
-        tube = vtkTubeFilter()
-        tube.SetInputData(self._bones_pd)
-        tube.SetRadius(11.0)
-        tube.SetNumberOfSides(14)
-        tube.CappingOn()
-        self._tube = tube
-        self.bones_actor = self._actor(tube, None)
-        self.bones_actor.GetProperty().SetAmbient(0.35)
-        self.bones_actor.GetProperty().SetDiffuse(0.75)
-        self.bones_actor.GetProperty().SetSpecular(0.15)
+        # bones: lines drawn as shaded tubes by the shader (no geometry rebuilt per frame)
+        self.bones_actor = self._actor(self._bones_pd, None)
+        prop = self.bones_actor.GetProperty()
+        prop.SetRenderLinesAsTubes(True)
+        prop.SetLineWidth(10.0)
+        prop.SetAmbient(0.35)
+        prop.SetDiffuse(0.75)
+        prop.SetSpecular(0.15)
         self._build_axes()
         self._build_fppa()
         self._build_texts()
@@ -149,8 +146,8 @@ class GaitScene:
     def _glyph_actor(self, pd: vtkPolyData, radius: float, rgb, scale=None) -> vtkActor:
         sphere = vtkSphereSource()
         sphere.SetRadius(radius)
-        sphere.SetThetaResolution(16)
-        sphere.SetPhiResolution(12)
+        sphere.SetThetaResolution(12)
+        sphere.SetPhiResolution(8)
         mapper = vtkGlyph3DMapper()
         mapper.SetInputData(pd)
         mapper.SetSourceConnection(sphere.GetOutputPort())
@@ -398,7 +395,7 @@ class GaitScene:
         self.view = view
         f, left, up = self._frame_axes()
         height = self._body_height()
-        dist = max(1800.0, 1.9 * height / np.tan(np.radians(15.0)) / 2.0)
+        dist = max(1800.0, 1.55 * height / np.tan(np.radians(15.0)) / 2.0)
         direction = {"front": f, "back": -f, "left": left, "right": -left, "top": up}[view]
         cam = self.renderer.GetActiveCamera()
         if self.data is not None:
@@ -437,6 +434,10 @@ class GaitScene:
     def set_follow(self, on: bool) -> None:
         self.follow = bool(on)
         self.set_camera(self.view)
+
+    def set_line_scale(self, height_px: int) -> None:
+        """Bone thickness (pixels) following the view height (about 1/60 of it)."""
+        self.bones_actor.GetProperty().SetLineWidth(float(np.clip(height_px / 60.0, 6.0, 18.0)))
 
     def set_show_axes(self, on: bool) -> None:
         self.show_axes = bool(on)
@@ -544,6 +545,7 @@ def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = N
     scene.follow = True
     scene.view = view
     scene.show_markers = show_markers
+    scene.set_line_scale(int(size[1]))
     scene.set_data(data, tv.name if title is None else title)
     scene.set_row(tv.trial.row_of_frame(frame))
     scene.set_camera(view)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
+from app.qtcompat import emit
 from PySide6.QtCore import QObject, Signal
 
 from app.viewdata import CycleSpan, SessionView, TrialView
@@ -49,7 +50,7 @@ class AppState(QObject):
                 self.sessions[self.sessions.index(old)] = s
             else:
                 self.sessions.append(s)
-        self.sessionsChanged.emit()
+        emit(self.sessionsChanged)
         if sessions and sessions[0].trials:
             self.select_trial(sessions[0], sessions[0].trials[0])
 
@@ -57,12 +58,12 @@ class AppState(QObject):
         self.sessions = [s for s in self.sessions if s is not session]
         if self.session is session:
             self.select_trial(None, None)
-        self.sessionsChanged.emit()
+        emit(self.sessionsChanged)
 
     def close_all(self) -> None:
         self.sessions = []
         self.select_trial(None, None)
-        self.sessionsChanged.emit()
+        emit(self.sessionsChanged)
 
     # ------------------------------------------------------------------ selection
     def select_trial(self, session: Optional[SessionView], trial: Optional[TrialView]) -> None:
@@ -70,13 +71,13 @@ class AppState(QObject):
             return
         self.session, self.trial, self.cycle = session, trial, None
         self.frame = trial.trial.first_frame if trial is not None else 1
-        self.trialChanged.emit(trial)
-        self.cycleChanged.emit(None)
-        self.frameChanged.emit(self.frame)
+        emit(self.trialChanged, trial)
+        emit(self.cycleChanged, None)
+        emit(self.frameChanged, self.frame)
 
     def select_cycle(self, cycle: Optional[CycleSpan]) -> None:
         self.cycle = cycle
-        self.cycleChanged.emit(cycle)
+        emit(self.cycleChanged, cycle)
         if cycle is not None:
             self.set_frame(cycle.start_frame)
 
@@ -88,7 +89,7 @@ class AppState(QObject):
             self.sessions = [new if s is self.session else s for s in self.sessions]
             self.session = new
         self.trial = trial
-        self.trialUpdated.emit(trial)
+        emit(self.trialUpdated, trial)
 
     # ------------------------------------------------------------------ frames
     @property
@@ -103,7 +104,7 @@ class AppState(QObject):
         frame = int(min(max(int(frame), lo), hi))
         if frame != self.frame:
             self.frame = frame
-            self.frameChanged.emit(frame)
+            emit(self.frameChanged, frame)
 
     @property
     def row(self) -> int:

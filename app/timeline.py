@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from app.qtcompat import emit
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
@@ -221,7 +222,7 @@ class TimelineStrip(QWidget):
             e, f = self._drag_event, self._drag_frame
             self._drag_event = self._drag_frame = None
             if f is not None and f != e.frame:
-                self.moveEventRequested.emit(e, int(f))
+                emit(self.moveEventRequested, e, int(f))
             self.update()
         self._scrubbing = False
 
@@ -234,10 +235,10 @@ class TimelineStrip(QWidget):
         menu = QMenu(self)
         for label in (EVENT_FOOT_STRIKE, EVENT_FOOT_OFF):
             menu.addAction(f"Add {side} {label} at frame {frame}",
-                           lambda l=label: self.addEventRequested.emit(l, side, frame))
+                           lambda l=label: emit(self.addEventRequested, l, side, frame))
         e = self.event_at(pos.x(), pos.y())
         if e is not None:
             menu.addSeparator()
             menu.addAction(f"Delete {e.context} {e.label} at frame {e.frame}",
-                           lambda: self.deleteEventRequested.emit(e))
+                           lambda: emit(self.deleteEventRequested, e))
         menu.exec(ev.globalPos())

@@ -79,6 +79,10 @@ class Viewer3D(QWidget):
             self.vtk_widget.Initialize()
             self._initialised = True
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.scene.set_line_scale(self.vtk_widget.height())
+
     def render(self) -> None:  # noqa: A003 - VTK vocabulary
         self.n_renders += 1
         self.window.Render()

@@ -11,6 +11,7 @@ import threading
 import traceback
 from typing import Any, Callable, Optional
 
+from app.qtcompat import emit
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import CancelledError
@@ -41,16 +42,16 @@ class Task(QRunnable):
 
     def run(self) -> None:  # worker thread
         try:
-            result = self.fn(lambda f, m="": self.signals.progress.emit(float(f), str(m)), self.is_cancelled)
+            result = self.fn(lambda f, m="": emit(self.signals.progress, float(f), str(m)), self.is_cancelled)
         except CancelledError:
-            self.signals.cancelled.emit()
+            emit(self.signals.cancelled)
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the dialog
-            self.signals.failed.emit(exc, traceback.format_exc())
+            emit(self.signals.failed, exc, traceback.format_exc())
         else:
             if self.is_cancelled():
-                self.signals.cancelled.emit()
+                emit(self.signals.cancelled)
             else:
-                self.signals.finished.emit(result)
+                emit(self.signals.finished, result)
 
 
 class TaskRunner(QObject):
@@ -84,9 +85,9 @@ class TaskRunner(QObject):
         s = task.signals
         s.progress.connect(self.progress)
         s.finished.connect(lambda r, t=task: self._finish(t, r, on_done))
-        s.failed.connect(lambda e, tb, t=task: self._end(t, lambda: self.failed.emit(e, tb)))
-        s.cancelled.connect(lambda t=task: self._end(t, self.cancelled.emit))
-        self.started.emit(label)
+        s.failed.connect(lambda e, tb, t=task: self._end(t, lambda: emit(self.failed, e, tb)))
+        s.cancelled.connect(lambda t=task: self._end(t, lambda: emit(self.cancelled)))
+        emit(self.started, label)
         self.pool.start(task)
         return task
 
@@ -98,16 +99,16 @@ class TaskRunner(QObject):
         def done():
             if on_done is not None:
                 on_done(result)
-            self.finished.emit(result)
+            emit(self.finished, result)
         self._end(task, done)
 
-    def _end(self, task: Task, emit: Callable[[], None]) -> None:
+    def _end(self, task: Task, notify: Callable[[], None]) -> None:
         if self.task is task:
             self.task = None
         try:
-            emit()
+            notify()
         finally:
-            self.idle.emit()
+            emit(self.idle)
 
     def wait(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
