@@ -188,3 +188,42 @@ def test_phase_boundaries_are_clear_of_the_threshold():
         for p in truth["phases"]:
             need = SLS_MIN_MARGIN_DEG if spec.task == "sls" else MIN_MARGIN_DEG
             assert p["boundary_margin"] >= need - 1e-6, (name, p)
+
+
+# ------------------------------------------------------------- forward model itself
+def test_forward_model_decomposes_to_the_prescribed_angles():
+    """The generator's own YXZ decomposition returns what was prescribed (no engine)."""
+    from core.synthetic.rotations import progression_matrix
+    from core.synthetic.skeleton import LegAngles, build_pose, vicon_angles
+    rng = np.random.default_rng(7)
+    n = 200
+
+    def r(scale, offset=0.0):
+        return offset + scale * rng.uniform(-1, 1, n)
+
+    legs = {s: LegAngles(r(30, 20), r(10), r(15), r(40, 40), r(10), r(15),
+                         ankle_dors=r(20), ankle_rot=r(15, -8)) for s in ("Left", "Right")}
+    pelvis = np.stack([r(10, 10), r(8), r(10)], axis=1)
+    for direction in ("+X", "-X", "+Y", "-Y"):
+        ang = vicon_angles(build_pose(BODY, progression_matrix(direction), np.zeros((n, 3)), pelvis, legs))
+        np.testing.assert_allclose(ang["LPelvisAngles"], pelvis, atol=1e-10)
+        np.testing.assert_allclose(ang["RPelvisAngles"], pelvis * [1, -1, -1], atol=1e-10)
+        for s, p in (("Left", "L"), ("Right", "R")):
+            la = legs[s]
+            np.testing.assert_allclose(ang[f"{p}HipAngles"], np.c_[la.hip_flex, la.hip_add, la.hip_rot], atol=1e-10)
+            np.testing.assert_allclose(ang[f"{p}KneeAngles"], np.c_[la.knee_flex, la.knee_var, la.knee_rot], atol=1e-10)
+            np.testing.assert_allclose(ang[f"{p}AnkleAngles"][:, [0, 2]], np.c_[la.ankle_dors, la.ankle_rot], atol=1e-9)
+
+
+def test_fppa_and_mkd_signs():
+    """Knee medial to the hip-ankle line gives positive FPPA and MKD on both sides."""
+    from core.synthetic.valgus_truth import frontal_metrics
+    facing = np.array([1.0, 0.0, 0.0])                 # subject faces +X: left is +Y
+    hjc, ajc = np.array([[0.0, 0.0, 900.0]]), np.array([[0.0, 0.0, 100.0]])
+    for side, medial in (("Left", -1.0), ("Right", 1.0)):
+        kjc = np.array([[0.0, medial * 50.0, 500.0]])
+        fppa, mkd = frontal_metrics(hjc, kjc, ajc, facing, side)
+        assert mkd[0] == pytest.approx(50.0)
+        assert fppa[0] == pytest.approx(2 * np.degrees(np.arctan2(50.0, 400.0)))
+        fppa, mkd = frontal_metrics(hjc, kjc * [1, -1, 1], ajc, facing, side)
+        assert mkd[0] == pytest.approx(-50.0) and fppa[0] < 0
