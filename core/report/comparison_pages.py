@@ -19,7 +19,7 @@ def _verdict(v: str) -> str:
     if v.startswith("not computable"):
         return "n/a (too few values)"
     if v.startswith("not judged"):
-        return "not judged (no SDD)"
+        return "no SDD"
     return VERDICT_SHORT.get(v, v)
 
 
@@ -63,7 +63,7 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
                      fnum(r.threshold), _verdict(r.verdict)])
         hl.append(r.exceeds_measurement_error)
     table(page, ["Task", "Side", "Metric", "Pre", "Post", "Change", "95 % CI", "SDD/MCID", "Verdict"], rows,
-          col_widths=[0.14, 0.07, 0.2, 0.07, 0.07, 0.1, 0.13, 0.08, 0.14], size=6.3, highlight=hl)
+          col_widths=[0.14, 0.07, 0.2, 0.07, 0.07, 0.1, 0.13, 0.08, 0.14], size=7.2, highlight=hl)
     heading(page, "Gait Profile Score")
     grows, ghl = [], []
     for side, g in c.gps.items():
@@ -71,19 +71,19 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
                       fnum(g.mcid), _verdict(g.verdict)])
         ghl.append(g.verdict == "exceeds measurement error")
     table(page, ["GPS", "Pre (deg)", "Post (deg)", "Change", "95 % CI", "MCID", "Verdict"], grows,
-          col_widths=[0.14, 0.12, 0.12, 0.12, 0.18, 0.1, 0.22], size=6.8, highlight=ghl)
+          col_widths=[0.14, 0.12, 0.12, 0.12, 0.18, 0.1, 0.22], size=7.2, highlight=ghl)
     if c.spatiotemporal:
         heading(page, "Spatio-temporal parameters (session means)")
         srows = [[ST_NAMES[name], side, fnum(a, 2), fnum(b, 2), fnum(d, 2)]
                  for (name, side), (a, b, d) in sorted(c.spatiotemporal.items()) if name in ST_NAMES]
         table(page, ["Parameter", "Side", "Pre", "Post", "Change"], srows, col_widths=[0.34, 0.12, 0.18, 0.18, 0.18],
-              size=6.6)
+              size=7.2)
     heading(page, "Summary")
     ex = change_sentences(c)
     paragraph(page, ("Changes beyond measurement error:\n" + "\n".join(f"\u2022 {s}" for s in ex)) if ex else
               "No change exceeds measurement error.", size=7.2)
     if c.notes:
-        paragraph(page, " ".join(c.notes), size=6.8, color=MUTED)
+        paragraph(page, " ".join(c.notes), size=7.2, color=MUTED)
     return page
 
 
@@ -95,7 +95,7 @@ def change_table_page(pre: SessionReportInput, post: SessionReportInput, c: Sess
                      "differ (family-wise error controlled)."), size=7)
     rows, hl = [], []
     for (key, side), v in sorted(c.variables.items()):
-        name = _variable_name(key)
+        name = _variable_name(key).replace("(DynaKAD-corrected)", "(corrected)")
         ct = v.curve_test
         regions = "-" if ct is None else (", ".join(f"{a:.0f}-{b:.0f}%" for a, b in ct.clusters) or "none")
         pval = "-" if ct is None else fnum(ct.p_value, 3)
@@ -104,8 +104,9 @@ def change_table_page(pre: SessionReportInput, post: SessionReportInput, c: Sess
                      f"{fnum(v.peak_min.difference)} [{fnum(v.peak_min.ci_low)}, {fnum(v.peak_min.ci_high)}]",
                      _verdict(v.peak_min.verdict), pval, regions])
         hl.append(v.peak_max.exceeds_measurement_error or v.peak_min.exceeds_measurement_error)
-    table(page, ["Variable", "Side", "Max change [95 % CI]", "Verdict", "Min change [95 % CI]", "Verdict", "p (curve)",
-                 "Regions"], rows, col_widths=[0.2, 0.07, 0.15, 0.11, 0.15, 0.11, 0.08, 0.13], size=5.9, highlight=hl)
+    table(page, ["Variable", "Side", "Max: change [CI]", "Verdict", "Min: change [CI]", "Verdict", "p curve",
+                 "Regions (% cycle)"], rows, col_widths=[0.19, 0.06, 0.15, 0.1, 0.15, 0.1, 0.07, 0.18], size=6.6,
+          highlight=hl)
     return page
 
 

@@ -206,7 +206,7 @@ def quality_page(inp: SessionReportInput, opts: ReportOptions) -> list[Page]:
         ev = _events_source(pt) + (f", {edits} edited" if edits else "")
         rows.append([pt.trial.name, gtxt, filled, ev])
     table(page, ["Trial", "Gaps (C3D frames)", "Handling", "Events from"], rows,
-          col_widths=[0.2, 0.48, 0.12, 0.2], size=6.5)
+          col_widths=[0.2, 0.48, 0.12, 0.2], size=7.2)
     heading(page, "Knee cross-talk (walking swing)")
     xrows = []
     for t in a.trials:
@@ -215,7 +215,7 @@ def quality_page(inp: SessionReportInput, opts: ReportOptions) -> list[Page]:
                           fnum(chk.valgus_excursion_deg)])
     if xrows:
         table(page, ["Trial", "Side", "Cross-talk", "r(valgus, flexion)", "Valgus excursion (deg)"], xrows,
-              col_widths=[0.3, 0.12, 0.14, 0.2, 0.24], size=6.5)
+              col_widths=[0.3, 0.12, 0.14, 0.2, 0.24], size=7.2)
     offs = [f"{s}: {fnum(o.phi_deg)} deg" + (f" ({o.warning})" if o.warning else "")
             for s, o in a.thigh_offsets.items() if o.phi_deg is not None]
     paragraph(page, ("DynaKAD thigh offset (spec 16.3, offered beside the raw values, never applied by default): "
@@ -232,7 +232,7 @@ def parameters_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
     if pt0 is not None:
         prow = [[name, fnum(v.value, 3 if v.unit in ("deg",) else 1), v.unit, v.source]
                 for name, v in pt0.subject.values.items()]
-        table(page, ["Parameter", "Value", "Unit", "Source"], prow, col_widths=[0.3, 0.14, 0.08, 0.48], size=6.6)
+        table(page, ["Parameter", "Value", "Unit", "Source"], prow, col_widths=[0.3, 0.14, 0.08, 0.48], size=7.2)
         s = pt0.settings
         paragraph(page, (f"Processing settings: marker set {s.marker_set}; gap filling "
                          f"{'up to %d frames' % s.fill_gaps_max_frames if s.fill_gaps_max_frames else 'off'}; events "

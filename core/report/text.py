@@ -62,10 +62,10 @@ def key_findings(analysis: SessionAnalysis) -> list[str]:
         peak = max((v for v in summ.peak_values if math.isfinite(v)), default=math.nan)
         if summ.n_windows_with_phase:
             what = (f"{TASK_NAMES.get(task, task)}, {side}: dynamic knee valgus in {summ.n_windows_with_phase} of "
-                    f"{summ.n_windows} {_window_word(task)} (peak {metric} {fnum(peak)} {unit}; "
+                    f"{summ.n_windows} {_window_word(task, summ.n_windows)} (peak {metric} {fnum(peak)} {unit}; "
                     f"threshold {summ.threshold_text}).")
         else:
-            what = (f"{TASK_NAMES.get(task, task)}, {side}: no valgus phase in {summ.n_windows} {_window_word(task)} "
+            what = (f"{TASK_NAMES.get(task, task)}, {side}: no valgus phase in {summ.n_windows} {_window_word(task, summ.n_windows)} "
                     f"(peak {metric} {fnum(peak)} {unit}).")
         chain = analysis.chain.get(key)
         if chain is not None and summ.n_windows_with_phase and chain.co_occurring:
@@ -81,8 +81,10 @@ def key_findings(analysis: SessionAnalysis) -> list[str]:
     return lines
 
 
-def _window_word(task: str) -> str:
-    return {"walk": "stance phases", "sls": "repetitions", "sl_stance": "holds"}.get(task, "landings")
+def _window_word(task: str, n: int = 2) -> str:
+    words = {"walk": ("stance phase", "stance phases"), "sls": ("repetition", "repetitions"),
+             "sl_stance": ("hold", "holds")}.get(task, ("landing", "landings"))
+    return words[0] if n == 1 else words[1]
 
 
 def _pattern_words(pattern: str) -> str:

@@ -64,7 +64,7 @@ def task_page(inp: SessionReportInput, opts: ReportOptions, task: str) -> Page:
             if text.startswith(f"{s}:"):
                 text = text[len(s) + 1:].strip()
             paragraph(page, f"{s}: {text}", size=7.2)
-    paragraph(page, FOOT_PRONATION_NOTE, size=6.8, color=MUTED)
+    paragraph(page, FOOT_PRONATION_NOTE, size=7.2, color=MUTED)
     _figures(page, inp, trials, task)
     return page
 
@@ -87,9 +87,9 @@ def _phase_table(page: Page, trials: list[TrialAnalysis], task: str) -> None:
     shown = rows[:MAX_PHASE_ROWS]
     pct = "% cycle" if task == "walk" else "% window"
     table(page, ["Trial", "Side", "Win.", "Onset frame", "Offset frame", pct, "Peak", "Peak frame", "Dur. (s)"],
-          shown, col_widths=[0.17, 0.07, 0.05, 0.14, 0.14, 0.09, 0.1, 0.14, 0.08], size=6.3)
+          shown, col_widths=[0.17, 0.07, 0.05, 0.14, 0.14, 0.09, 0.1, 0.14, 0.08], size=7.2)
     if len(rows) > len(shown):
-        paragraph(page, f"... and {len(rows) - len(shown)} more phases (all are in the exported results).", size=6.5,
+        paragraph(page, f"... and {len(rows) - len(shown)} more phases (all are in the exported results).", size=7.2,
                   color=MUTED)
 
 
@@ -108,7 +108,7 @@ def _metric_table(page: Page, trials: list[TrialAnalysis], task: str) -> None:
         if all(c == "-" for c in cells):
             continue
         rows.append([METRIC_NAMES.get(m, m)] + cells + [typical[m]])
-    table(page, ["Metric", "Left", "Right", "Typical values"], rows, col_widths=[0.3, 0.2, 0.2, 0.3], size=6.8)
+    table(page, ["Metric", "Left", "Right", "Typical values"], rows, col_widths=[0.3, 0.2, 0.2, 0.3], size=7.2)
 
 
 def _fppa_typical(task: str) -> str:
@@ -145,7 +145,7 @@ def _indicator_table(page: Page, trials: list[TrialAnalysis]) -> None:
         paragraph(page, "No valgus phase: indicators are not summarised.", size=7.2)
         return
     table(page, ["Side", "Indicator", "Mean over phases", "Normal (mean ± SD)", "Phases beyond normal"], rows,
-          col_widths=[0.1, 0.3, 0.18, 0.22, 0.2], size=6.4)
+          col_widths=[0.1, 0.3, 0.18, 0.22, 0.2], size=7.2)
 
 
 def _figures(page: Page, inp: SessionReportInput, trials: list[TrialAnalysis], task: str) -> None:
@@ -166,7 +166,7 @@ def _figures(page: Page, inp: SessionReportInput, trials: list[TrialAnalysis], t
             ax = fig.add_axes((LEFT, y1 - h_each + 0.02, img_w, h_each - 0.02))
             ax.imshow(np.asarray(im))
             ax.set_axis_off()
-            ax.set_title(f"{s}: frontal view at peak valgus (3D scene, FPPA lines)", fontsize=6.5, pad=2)
+            ax.set_title(f"{s}: frontal view at peak valgus (3D scene, FPPA lines)", fontsize=7.2, pad=2)
     t = max(trials, key=lambda tr: len(tr.phases))
     metric = t.phase_metric or "fppa"
     ax = fig.add_axes((LEFT + img_w + 0.07, bottom + 0.04, RIGHT - LEFT - img_w - 0.08, top - bottom - 0.07))
