@@ -65,6 +65,8 @@ def gait_cycles(events: Sequence[GaitEvent], side: str, require_foot_off: bool =
     events: events of the trial (any order; other labels and sides ignored).
     side: ``"Left"`` or ``"Right"``.
     require_foot_off: keep only cycles with a foot off of that side strictly inside.
+        A stretch with two or more foot offs of that side between consecutive strikes is
+        never a cycle (a foot strike is missing there); it is left out, not merged.
 
     Returns
     -------
@@ -76,6 +78,8 @@ def gait_cycles(events: Sequence[GaitEvent], side: str, require_foot_off: bool =
     cycles = []
     for a, b in zip(strikes[:-1], strikes[1:]):
         inside = offs[(offs > a) & (offs < b)]
+        if inside.size > 1:
+            continue  # two foot offs between two strikes: a strike is missing, not one stride
         fo = int(inside[0]) if inside.size else None
         if fo is None and require_foot_off:
             continue

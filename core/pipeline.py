@@ -369,6 +369,7 @@ def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
                                        f"no foot strike/off events in the file and not a walking trial ({why}): "
                                        "gait events not detected", trial.name))
     cycles = all_cycles(te.events)
+    issues += [QualityIssue("warning", "events-missing", line, trial.name) for line in te.missing]
     if te.detected:
         issues.append(QualityIssue("warning", "events-detected",
                                    f"no foot strike/off events in the file: {len(te.events)} detected "

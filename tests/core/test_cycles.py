@@ -69,3 +69,13 @@ def test_normalise_many_and_errors():
     np.testing.assert_allclose(out[1, -1], data[204])
     with pytest.raises(InsufficientEventsError, match="outside"):
         normalise_cycle(data, 1, 250, 400)
+
+
+def test_a_missed_foot_strike_never_merges_two_strides():
+    """Two foot offs between consecutive strikes mean a strike is missing: no cycle there."""
+    from core.cycles import gait_cycles
+    from core.model import GaitEvent
+    ev = [GaitEvent("Foot Strike", "Left", f, (f - 1) / 100) for f in (10, 110, 310)]
+    ev += [GaitEvent("Foot Off", "Left", f, (f - 1) / 100) for f in (70, 170, 270)]
+    cycles = gait_cycles(ev, "Left")
+    assert [(c.start_frame, c.end_frame) for c in cycles] == [(10, 110)]
