@@ -18,8 +18,8 @@ figures are those of the operation alone:
 * full verify: SHA-256 of every file and the content digest of every trial.
 
 Times are the best of ``--repeat`` runs (wall clock); memory is the peak of Python
-allocations (``tracemalloc``, numpy arrays included) and the process's maximum resident
-size (``getrusage``), to compare with its size after the imports. The OS file cache is warm (files just written).
+allocations (``tracemalloc``, numpy arrays included) and the process's peak resident
+size (``VmHWM`` of /proc/self/status), to compare with its size after the imports. The OS file cache is warm (files just written).
 """
 from __future__ import annotations
 
@@ -41,7 +41,15 @@ sys.path.insert(0, sys.argv[1])
 from core.store import open_store
 import h5py, numpy  # imports are not part of the measurement
 path, what = sys.argv[2], sys.argv[3]
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm_kb():  # peak RSS of this process image (VmHWM; ru_maxrss would include the parent's before exec)
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss0 = hwm_kb()
 tracemalloc.start()
 t0 = time.perf_counter()
 with open_store(path, verify="full" if what == "verify" else "quick") as st:
@@ -56,7 +64,7 @@ with open_store(path, verify="full" if what == "verify" else "quick") as st:
         recs = [st.load_trial(s.session_id, t.trial_id) for s in st.sessions for t in s.trials]
         t_list = time.perf_counter() - t0
 peak = tracemalloc.get_traced_memory()[1]
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss = hwm_kb()
 print(json.dumps({"n": n, "s": t_list if what != "verify" else time.perf_counter() - t0,
                   "py_peak_mb": peak / 2**20, "rss_mb": rss / 1024, "rss0_mb": rss0 / 1024}))
 """
