@@ -18,9 +18,26 @@ from core.errors import StoreError, StoreLockedError
 from core.store.schema import utc_now
 
 
+def _pid_alive_windows(pid: int) -> bool:
+    import ctypes  # os.kill(pid, 0) would TERMINATE the process on Windows
+    kernel32 = ctypes.windll.kernel32
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return False
+    code = ctypes.c_ulong()
+    try:
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+    finally:
+        kernel32.CloseHandle(handle)
+    return bool(ok) and code.value == 259  # STILL_ACTIVE
+
+
 def _pid_alive(pid: int) -> bool:
+    """True if a process of this pid runs on this machine."""
     if pid <= 0:
         return False
+    if os.name == "nt":
+        return _pid_alive_windows(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
