@@ -98,24 +98,25 @@ WRITER = textwrap.dedent("""
     sys.path.insert(0, sys.argv[1])
     from core.store import open_store
     from tests.core.test_store_helpers import make_record, make_session
-    store, flag, when = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+    store, flag, when, keep = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], sys.argv[5] == "keep"
     def progress(fraction, message):
         if when in message:
             flag.write_text(message)
             time.sleep(60)
     st = open_store(store, "a")
     recs = [make_record(f"T00{i}", f"big_{i}", 10 + i, n_frames=3000) for i in (1, 2, 3)]
-    st.save_session(make_session("S01", "pre"), recs, keep_existing=False, progress=progress)
+    st.save_session(make_session("S01", "pre"), recs, keep_existing=keep, progress=progress)
 """)
 
 
-@pytest.mark.parametrize("when", ["writing big_2", "committing the index"])
-def test_kill_9_during_save_keeps_the_previous_store(store_path, tmp_path, when):
+@pytest.mark.parametrize("when,keep", [("writing big_2", "replace"), ("committing the index", "replace"),
+                                       ("writing big_2", "keep")])
+def test_kill_9_during_save_keeps_the_previous_store(store_path, tmp_path, when, keep):
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     flag = tmp_path / "flag"
     before = session_files(store_path)
-    proc = subprocess.Popen([sys.executable, str(script), str(ROOT), str(store_path), str(flag), when])
+    proc = subprocess.Popen([sys.executable, str(script), str(ROOT), str(store_path), str(flag), when, keep])
     try:
         deadline = time.time() + 60
         while not flag.exists():

@@ -86,6 +86,15 @@ def test_reimport_is_recognised_by_hash(flat_session, flat_store, tmp_path):
     assert sorted(p.name for p in (copy / SESSIONS_DIR).iterdir()) == before
 
 
+def test_static_chosen_by_the_user_is_reported(flat_session, tmp_path):
+    res = import_session(flat_session, tmp_path / "s.genu", static="PiG_Calibration-FlatFoot-Full.c3d",
+                         overrides=FLAT)
+    assert "static trial: PiG_Calibration-FlatFoot-Full.c3d (chosen by the caller)" in res.report
+    with open_store(tmp_path / "s.genu") as st:
+        assert st.session("visit1").static_choice == "static trial: PiG_Calibration-FlatFoot-Full.c3d (chosen by the caller)"
+        assert st.load_session("visit1").import_report[:1] == (res.report[0],)
+
+
 def test_another_patient_is_refused(flat_session, flat_store, tmp_path):
     path, _ = flat_store
     copy = tmp_path / "copy.genu"
