@@ -34,6 +34,8 @@ GROUPS = {
     "Knee": ("KneeAngles.x", "KneeAngles.y", "KneeAngles.z", "valgus_3d", "fppa", "mkd"),
 }
 _VALG = {v.key: v for v in VALGUS_METRICS}
+TIME_MODE, CYCLE_MODE = "Trial time", "Gait cycle %"
+PCT = np.linspace(0.0, 100.0, 101)
 
 
 def load_bands():
@@ -87,11 +89,16 @@ class CurvesPanel(QWidget):
         self.group = QComboBox()
         self.group.addItems(list(GROUPS))
         self.group.currentTextChanged.connect(lambda *_: self.rebuild())
+        self.xmode = QComboBox()
+        self.xmode.addItems([TIME_MODE, CYCLE_MODE])
+        self.xmode.setToolTip("Trial time (frames), or each gait cycle / repetition over 0-100 %")
+        self.xmode.currentTextChanged.connect(lambda *_: self.rebuild())
         self.band_label = QLabel("")
         self.band_label.setStyleSheet("color: #6b7280;")
         top = QHBoxLayout()
         top.addWidget(QLabel("Curves:"))
         top.addWidget(self.group)
+        top.addWidget(self.xmode)
         top.addStretch(1)
         top.addWidget(self.band_label)
         lay = QVBoxLayout(self)
@@ -130,17 +137,22 @@ class CurvesPanel(QWidget):
         nrows = int(np.ceil(len(keys) / ncols))
         axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
         frames = tv.trial.frames
+        cycle_mode = self.xmode.currentText() == CYCLE_MODE and bool(tv.cycles)
         for ax, key in zip(axes.ravel(), keys):
-            self._plot_one(ax, tv, key, frames)
+            if cycle_mode:
+                self._plot_cycles(ax, tv, key)
+            else:
+                self._plot_one(ax, tv, key, frames)
+            self._decorate(ax, key)
         for ax in axes.ravel()[len(keys):]:
             ax.set_visible(False)
         for ax in axes[-1]:
-            ax.set_xlabel("frame", fontsize=8)
+            ax.set_xlabel("% cycle" if cycle_mode else "frame", fontsize=8)
+        self.move_cursor(self.state.frame)
         fig.subplots_adjust(left=0.09, right=0.985, top=0.955, bottom=0.07, hspace=0.55, wspace=0.32)
         self.canvas.draw_idle()
 
     def _plot_one(self, ax, tv: TrialView, key: str, frames: np.ndarray) -> None:
-        v: Variable = _VALG.get(key) or _KIN[key]
         data = series(tv, key)
         band, sign = band_for(self.norms, key)
         for side, k in SIDE_INDEX.items():
@@ -157,16 +169,39 @@ class CurvesPanel(QWidget):
         for e in tv.events:
             if e.context in SIDE_COLOURS and e.label == "Foot Strike":
                 ax.axvline(e.frame, color=SIDE_COLOURS[e.context], lw=0.6, alpha=0.45, zorder=1)
+        ax.set_xlim(frames[0], frames[-1])
+        cur = ax.axvline(self.state.frame, color="0.1", lw=1.0, animated=True)
+        self.cursors.append((cur, ""))
+
+    def _plot_cycles(self, ax, tv: TrialView, key: str) -> None:
+        """Each cycle (repetition) of each side over 0-100 %, on the normal band."""
+        from core.cycles import normalise_cycle
+        data = series(tv, key)
+        band, sign = band_for(self.norms, key)
+        if band is not None and any(c.kind == "cycle" for c in tv.cycles):
+            mean, sd = band.at(PCT)
+            ax.fill_between(PCT, sign * mean - sd, sign * mean + sd, color="0.82", lw=0, zorder=0)
+        for c in tv.cycles:
+            k = SIDE_INDEX[c.side]
+            try:
+                y = normalise_cycle(data[:, k], tv.trial.first_frame, c.start_frame, c.end_frame)
+            except Exception:  # noqa: BLE001 - a cycle outside the data is skipped
+                continue
+            ax.plot(PCT, y, color=SIDE_COLOURS[c.side], lw=1.0, alpha=0.75, zorder=2)
+        ax.set_xlim(0, 100)
+        for side in ("Left", "Right"):
+            cur = ax.axvline(0, color=SIDE_COLOURS[side], lw=1.2, ls="--", animated=True)
+            self.cursors.append((cur, side))
+
+    def _decorate(self, ax, key: str) -> None:
+        v: Variable = _VALG.get(key) or _KIN[key]
         ax.set_title(f"{v.title} ({v.unit})", fontsize=8.5, pad=3)
         ax.tick_params(labelsize=7, length=2)
         ax.axhline(0, color="0.55", lw=0.5, zorder=1)
         ax.text(0.01, 0.97, v.positive, transform=ax.transAxes, fontsize=6.5, va="top", color="0.35")
         ax.text(0.01, 0.03, v.negative, transform=ax.transAxes, fontsize=6.5, va="bottom", color="0.35")
-        ax.set_xlim(frames[0], frames[-1])
         for s in ("top", "right"):
             ax.spines[s].set_visible(False)
-        cur = ax.axvline(self.state.frame, color="0.1", lw=1.0, animated=True)
-        self.cursors.append(cur)
 
     # ------------------------------------------------------------------ cursor (blit)
     def _on_draw(self, _event) -> None:
@@ -174,15 +209,29 @@ class CurvesPanel(QWidget):
         self._draw_cursors()
 
     def _draw_cursors(self) -> None:
-        for c in self.cursors:
-            c.axes.draw_artist(c)
+        for c, _ in self.cursors:
+            if c.get_visible():
+                c.axes.draw_artist(c)
+
+    def cursor_x(self, frame: int, side: str) -> Optional[float]:
+        """x of the cursor: the frame, or (cycle mode) its percent within that side's cycle."""
+        if not side:
+            return float(frame)
+        tv = self.state.trial
+        for c in (tv.cycles if tv is not None else ()):
+            if c.side == side and c.start_frame <= frame <= c.end_frame:
+                return 100.0 * (frame - c.start_frame) / max(c.end_frame - c.start_frame, 1)
+        return None
 
     def move_cursor(self, frame: int) -> None:
         """Move the cursor lines to ``frame`` by blitting (no full redraw)."""
         if not self.cursors:
             return
-        for c in self.cursors:
-            c.set_xdata([frame, frame])
+        for c, side in self.cursors:
+            x = self.cursor_x(frame, side)
+            c.set_visible(x is not None)
+            if x is not None:
+                c.set_xdata([x, x])
         if self._background is None:
             self.canvas.draw_idle()
             return
@@ -192,5 +241,12 @@ class CurvesPanel(QWidget):
         self.n_blits += 1
 
     def _on_click(self, event) -> None:
-        if event.inaxes is not None and event.xdata is not None and event.button == 1:
-            self.state.set_frame(int(round(event.xdata)))
+        if event.inaxes is None or event.xdata is None or event.button != 1:
+            return
+        if self.cursors and self.cursors[0][1]:       # cycle mode: a percent of the current cycle
+            c = self.state.cycle or next((c for c in (self.state.trial.cycles if self.state.trial else ())
+                                          if c.start_frame <= self.state.frame <= c.end_frame), None)
+            if c is not None:
+                self.state.set_frame(int(round(c.start_frame + event.xdata / 100.0 * (c.end_frame - c.start_frame))))
+            return
+        self.state.set_frame(int(round(event.xdata)))

@@ -56,9 +56,10 @@ class AppState(QObject):
 
     def close_session(self, session: SessionView) -> None:
         self.sessions = [s for s in self.sessions if s is not session]
-        if self.session is session:
-            self.select_trial(None, None)
         emit(self.sessionsChanged)
+        if self.session is session:
+            nxt = next((s for s in self.sessions if s.trials), None)
+            self.select_trial(nxt, nxt.trials[0] if nxt is not None else None)
 
     def close_all(self) -> None:
         self.sessions = []

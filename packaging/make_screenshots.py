@@ -71,6 +71,8 @@ def main(argv) -> int:
     tv = st.trial
     frame = tv.phases[0].peak_frame if tv.phases else tv.trial.first_frame + tv.trial.n_frames // 2
     # 1. browser + 3D + curves, side view
+    from app.plots import CYCLE_MODE, TIME_MODE
+    win.curves.xmode.setCurrentText(CYCLE_MODE)
     win.viewer.set_view("right")
     st.set_frame(frame)
     settle(app, 1.0)
@@ -78,6 +80,7 @@ def main(argv) -> int:
     # 2. valgus overlay in the frontal view
     win.viewer.set_view("front")
     win.curves.group.setCurrentText("Valgus")
+    win.curves.xmode.setCurrentText(TIME_MODE)
     st.set_frame(frame)
     settle(app, 1.0)
     grab(win, "valgus_frontal.png")

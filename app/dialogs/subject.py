@@ -40,7 +40,7 @@ class SubjectDialog(QDialog):
         self.setWindowTitle(f"Subject parameters \u2014 {session.key}")
         self.resize(640, 560)
         self.subject = resolve_for(session)
-        self._initial: dict[str, float] = {}
+        self._initial: dict[str, str] = {}
         self.table = QTableWidget(0, len(COLS))
         self.table.setHorizontalHeaderLabels(list(COLS))
         self.table.verticalHeader().setVisible(False)
@@ -63,8 +63,9 @@ class SubjectDialog(QDialog):
         values = sorted(self.subject.values.values(), key=lambda p: p.name) if self.subject is not None else []
         self.table.setRowCount(len(values))
         for r, p in enumerate(values):
-            self._initial[p.name] = p.value
-            for c, text in enumerate((p.name, f"{p.value:.6g}", p.unit, p.source)):
+            shown = f"{p.value:.6g}"
+            self._initial[p.name] = shown
+            for c, text in enumerate((p.name, shown, p.unit, p.source)):
                 it = QTableWidgetItem(text)
                 if c != 1:
                     it.setFlags(it.flags() & ~Qt.ItemIsEditable)
@@ -76,11 +77,11 @@ class SubjectDialog(QDialog):
         """Parameters whose value the user changed: name -> new value."""
         out = {}
         for r in range(self.table.rowCount()):
-            name = self.table.item(r, 0).text()
+            name, text = self.table.item(r, 0).text(), self.table.item(r, 1).text().strip()
+            if name not in self._initial or text == self._initial[name]:
+                continue
             try:
-                v = float(self.table.item(r, 1).text())
+                out[name] = float(text)
             except ValueError:
                 continue
-            if name in self._initial and abs(v - self._initial[name]) > 1e-9 * max(1.0, abs(v)):
-                out[name] = v
         return out

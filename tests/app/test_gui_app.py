@@ -74,9 +74,28 @@ def test_stepping_frames_moves_markers_in_the_vtk_scene(window):
     assert np.allclose(b[i], st.trial.trial.point("LASI")[50], equal_nan=True)
     assert np.linalg.norm(b[i] - a[i]) > 50.0
     # the curves' cursor followed (blitted, both ways: a click on a curve moves the frame)
-    assert all(c.get_xdata()[0] == st.frame for c in win.curves.cursors)
-    win.curves._on_click(type("E", (), {"inaxes": win.curves.cursors[0].axes, "xdata": st.frame - 7.2, "button": 1})())
+    assert all(c.get_xdata()[0] == st.frame for c, _ in win.curves.cursors)
+    win.curves._on_click(type("E", (), {"inaxes": win.curves.cursors[0][0].axes, "xdata": st.frame - 7.2, "button": 1})())
     assert st.frame == st.frame_range[0] + 43
+
+
+def test_curves_in_gait_cycle_mode_follow_the_frame(window):
+    from app.plots import CYCLE_MODE, TIME_MODE
+    app, win = window
+    tv = select_walking(win)
+    curves, st = win.curves, win.state
+    curves.xmode.setCurrentText(CYCLE_MODE)
+    app.processEvents()
+    left = next(c for c in tv.cycles if c.side == "Left")
+    frame = left.start_frame + (left.end_frame - left.start_frame) // 4
+    st.set_frame(frame)
+    pct = 100.0 * (frame - left.start_frame) / (left.end_frame - left.start_frame)
+    xs = [c.get_xdata()[0] for c, side in curves.cursors if side == "Left"]
+    assert xs and np.allclose(xs, pct)
+    # one line per cycle and side on each axes (+ the band), cycles over 0-100 %
+    ax = curves.cursors[0][0].axes
+    assert len(ax.lines) >= len(tv.cycles) and ax.get_xlim() == (0.0, 100.0)
+    curves.xmode.setCurrentText(TIME_MODE)
 
 
 def _known_phase(win):
@@ -269,3 +288,81 @@ def test_store_session_edit_saved_with_source_edited(window, tmp_path):
     win.editor.stack.undo()
     assert tuple(st.trial.events) == before
     win.state.close_session(st.session)
+
+
+def test_subject_dialog_prefilled_with_sources_and_overrides(window):
+    from app.dialogs.subject import SubjectDialog
+    app, win = window
+    dlg = SubjectDialog(win.state.session, win)
+    rows = {dlg.table.item(r, 0).text(): r for r in range(dlg.table.rowCount())}
+    assert "LeftLegLength" in rows and "RightKneeWidth" in rows
+    r = rows["LeftLegLength"]
+    value = float(dlg.table.item(r, 1).text())
+    assert 500.0 < value < 1200.0                                  # mm, from the session's files
+    assert dlg.table.item(r, 3).text()                             # where it came from
+    assert dlg.overrides() == {}
+    dlg.table.item(r, 1).setText(f"{value + 10:.1f}")
+    assert dlg.overrides() == {"LeftLegLength": pytest.approx(value + 10, abs=0.06)}
+    dlg.deleteLater()
+
+
+def test_export_processed_c3d_and_csv(window, tmp_path):
+    from core.io.c3d import read_c3d
+    from app.dialogs.export import export_trials
+    app, win = window
+    session = win.state.session
+    written = export_trials(session, tmp_path, c3d=True, csv=True)
+    tv = next(t for t in session.trials if t.outputs is not None)
+    c3d = tmp_path / f"{tv.name}.genulab.c3d"
+    assert c3d in written and (tmp_path / f"{tv.name}.csv") in written
+    back = read_c3d(c3d)
+    k = back.labels.index("LKneeAngles")
+    np.testing.assert_allclose(back.points[:, k], tv.outputs.channels["LKneeAngles"], atol=1e-3, equal_nan=True)
+    header = (tmp_path / f"{tv.name}.csv").read_text().splitlines()[0]
+    assert header.startswith("frame,") and "LKneeAngles_X" in header
+
+
+def test_drop_opens_files(window):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+    from tests.app.gui_support import session_to_open
+    app, win = window
+    target = sorted(session_to_open().glob("*walk*.c3d"))[:1] if session_to_open().is_dir() else [session_to_open()]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in target])
+    ev = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    n = len(win.state.sessions)
+    win.dropEvent(ev)
+    wait_until(app, lambda: not win.runner.busy, 30, "the dropped file")
+    assert win.last_error_box is None
+    assert win.state.trial.name == target[0].stem
+    assert len(win.state.sessions) >= n
+
+
+def test_real_vicon_session_flatfoot(window):
+    """The BTK PiG FlatFoot motion with its static beside it: processed with CGM1, 5 cycles."""
+    from tests.conftest import reference_file
+    app, win = window
+    path = reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d")
+    win.open_paths([path])
+    wait_until(app, lambda: not win.runner.busy, 60, "the reference trial")
+    assert win.last_error_box is None
+    s, tv = win.state.session, win.state.trial
+    assert tv.name == "PiG_Motion-FlatFoot-Full" and tv.source == "Genu Lab CGM1"
+    assert s.static_name == "PiG_Calibration-FlatFoot-Full"          # matched by name
+    assert len(tv.cycles) == 5 and tv.task == "walk"
+    # the skeleton is on screen: joints at the C3D's own knee markers' height
+    scene = win.viewer.scene
+    j = scene.data.joints[scene.row]
+    assert np.isfinite(j).all()
+    win.state.close_session(s)
+
+
+def test_gui_command_imports_qt_lazily():
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    code = ("import sys, argparse; import app.commands.gui_cmd as g; p = argparse.ArgumentParser(); "
+            "sp = p.add_subparsers(); g.register(sp); a = p.parse_args(['gui', 'x.c3d']); "
+            "assert a.paths == ['x.c3d']; assert 'PySide6' not in sys.modules and 'vtkmodules' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
