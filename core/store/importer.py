@@ -220,22 +220,64 @@ def import_session(folder: Path | str, store_path: Path | str, label: Optional[s
         store.close()
 
 
-def _import_into(store, sf, label, pinfo, overrides, settings, details, progress, cancelled,
-                 process_session, read_c3d) -> ImportResult:
-    report = list(store.notes) + _check_same_patient(store, pinfo) + list(sf.notes)
-    existing = next((s for s in store.sessions if s.label == label), None)
-    hashes = {p: file_sha256(p) for p in ((sf.static,) if sf.static else ()) + tuple(sf.dynamics)}
-    skipped, new_dyn = [], []
+def _split_known(store, sf, hashes: dict, report: list) -> tuple[list[str], list[Path]]:
+    """(names of dynamic files already stored, paths of new ones), reporting each known file."""
+    skipped, new = [], []
     for p in sf.dynamics:
         hits = store.find_sha256(hashes[p])
         if hits:
             s, t = hits[0]
             skipped.append(p.name)
-            report.append(f"{p.name}: already in the store (session {s.label!r}, trial {t.name!r}; same SHA-256): not imported again")
+            report.append(f"{p.name}: already in the store (session {s.label!r}, trial {t.name!r}; "
+                          "same SHA-256): not imported again")
         else:
-            new_dyn.append(p)
-    static_new = sf.static is not None and not store.find_sha256(hashes[sf.static])
-    if not new_dyn and not static_new:
+            new.append(p)
+    return skipped, new
+
+
+def _whole_session_analysis(store, sf, ps, old_recs: list, label: str, report: list) -> Any:
+    """Analysis of the stored and the new trials together, with the store's patient (sex sets FPPA bounds)."""
+    old_processed = [r.processed for r in old_recs if r.processed is not None]
+    if not (old_processed or ps.trials):
+        return None
+    patient = {**(sf.patient or {}), **({"sex": store.patient.sex} if store.patient.sex else {})}
+    whole = replace(ps, folder=replace(sf, patient=patient), trials=tuple(old_processed) + tuple(ps.trials))
+    return _analyse(whole, label, report)
+
+
+def _records(old_recs: list, sf, ps, hashes: dict, analysis: Any, settings: Any, label: str,
+             report: list, read_c3d) -> list[TrialRecord]:
+    """Stored records (with the new analysis), the static if not stored yet, and the new trials."""
+    by_name = {a.trial_name: a for a in (analysis.trials if analysis is not None else ())}
+    records = [r if r.processed is None else
+               replace(r, analysis=by_name.get(r.processed.trial.name, r.analysis),
+                       info=replace(r.info, key_numbers=trial_key_numbers(by_name.get(r.processed.trial.name, r.analysis))))
+               for r in old_recs]
+    ids = [r.info.trial_id for r in records]
+    if sf.static is not None and not any(r.info.sha256 == hashes[sf.static] for r in records):
+        ids.append(PatientStore.new_trial_id(ids))
+        raw, cal = read_c3d(sf.static), ps.calibration
+        records.append(TrialRecord(info=_trial_info(ids[-1], raw, sf.static, hashes[sf.static], static=True),
+                                   raw=raw, subject=getattr(cal, "subject", None), outputs=getattr(cal, "outputs", None),
+                                   settings=settings if settings is not None else _default_settings()))
+    for pt in ps.trials:
+        ids.append(PatientStore.new_trial_id(ids))
+        path = Path(pt.source_path)
+        raw, an = read_c3d(path), by_name.get(pt.trial.name)
+        if any(r.info.name == raw.name for r in records):
+            report.append(f"{path.name}: another file of the same name is already in session {label!r}; "
+                          f"stored as {ids[-1]} (refer to it by that id)")
+        records.append(TrialRecord.from_processed(_trial_info(ids[-1], raw, path, hashes[path], pt, an), raw, pt, an))
+    return records
+
+
+def _import_into(store, sf, label, pinfo, overrides, settings, details, progress, cancelled,
+                 process_session, read_c3d) -> ImportResult:
+    report = list(store.notes) + _check_same_patient(store, pinfo) + list(sf.notes)
+    existing = next((s for s in store.sessions if s.label == label), None)
+    hashes = {p: file_sha256(p) for p in ((sf.static,) if sf.static else ()) + tuple(sf.dynamics)}
+    skipped, new_dyn = _split_known(store, sf, hashes, report)
+    if not new_dyn and (sf.static is None or store.find_sha256(hashes[sf.static])):
         report.append("nothing new to import")
         return ImportResult(store.path, existing, (), tuple(skipped), (), tuple(report))
     ps = process_session(replace(sf, dynamics=tuple(new_dyn)), overrides, _sub(progress, 0.0, 0.7),
@@ -244,37 +286,8 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
     failed = tuple(f"{Path(p).name}: {msg}" for p, msg in ps.failures)
     report += [f"not imported: {f}" for f in failed]
     old_recs = [store.load_trial(existing.session_id, t.trial_id) for t in existing.trials] if existing else []
-    old_processed = [r.processed for r in old_recs if r.processed is not None]
-    analysis = None
-    if old_processed or ps.trials:  # the whole session, with the store's patient (its sex sets FPPA bounds)
-        patient = {**(sf.patient or {}), **({"sex": store.patient.sex} if store.patient.sex else {})}
-        whole = replace(ps, folder=replace(sf, patient=patient), trials=tuple(old_processed) + tuple(ps.trials))
-        analysis = _analyse(whole, label, report)
-    by_name = {a.trial_name: a for a in (analysis.trials if analysis is not None else ())}
-    records = [r if r.processed is None else
-               replace(r, analysis=by_name.get(r.processed.trial.name, r.analysis),
-                       info=replace(r.info, key_numbers=trial_key_numbers(by_name.get(r.processed.trial.name, r.analysis))))
-               for r in old_recs]
-    ids = [r.info.trial_id for r in records]
-    static_sha = hashes.get(sf.static) if sf.static else None
-    if sf.static is not None and not any(r.info.sha256 == static_sha for r in records):
-        tid = PatientStore.new_trial_id(ids)
-        ids.append(tid)
-        raw = read_c3d(sf.static)
-        cal = ps.calibration
-        records.append(TrialRecord(info=_trial_info(tid, raw, sf.static, static_sha, static=True), raw=raw,
-                                   subject=getattr(cal, "subject", None), outputs=getattr(cal, "outputs", None),
-                                   settings=settings if settings is not None else _default_settings()))
-    for pt in ps.trials:
-        tid = PatientStore.new_trial_id(ids)
-        ids.append(tid)
-        path = Path(pt.source_path)
-        raw = read_c3d(path)
-        an = by_name.get(pt.trial.name)
-        if any(r.info.name == raw.name for r in records):
-            report.append(f"{path.name}: another file of the same name is already in session {label!r}; "
-                          f"stored as {tid} (refer to it by that id)")
-        records.append(TrialRecord.from_processed(_trial_info(tid, raw, path, hashes[path], pt, an), raw, pt, an))
+    analysis = _whole_session_analysis(store, sf, ps, old_recs, label, report)
+    records = _records(old_recs, sf, ps, hashes, analysis, settings, label, report, read_c3d)
     info = _session_info(store, existing, sf, label, details, analysis)
     saved = store.save_session(info, records, SessionRecord(calibration=ps.calibration, analysis=analysis,
                                                             import_report=tuple(report)),

@@ -95,6 +95,23 @@ def test_static_chosen_by_the_user_is_reported(flat_session, tmp_path):
         assert st.load_session("visit1").import_report[:1] == (res.report[0],)
 
 
+def test_a_session_is_extended_by_a_later_import(flat_session, tmp_path):
+    first = tmp_path / "first"
+    first.mkdir()
+    shutil.copy(flat_session / "PiG_Calibration-FlatFoot-Full.c3d", first)
+    store = tmp_path / "x.genu"
+    res = import_session(first, store, label="pre", overrides=FLAT)  # the static alone
+    assert res.added == () and [t.name for t in res.session.trials] == ["PiG_Calibration-FlatFoot-Full"]
+    res = import_session(flat_session, store, label="pre", overrides=FLAT)  # now with the walk
+    assert res.added == ("PiG_Motion-FlatFoot-Full.c3d",)
+    with open_store(store) as st:
+        s = st.session("pre")
+        assert [(t.trial_id, t.name) for t in s.trials] == [("T001", "PiG_Calibration-FlatFoot-Full"),
+                                                             ("T002", "PiG_Motion-FlatFoot-Full")]
+        assert st.load_session("pre").analysis.trials[0].trial_name == "PiG_Motion-FlatFoot-Full"
+        assert st.load_trial("pre", "T002").analysis is not None
+
+
 def test_another_patient_is_refused(flat_session, flat_store, tmp_path):
     path, _ = flat_store
     copy = tmp_path / "copy.genu"
