@@ -172,7 +172,9 @@ def _scalar(value: Any) -> tuple[Any, Optional[str]]:
     if isinstance(value, enum.Enum):
         return f"{type_tag(type(value))}:{value.name}", "enum"
     if isinstance(value, (int, np.integer)):
-        return np.int64(value), None
+        if -2 ** 63 <= value < 2 ** 63:
+            return np.int64(value), None
+        return str(int(value)), "bigint"
     if isinstance(value, (float, np.floating)):
         return np.float64(value), None
     if isinstance(value, str):
@@ -229,9 +231,9 @@ def _fill(node: Node, slot: str, value: Any, where: str, scalars: dict) -> None:
     except TypeError:
         node.members[slot] = encode(value, where)
         return
-    if special is None and isinstance(native, str) and not _str_ok(native):
-        node.members[slot] = Leaf(np.frombuffer(native.encode("utf-8", "surrogatepass"), dtype=np.uint8).copy(),
-                                  {KIND: "str"})
+    if isinstance(native, str) and not _str_ok(native):  # long, NUL or surrogates: UTF-8 bytes
+        attrs = {KIND: "str", **({"__special__": special} if special else {})}
+        node.members[slot] = Leaf(np.frombuffer(native.encode("utf-8", "surrogatepass"), dtype=np.uint8).copy(), attrs)
         return
     node.attrs[slot] = native
     if special is not None:
@@ -289,6 +291,8 @@ def encode(value: Any, where: str = "") -> Tree:
 def _unscalar(native: Any, special: Optional[str], where: str) -> Any:
     if special == "none":
         return None
+    if special == "bigint":
+        return int(native)
     if special == "path":
         return Path(str(native))
     if special == "date":
@@ -316,7 +320,9 @@ def _decode_leaf(leaf: Leaf, where: str) -> Any:
     if kind == "array":
         return leaf.data
     if kind == "str":
-        return leaf.data.tobytes().decode("utf-8", "surrogatepass")
+        text = leaf.data.tobytes().decode("utf-8", "surrogatepass")
+        special = leaf.attrs.get("__special__")
+        return _unscalar(text, str(special), where) if special else text
     items = leaf.attrs.get("__items__")
     conv = {"str": str, "int": int, "float": float}.get(items)
     if conv is None:

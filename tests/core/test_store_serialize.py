@@ -150,5 +150,6 @@ def test_edge_values_round_trip(tmp_path):
     value = {"empty": NoFields(), "surrogate": "a\udc80b", "key\udc81": 1, "items": ("x", "y\udc82"),
              "no_str": np.array([], dtype="<U3"), "no_rows": np.zeros((0, 3)), "bools": np.array([True, False]),
              "complex": np.array([1 + 2j]), "i8": np.int8(3), "f32": np.float32(1.5), "nb": np.bool_(True),
-             "inf": float("-inf"), "big": 2 ** 62, "nested": ((), [], {}, (None,))}
+             "inf": float("-inf"), "big": 2 ** 62, "huge": -(3 ** 90), "nested": ((), [], {}, (None,)),
+             "odd_path": Path("caf\udce9") / ("x" * 9000)}
     assert_same(value, _roundtrip(tmp_path, value))
