@@ -56,8 +56,12 @@ class TrialInfoPanel(QWidget):
                  "<span style='color:#27ae60'><b>Right = green</b></span>, "
                  "<span style='color:#b000ff'><b>valgus phase = violet</b></span>"]
         notes = list(sv.notes if sv else ()) + list(getattr(tv.raw_analysis, "notes", ()) or ())
+        quality = getattr(tv.raw_processed, "quality", None)
+        notes += [f"{i.severity}: {i.message}" for i in getattr(quality, "issues", ())
+                  if i.severity in ("warning", "error")]
         if notes:
-            lines.append("<span style='color:#9a6700'>" + "<br>".join(notes[:4]) + "</span>")
+            more = f"<br>(+{len(notes) - 6} more)" if len(notes) > 6 else ""
+            lines.append("<span style='color:#9a6700'>" + "<br>".join(notes[:6]) + more + "</span>")
         self.summary.setText("<br>".join(lines))
         self.table.setRowCount(len(tv.phases))
         for r, p in enumerate(tv.phases):

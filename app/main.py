@@ -48,7 +48,7 @@ def style_application(app) -> None:
         QTabBar::tab { padding: 5px 14px; background: #e9edf2; border: 1px solid #d5dbe3; }
         QTabBar::tab:selected { background: white; font-weight: bold; }
         QToolBar { background: #eef1f5; border: 0; spacing: 2px; }
-        QToolBar QToolButton { padding: 2px 5px; }
+        QToolBar QToolButton { padding: 2px 4px; font-size: 9pt; }
         QToolBar QToolButton:checked { background: #cfdcec; border-radius: 3px; }
         QTreeWidget, QTableWidget { background: white; alternate-background-color: #f6f8fa; }
         QHeaderView::section { background: #eef1f5; padding: 3px; border: 0; border-bottom: 1px solid #d5dbe3; }

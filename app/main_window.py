@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         self._action(e, "Add Left Foot Off at cursor", lambda: self._add_event("Foot Off", "Left"), "Ctrl+2")
         self._action(e, "Add Right Foot Strike at cursor", lambda: self._add_event("Foot Strike", "Right"), "Ctrl+3")
         self._action(e, "Add Right Foot Off at cursor", lambda: self._add_event("Foot Off", "Right"), "Ctrl+4")
-        self._action(e, "Save edited events to the store", self.save_events)
+        self._action(e, "&Save edited events to the store", self.save_events, QKeySequence.Save)
         v = mb.addMenu("&View")
         for i, name in enumerate(("front", "back", "left", "right", "top", "follow")):
             self._action(v, f"{name.capitalize()} camera", lambda _=False, n=name: self.viewer.set_view(n), f"F{i + 1}")
@@ -172,7 +172,10 @@ class MainWindow(QMainWindow):
         t.moveEventRequested.connect(self.editor.move)
         t.deleteEventRequested.connect(self.editor.delete)
         self.editor.edited.connect(lambda name: self.statusBar().showMessage(
-            f"Events of {name} edited: {self.editor.stack.undoText() or 'undone'}", 5000))
+            f"Events of {name} edited: {self.editor.stack.undoText() or 'undone'}"
+            + (" (not saved: Ctrl+S saves them to the store)" if self.state.session is not None
+               and self.state.session.store_path is not None else ""), 6000))
+        self.browser.closeSessionRequested.connect(self.state.close_session)
         self.state.trialChanged.connect(self._on_trial)
 
     # ------------------------------------------------------------------ status
@@ -237,9 +240,10 @@ class MainWindow(QMainWindow):
             self.open_paths([d])
 
     def open_store_dialog(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self, "Open patient store", self._dialog_dir(), "Genu Lab stores (*.genu *.h5)")
-        if f:
-            self.open_paths([f])
+        d = QFileDialog.getExistingDirectory(self, "Open patient store (a .genu folder)", self._dialog_dir())
+        if d:
+            self.settings.setValue("last_dir", str(Path(d).parent))
+            self.open_paths([d])
 
     # ------------------------------------------------------------------ recent files
     def recent(self) -> list[str]:

@@ -113,6 +113,7 @@ class CurvesPanel(QWidget):
         state.trialChanged.connect(lambda *_: self.rebuild())
         state.trialUpdated.connect(lambda *_: self.rebuild())
         state.frameChanged.connect(self.move_cursor)
+        self.rebuild()
         if self.norms is not None:
             self.band_label.setText(f"Normal band: {self.norms.title or self.norms.name} {self.norms.speed_class} (mean \u00b1 1 SD)")
 

@@ -232,6 +232,10 @@ class GaitScene:
         """Show a new trial (``None`` clears the scene). Buffers are resized only here."""
         self.data = data
         self.title_text.SetInput(title)
+        centred = data is None
+        self.title_text.GetTextProperty().SetJustification(1 if centred else 0)
+        self.title_text.GetTextProperty().SetVerticalJustification(1 if centred else 0)
+        self.title_text.SetPosition(*((0.5, 0.55) if centred else (0.015, 0.95)))
         M = data.markers.shape[1] if data is not None else 0
         if self._markers_buf.shape[0] != max(M, 1):
             self._markers_pd, self._markers_buf = _polydata(M)
@@ -245,6 +249,9 @@ class GaitScene:
             self.set_camera(self.view)
             self.set_row(0)
         else:
+            self.title_text.SetInput(title or "Open C3D files, a session folder or a patient store\n"
+                                              "(File menu, or drag and drop them here)")
+            self.frame_text.SetInput("")
             self._marker_scale[:] = 0
             self._joint_scale[:] = 0
             self._markers_pd.Modified()

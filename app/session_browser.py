@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
+
+from app.qtcompat import emit
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
 
@@ -30,6 +32,8 @@ class SessionBrowser(QTreeWidget):
         self._objects: dict[int, tuple] = {}
         self._updating = False
         self.itemSelectionChanged.connect(self._on_selection)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         state.sessionsChanged.connect(self.rebuild)
         state.trialChanged.connect(lambda *_: self._sync_selection())
         state.trialUpdated.connect(lambda *_: self._refresh_current())
@@ -111,6 +115,17 @@ class SessionBrowser(QTreeWidget):
             self.state.select_cycle(obj[3])
         elif obj[:1] == ("session",) and obj[1].trials:
             self.state.select_trial(obj[1], obj[1].trials[0])
+
+    def _context_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QMenu
+        item = self.itemAt(pos)
+        obj = self._objects.get(id(item), ()) if item is not None else ()
+        session = obj[1] if obj[:1] in (("session",), ("trial",), ("cycle",)) else None
+        if session is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(f"Close session {session.key}", lambda: emit(self.closeSessionRequested, session))
+        menu.exec(self.viewport().mapToGlobal(pos))
 
     def _current_trial(self, s: SessionView, t: TrialView) -> TrialView:
         return next((x for x in s.trials if x.name == t.name), t)

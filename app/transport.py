@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton,
-                               QWidget)
+                               QVBoxLayout, QWidget)
 
 from app.playback import SPEEDS, Playback
 from app.state import AppState
@@ -33,13 +33,18 @@ class TransportBar(QWidget):
         self.loop.toggled.connect(lambda on: setattr(playback, "loop", on))
         self.frame_label = QLabel("--")
         self.frame_label.setMinimumWidth(170)
-        self.frame_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(6, 2, 6, 2)
+        self.frame_label.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 2, 6, 2)
+        outer.setSpacing(0)
+        outer.addWidget(self.slider)
+        lay = QHBoxLayout()
+        outer.addLayout(lay)
         for w in (self.back_button, self.play_button, self.fwd_button):
             lay.addWidget(w)
-        lay.addWidget(self.slider, 1)
         lay.addWidget(self.frame_label)
+        lay.addStretch(1)
+        lay.addWidget(QLabel("Speed"))
         lay.addWidget(self.speed)
         lay.addWidget(self.loop)
         state.trialChanged.connect(self._on_trial)

@@ -42,6 +42,7 @@ class Viewer3D(QWidget):
         lay.addWidget(self.toolbar)
         lay.addWidget(self.vtk_widget, 1)
         self.n_renders = 0
+        self.scene.set_data(None)                   # the "open something" hint
         state.trialChanged.connect(self.show_trial)
         state.trialUpdated.connect(self.refresh_trial)
         state.frameChanged.connect(self.show_frame)
