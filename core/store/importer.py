@@ -293,8 +293,11 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
                                                             import_report=tuple(report)),
                                keep_existing=False, progress=_sub(progress, 0.7, 1.0))
     added = tuple(Path(pt.source_path).name for pt in ps.trials)
+    static_added = sf.static is not None and not any(r.info.sha256 == hashes[sf.static] for r in old_recs)
     report.append(f"session {saved.label!r} ({saved.session_id}): {len(added)} trial(s) imported"
-                  + (f", {len(skipped)} already present" if skipped else ""))
+                  + (f" and the static {sf.static.name}" if static_added else "")
+                  + (f", {len(skipped)} already present" if skipped else "")
+                  + ("" if ps.trials or old_recs else "; no dynamic trial yet, so no analysis"))
     return ImportResult(store.path, saved, added, tuple(skipped), failed, tuple(report))
 
 

@@ -217,7 +217,7 @@ class PatientStore:
         """Check every session file; raise one StoreError listing everything damaged."""
         problems = [p for s in self.sessions for p in self._check_session(s, full)]
         if problems:
-            raise StoreError("damaged store:\n  " + "\n  ".join(problems), self.path)
+            raise StoreError("damaged store: " + "; ".join(problems), self.path)
 
     def _check_session(self, s: SessionInfo, full: bool) -> list[str]:
         p = self.path / SESSIONS_DIR / s.file
