@@ -87,6 +87,8 @@ def main(argv) -> int:
     # 3. comparison view
     if len(win.comparison.analysed()) >= 2:
         win.tabs.setCurrentWidget(win.comparison)
+        win.browser_dock.hide()
+        win.splitter.setSizes([560, 1040])
         win.comparison.compare()
         wait(app, lambda: not win.runner.busy and win.comparison.comparison is not None, 120)
         settle(app, 1.0)
