@@ -92,8 +92,8 @@ def _cycles_from_analysis(analysis: Any) -> tuple[CycleSpan, ...]:
         for side, wins in (getattr(analysis, "windows", None) or {}).items():
             for w in wins:
                 if getattr(w, "kind", "") != "stance":
-                    out.append(CycleSpan(side, int(w.index), int(w.start_frame), int(w.end_frame),
-                                         None, "repetition"))
+                    out.append(CycleSpan(side, int(w.index) + 1, int(w.start_frame), int(w.end_frame),
+                                         None, str(w.kind)))
     return tuple(sorted(out, key=lambda c: (c.start_frame, c.side)))
 
 

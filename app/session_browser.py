@@ -69,7 +69,9 @@ class SessionBrowser(QTreeWidget):
     def _add_trial(self, parent: QTreeWidgetItem, s: SessionView, t: TrialView) -> QTreeWidgetItem:
         info = t.task or ("walk" if t.cycles else "")
         n_ph = len(t.phases)
-        info = ", ".join(x for x in (info, f"{len(t.cycles)} cycles" if t.cycles else "",
+        kinds = sorted({c.kind for c in t.cycles})
+        spans = f"{len(t.cycles)} {kinds[0] + 's' if len(kinds) == 1 else 'windows'}" if t.cycles else ""
+        info = ", ".join(x for x in (info, spans,
                                      f"{n_ph} valgus phase(s)" if n_ph else "") if x)
         ti = self._item(parent, t.name, info, ("trial", s, t))
         ti.setToolTip(0, f"{t.path}\noutputs: {t.source}")

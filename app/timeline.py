@@ -116,6 +116,13 @@ class TimelineStrip(QWidget):
             p.setPen(_SIDE_QCOLOR[side])
             p.drawText(QRectF(4, y, MARGIN_L - 8, LANE_H), Qt.AlignVCenter | Qt.AlignRight, side)
             for c in tv.cycles:
+                if c.side == side and c.kind != "cycle":              # task windows outlined
+                    x0, x1 = self.x_of(c.start_frame), self.x_of(c.end_frame)
+                    col = QColor(_SIDE_QCOLOR[side])
+                    col.setAlpha(60)
+                    p.fillRect(QRectF(x0, y + 6, x1 - x0, LANE_H - 12), col)
+                    p.setPen(QPen(_SIDE_QCOLOR[side], 1.0))
+                    p.drawRect(QRectF(x0, y + 6, x1 - x0, LANE_H - 12))
                 if c.side == side and c.foot_off_frame is not None:   # stance shaded
                     x0, x1 = self.x_of(c.start_frame), self.x_of(c.foot_off_frame)
                     col = QColor(_SIDE_QCOLOR[side])

@@ -37,7 +37,11 @@ class PhaseSpan:
 
 @dataclass(frozen=True)
 class CycleSpan:
-    """A gait cycle or task repetition: side, index (1-based), C3D frames start..end."""
+    """A gait cycle or task window: side, index (1-based), C3D frames start..end.
+
+    kind: ``"cycle"`` (foot strike to foot strike) or the analysis' task window kind
+    (``"repetition"`` of a squat, ``"landing"``, ``"hold"``).
+    """
 
     side: str
     index: int
@@ -48,8 +52,7 @@ class CycleSpan:
 
     @property
     def label(self) -> str:
-        word = "Cycle" if self.kind == "cycle" else "Repetition"
-        return f"{self.side} {word.lower()} {self.index}  ({self.start_frame}-{self.end_frame})"
+        return f"{self.side} {self.kind} {self.index}  ({self.start_frame}-{self.end_frame})"
 
 
 @dataclass(frozen=True)
