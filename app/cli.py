@@ -65,6 +65,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GenuError as exc:
         print(f"genulab: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # a file system problem the command did not anticipate (output path is a file, no
+        # permission, disk full ...): one line naming the path, never a traceback
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"genulab: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("genulab: interrupted", file=sys.stderr)
         return 130

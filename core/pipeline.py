@@ -31,6 +31,7 @@ from core.events import EventDetectionSettings, TrialEvents, gait_events, trial_
 from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
                              merge_sources, overrides_source, require_parameters, resolve_subject_report)
 from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
+from core.io.c3d_read import DECLARED_FRAMES_KEY
 from core.model import (ModelOutputs, ParameterValue, QualityIssue, QualityReport,
                         SubjectParameters, Trial)
 
@@ -175,6 +176,28 @@ def prepare_trial(trial: Trial, settings: ProcessingSettings, static: bool) -> T
     trial = normalise_labels(trial, ms, label_map)
     require_markers(trial, static=static, marker_set=ms, label_map=label_map)
     return trial
+
+
+def _within_frames(trial: Trial) -> tuple[Trial, list[QualityIssue]]:
+    """Drop file events outside the trial's frames; report a file holding fewer frames than it declares.
+
+    A capture cut short (e.g. an interrupted copy ending on a block boundary) is read as
+    what it holds; its events beyond the last frame would otherwise make cycles without data.
+    """
+    issues = []
+    declared = trial.parameters.get(DECLARED_FRAMES_KEY)
+    if declared is not None and trial.n_frames < int(declared):
+        issues.append(QualityIssue("warning", "truncated",
+                                   f"the file declares {int(declared)} frames but holds {trial.n_frames} "
+                                   f"(frames {trial.first_frame}-{trial.last_frame}): the capture may have been cut "
+                                   "short (truncated copy?)", trial.name))
+    inside = tuple(e for e in trial.events if trial.first_frame <= e.frame <= trial.last_frame)
+    if len(inside) < len(trial.events):
+        n = len(trial.events) - len(inside)
+        issues.append(QualityIssue("warning", "events-outside", f"{n} event(s) of the file lie outside its frames "
+                                   f"{trial.first_frame}-{trial.last_frame} and were ignored", trial.name))
+        trial = trial.with_changes(events=inside)
+    return trial, issues
 
 
 def _with_searched(exc: SubjectParameterError, searched: Sequence[str]) -> SubjectParameterError:
@@ -403,6 +426,7 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
     path = None if isinstance(source, Trial) else Path(source)
     with clock.stage("read", 0.0, f"reading {path.name if path else source.name}"):
         trial = prepare_trial(read_trial(source), settings, static=False)
+        trial, range_issues = _within_frames(trial)
         trial, gaps, mask, gap_issues = _gaps(trial, settings)
     with clock.stage("calibrate", 0.2, "subject parameters"):
         cal, searched, notes, cal_ms = _as_calibration(static, subject_file, overrides, settings)
@@ -421,7 +445,7 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
             raise _with_searched(exc, searched) from None
     with clock.stage("events", 0.8, "events and cycles"):
         events, cycles, ev_issues = _events_and_cycles(trial, outputs, settings)
-    quality = QualityReport().plus(*gap_issues, *issues, *_subject_issues(subject, trial, notes), *ev_issues)
+    quality = QualityReport().plus(*range_issues, *gap_issues, *issues, *_subject_issues(subject, trial, notes), *ev_issues)
     clock.check()
     if progress is not None:
         progress(1.0, "done")

@@ -9,11 +9,10 @@ writes the documented result object as JSON (``-`` = standard output only).
 """
 from __future__ import annotations
 
+from app.commands._output import check_output_path, write_json
+
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 PHASE_METRICS = ("valgus_3d", "valgus_3d_corrected", "fppa", "mkd")
@@ -103,20 +102,8 @@ def _process(args, overrides, quiet: bool):
     return tuple(done), (parents.pop().name if len(parents) == 1 else "trials")
 
 
-def _write_json(data: dict, target: str) -> None:
-    text = json.dumps(data, indent=1)
-    if target == "-":
-        sys.stdout.write(text + "\n")
-        return
-    out = Path(target)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    os.replace(tmp, out)
-
-
 def run(args: argparse.Namespace) -> int:
+    check_output_path(args.json)
     from core.analysis import analyze_session, to_jsonable
     from core.analysis_session import summary_lines
     from core.errors import AnalysisError
@@ -137,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if not quiet:
         print("\n".join(summary_lines(sa)))
     if args.json:
-        _write_json(to_jsonable(sa), args.json)
+        write_json(to_jsonable(sa), args.json)
         if not quiet:
             print(f"\nwrote {args.json}")
     return 0

@@ -6,11 +6,9 @@ offsets StaticPlantFlex / StaticRotOff in degrees, and every value used with its
 """
 from __future__ import annotations
 
+from app.commands._output import check_output_path, write_json
+
 import argparse
-import json
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 CALIBRATED_SHOWN = ("InterAsisDistance", "LeftAsisTrocanterDistance", "RightAsisTrocanterDistance",
@@ -48,18 +46,6 @@ def result_dict(res) -> dict:
     }
 
 
-def _write_json(data: dict, target: str) -> None:
-    text = json.dumps(data, indent=2)
-    if target == "-":
-        sys.stdout.write(text + "\n")
-        return
-    out = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    os.replace(tmp, out)
-
-
 def print_text(res) -> None:
     from core.io.subject import format_subject
     cal = res.calibration
@@ -80,13 +66,14 @@ def print_text(res) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_path(args.json)
     from core.io.subject import parse_set_options
     from core.pipeline import ProcessingSettings, calibrate_static_result
     overrides = parse_set_options(args.set)
     settings = ProcessingSettings(label_map=str(args.label_map) if args.label_map else None)
     res = calibrate_static_result(args.static, args.subject, overrides, settings)
     if args.json:
-        _write_json(result_dict(res), args.json)
+        write_json(result_dict(res), args.json)
     if args.json != "-":
         print_text(res)
     return 0

@@ -13,11 +13,10 @@ their stored session analyses are compared (nothing is reprocessed).
 """
 from __future__ import annotations
 
+from app.commands._output import check_output_path, write_json
+
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -39,19 +38,6 @@ def register(subparsers) -> None:
     p.add_argument("--n-perm", type=int, default=2000, help="relabellings of the curve permutation test (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the permutation test and bootstrap (default 0)")
     p.set_defaults(func=run)
-
-
-def _write_json(data: dict, target: str) -> None:
-    text = json.dumps(data, indent=2)
-    if target == "-":
-        sys.stdout.write(text + "\n")
-        return
-    out = Path(target)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    os.replace(tmp, out)
 
 
 def _normative(args):
@@ -92,7 +78,21 @@ def _from_store(store_path: Path, key: str):
     return record.analysis
 
 
+def _same_patient(pre: Path, post: Path) -> None:
+    """Refuse two session folders whose patient.json name different patients (before any work)."""
+    from core.errors import GenuError
+    from core.session import discover_session
+    ids = []
+    for folder in (pre, post):
+        patient = discover_session(folder).patient or {}
+        ids.append(str(patient.get("patient_id", patient.get("id", "")) or ""))
+    if ids[0] and ids[1] and ids[0] != ids[1]:
+        raise GenuError(f"the sessions belong to two patients ({ids[0]} in {pre}, {ids[1]} in {post}): "
+                        "a pre/post comparison needs one patient", post)
+
+
 def run(args: argparse.Namespace) -> int:
+    check_output_path(args.json)
     from core.analysis import AnalysisSettings, to_jsonable
     from core.comparison import compare_sessions, summary_lines
     from core.io.subject import parse_set_options
@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.store is not None:
         pre, post = _from_store(args.store, str(args.pre)), _from_store(args.store, str(args.post))
     else:
+        _same_patient(args.pre, args.post)
         pre = _analyse(args.pre, overrides, settings, normative, quiet)
         post = _analyse(args.post, overrides, settings, normative, quiet)
     comp = compare_sessions(pre, post, n_perm=max(100, args.n_perm), seed=args.seed, normative=normative)
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         print()
         print("\n".join(summary_lines(comp)))
     if args.json:
-        _write_json(to_jsonable(comp), args.json)
+        write_json(to_jsonable(comp), args.json)
         if not quiet:
             print(f"\nwrote {args.json}")
     return 0

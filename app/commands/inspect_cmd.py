@@ -77,7 +77,22 @@ def inspect_dict(path: Path, label_map_path: Path | None = None, marker_set: str
         "analog": None if trial.analog is None else {
             "channels": len(trial.analog.labels), "rate_hz": trial.analog.rate_hz},
         "force_plates": [p.plate_type for p in trial.force_plates],
+        "warnings": _warnings(trial),
     }
+
+
+def _warnings(trial) -> list[str]:
+    """Problems a user must see before trusting the file (truncation, events out of range)."""
+    from core.io.c3d_read import DECLARED_FRAMES_KEY
+    out = []
+    declared = trial.parameters.get(DECLARED_FRAMES_KEY)
+    if declared is not None:
+        out.append(f"the file declares {int(declared)} frames but holds {trial.n_frames}: "
+                   "the capture may have been cut short (truncated copy?)")
+    outside = [e for e in trial.events if not trial.first_frame <= e.frame <= trial.last_frame]
+    if outside:
+        out.append(f"{len(outside)} event(s) lie outside the frames {trial.first_frame}-{trial.last_frame}")
+    return out
 
 
 def _wrap(items: list[str], indent: str = "  ", width: int = 96) -> str:
@@ -101,6 +116,7 @@ def format_text(d: dict) -> str:
            f"({d['frames']} frames, {d['duration_s']:.3f} s), units {d['units'] or '?'}",
            f"Markers   {len(d['markers'])}", _wrap(d["markers"]),
            f"Outputs   {len(d['model_outputs'])} model-output points stored"]
+    out += [f"WARNING   {w}" for w in d["warnings"]]
     state = "recognised" if ms["recognised"] else "NOT recognised"
     out.append(f"Marker set {ms['title']}: {state}; rear pelvis: {ms['rear_pelvis'] or 'missing'}")
     out.append("  missing for a dynamic trial: " + (", ".join(ms["missing_required_dynamic"]) or "none"))

@@ -30,6 +30,8 @@ from core.model import AnalogData, ForcePlate, Trial
 #: POINT parameters listing model outputs, and the kind they give a point
 KIND_PARAMS = {"ANGLES": "angle", "FORCES": "force", "MOMENTS": "moment",
                "POWERS": "power", "SCALARS": "scalar", "REACTIONS": "force"}
+#: Trial.parameters key set when a file holds fewer frames than its POINT:FRAMES declares
+DECLARED_FRAMES_KEY = "FILE:DECLARED_FRAMES"
 #: groups copied (flattened) into Trial.parameters as "GROUP:NAME"
 META_GROUPS = ("TRIAL", "SUBJECTS", "GENULAB", "MANUFACTURER")
 
@@ -439,7 +441,11 @@ def read_c3d(path: str | Path) -> Trial:
     c = open_c3d(path, light=True)
     check_complete(c, path)
     try:
-        return trial_from_ezc3d(c, path)
+        trial = trial_from_ezc3d(c, path)
+        declared = declared_frames(path)
+        if declared is not None and trial.n_frames < declared:
+            trial = trial.with_changes(parameters={**trial.parameters, DECLARED_FRAMES_KEY: float(declared)})
+        return trial
     except C3DReadError:
         raise
     except (KeyError, ValueError, IndexError, TypeError, AttributeError) as exc:

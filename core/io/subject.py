@@ -202,6 +202,8 @@ def make_source(label: str, raw: Mapping[str, object], angle_unit: str = "degree
     raw: names (canonical or alias) -> numbers (or numeric strings); unknown names ignored.
     angle_unit: ``"degrees"`` or ``"radians"``: the unit of the angular parameters in ``raw``.
     zero_clears: 0 for a measured quantity clears it (``--set``) instead of being absent.
+    path: the subject file read (None for C3D PROCESSING groups); a known parameter whose
+        value in a file is not a number raises SubjectParameterError naming it.
     """
     values: dict[str, float] = {}
     cleared: list[str] = []
@@ -211,6 +213,10 @@ def make_source(label: str, raw: Mapping[str, object], angle_unit: str = "degree
             continue
         v = _to_float(raw_value)
         if v is None:
+            if path is not None and str(raw_value).strip():
+                # a typo in a subject file must not silently let a lower source win
+                raise SubjectParameterError([name], detail=f"is not a number ({str(raw_value)!r}) in {label}",
+                                            path=path)
             continue
         spec = PARAMETERS[name]
         _check_value(name, v, label, path)
