@@ -70,13 +70,34 @@ def create_app(argv: Optional[Sequence[str]] = None):
     return app
 
 
+def setup_logging() -> Optional[Path]:
+    """Log to stderr and to ``genulab.log`` in the user's application-data folder (rotated)."""
+    from logging.handlers import RotatingFileHandler
+    from PySide6.QtCore import QStandardPaths
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format=fmt)
+    folder = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    if not folder:
+        return None
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(Path(folder) / "genulab.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter(fmt))
+    logging.getLogger().addHandler(handler)
+    return Path(folder) / "genulab.log"
+
+
 def run(paths: Sequence[str] = (), exit_after_ms: Optional[int] = None) -> int:
     """Start the desktop app, open ``paths``; returns the exit code.
 
     ``exit_after_ms`` quits after that delay (used by the packaging smoke test).
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
+    log_file = setup_logging()
+    from core import __version__
+    log.info("Genu Lab %s started (log file: %s)", __version__, log_file)
     from PySide6.QtCore import QTimer
     from app.main_window import MainWindow
     win = MainWindow()

@@ -125,8 +125,9 @@ class GaitScene:
         self._build_axes()
         self._build_fppa()
         self._build_texts()
-        for a in (self.markers_actor, self.joints_actor, self.bones_actor, self.axes_actor):
+        for a in (self.markers_actor, self.joints_actor, self.bones_actor):
             self.renderer.AddActor(a)
+        self.overlay.AddActor(self.axes_actor)            # axes drawn over the bones
         self.floor_actor: Optional[vtkActor] = None
         self.arrow_actor: Optional[vtkActor] = None
 
@@ -180,7 +181,7 @@ class GaitScene:
         self._axes_rgb = arr
         self._axes_pd.GetCellData().SetScalars(arr)
         self.axes_actor = self._actor(self._axes_pd, None)
-        self.axes_actor.GetProperty().SetLineWidth(3.0)
+        self.axes_actor.GetProperty().SetLineWidth(4.0)
         self.axes_actor.GetProperty().LightingOff()
         self.axes_actor.SetVisibility(False)
 
@@ -357,7 +358,7 @@ class GaitScene:
                 continue
             o, R = pose[row, :3, 3], pose[row, :3, :3]
             buf[4 * s] = o
-            buf[4 * s + 1: 4 * s + 4] = o + 120.0 * R.T
+            buf[4 * s + 1: 4 * s + 4] = o + 160.0 * R.T
         self._axes_pd.GetPoints().Modified()
 
     def _update_fppa(self, joints_row: np.ndarray, row: int) -> None:
