@@ -260,10 +260,20 @@ def _leaks(store: Path) -> list[tuple[str, str, str]]:
     return hits
 
 
+STORE_TRIALS = ("pre_static_01.c3d", "pre_walk_01.c3d", "pre_walk_02.c3d", "GL-0001.vsk")
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    st = tmp_path_factory.mktemp("store") / "GL-0001.genu"
-    assert main(["import", str(PRE), "--patient", str(st)]) == 0
+    """`genulab import` of a lean copy of the pre session (static, two walks, VSK, patient.json)."""
+    root = tmp_path_factory.mktemp("store")
+    sess = root / "GL-0001" / "pre"
+    sess.mkdir(parents=True)
+    for name in STORE_TRIALS:
+        shutil.copy(PRE / name, sess)
+    shutil.copy(PATIENT / "patient.json", sess.parent)
+    st = root / "GL-0001.genu"
+    assert main(["import", str(sess), "--patient", str(st)]) == 0
     return st
 
 
@@ -273,9 +283,9 @@ def test_import_ls_export_deidentified(store, tmp_path, capsys):
     assert lines[0].startswith("patient: Alex Example  ID GL-0001  1994-03-15  sex female")
     assert any(l.startswith("session pre (") and "2026-09-07" in l for l in lines)
     names = {l.split()[1] for l in lines if l.startswith("  T")}
-    assert names == {p.stem for p in PRE.glob("*.c3d")}
+    assert names == {Path(n).stem for n in STORE_TRIALS if n.endswith(".c3d")}
     # re-import of the same files is recognised by their hash
-    out, _ = cli(["import", PRE, "--patient", store], capsys)
+    out, _ = cli(["import", store.parent / "GL-0001" / "pre", "--patient", store], capsys)
     assert "already" in out.lower()
     # positive control: the identity is in the original store, so the scanner can see it
     assert {n for _, _, n in _leaks(store)} == set(IDENTITY)
