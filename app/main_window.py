@@ -293,7 +293,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a session first", 4000)
             return
         dlg = SubjectDialog(s, self)
-        if dlg.exec() and dlg.overrides() and s.path is not None:
+        if dlg.exec() and dlg.overrides() and s.store_path is not None:
+            QMessageBox.information(self, "Subject parameters", "A stored session keeps the parameters it was "
+                                    "processed with. Re-import its folder with the new values "
+                                    "(genulab import FOLDER --patient STORE --set NAME=VALUE).")
+        elif dlg.result() and dlg.overrides() and s.path is not None:
             self.open_paths([s.path] if s.raw_session is not None or len(s.trials) > 1
                             else [t.path for t in s.trials], overrides=dlg.overrides())
 

@@ -366,3 +366,30 @@ def test_gui_command_imports_qt_lazily():
             "sp = p.add_subparsers(); g.register(sp); a = p.parse_args(['gui', 'x.c3d']); "
             "assert a.paths == ['x.c3d']; assert 'PySide6' not in sys.modules and 'vtkmodules' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_worker_reports_progress_and_cancels(window):
+    """The runner adapts Qt to the core's progress/cancelled callables; cancel ends the task."""
+    import time
+    from core.errors import CancelledError
+    app, win = window
+    seen, ended = [], []
+    win.runner.progress.connect(lambda f, m: seen.append((f, m)))
+    win.runner.cancelled.connect(lambda: ended.append("cancelled"))
+
+    def slow(progress, cancelled):
+        for i in range(500):
+            progress(i / 500, f"step {i}")
+            if cancelled():
+                raise CancelledError()
+            time.sleep(0.01)
+        return "finished"
+
+    win.runner.run("slow task", slow, lambda r: ended.append(r))
+    wait_until(app, lambda: len(seen) >= 3, 10, "progress reports")
+    assert win.progress.isVisible() and win.cancel_button.isVisible()
+    win.cancel_button.click()
+    wait_until(app, lambda: ended, 10, "the cancellation")
+    assert ended == ["cancelled"] and not win.runner.busy
+    assert not win.progress.isVisible()
+    assert seen[0] == (0.0, "step 0")
