@@ -85,12 +85,13 @@ def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
         heading(page, "Walking: spatio-temporal parameters")
         srows = []
         norms = session_norms(a)
+        leg = _mean_leg_length(inp.processed)
         for key, name, nd in SPATIOTEMPORAL_ROWS:
             vals = [a.walking[s].spatiotemporal.get(key, math.nan) if s in a.walking else math.nan
                     for s in ("Left", "Right")]
-            srows.append([name, fnum(vals[0], nd), fnum(vals[1], nd), _st_normal(norms, key, nd)])
+            srows.append([name, fnum(vals[0], nd), fnum(vals[1], nd), _st_normal(norms, key, nd, leg)])
         ncyc = ", ".join(f"{s} {w.n_cycles}" for s, w in a.walking.items())
-        table(page, ["Parameter", "Left", "Right", "Normal (mean ± SD)"], srows, col_widths=[0.4, 0.18, 0.18, 0.24])
+        table(page, ["Parameter", "Left", "Right", "Normal"], srows, col_widths=[0.34, 0.16, 0.16, 0.34])
         paragraph(page, f"Gait cycles used: {ncyc}.", size=7, color=MUTED)
     heading(page, "Key findings")
     paragraph(page, bullet_lines(key_findings(a)), size=7.5)
@@ -99,12 +100,32 @@ def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
     return page
 
 
-def _st_normal(norms: Optional[NormativeSet], key: str, nd: int) -> str:
-    st = getattr(norms, "spatiotemporal", None) if norms is not None else None
-    if not st or key not in st:
-        return "no normative value"
-    m, s = st[key]
-    return f"{fnum(m, nd)} ± {fnum(s, nd)}"
+def _st_normal(norms: Optional[NormativeSet], key: str, nd: int, leg_length_mm: Optional[float]) -> str:
+    """The normative class value of a spatio-temporal parameter, where the set gives one.
+
+    Schwartz 2008 gives class means only: speed = dimensionless speed x sqrt(g L) with the
+    patient's mean leg length L, stance and double support from the class's cycle events.
+    """
+    if norms is None:
+        return "-"
+    events = getattr(norms, "cycle_events_pct", None) or {}
+    cls = f" ({norms.speed_class} class mean)" if norms.speed_class else " (class mean)"
+    if key == "speed_m_s" and leg_length_mm and math.isfinite(getattr(norms, "dimensionless_speed", math.nan)):
+        return fnum(norms.dimensionless_speed * math.sqrt(9.81 * leg_length_mm / 1000.0), nd) + cls
+    if key == "stance_pct" and "foot_off_pct" in events:
+        return fnum(events["foot_off_pct"], nd) + cls
+    if key == "double_support_pct" and "double_support_pct" in events:
+        return fnum(events["double_support_pct"], nd) + cls
+    return "-"
+
+
+def _mean_leg_length(processed) -> Optional[float]:
+    """Mean of LeftLegLength and RightLegLength (mm) used for the first trial, or None."""
+    for pt in getattr(processed, "trials", ()) or ():
+        legs = [pt.subject.get(f"{s}LegLength") for s in ("Left", "Right")]
+        if all(v is not None for v in legs):
+            return float(sum(legs)) / 2.0
+    return None
 
 
 def _norm_text(a: SessionAnalysis) -> str:

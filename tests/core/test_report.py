@@ -103,6 +103,13 @@ def test_summary_numbers_equal_analysis_and_hand_computed(pre_report, sessions):
     row = next(line for line in summary.splitlines() if line.strip().startswith("Stride time"))
     assert _f(float(np.mean(strides)), 2) == row.split()[3]
     assert f"overall {_f(a.gps_overall_deg)} deg" in summary.replace("\n", " ")
+    # normal walking speed by hand: class-mean dimensionless speed x sqrt(g x mean leg length)
+    from core.normative import load_normative
+    subj = sessions["pre"].processed.trials[0].subject
+    leg_m = (subj.get("LeftLegLength") + subj.get("RightLegLength")) / 2000.0
+    v_norm = load_normative(a.normative_name, a.speed_class).dimensionless_speed * math.sqrt(9.81 * leg_m)
+    row = next(line for line in summary.splitlines() if line.strip().startswith("Walking speed"))
+    assert f"{_f(v_norm, 2)} ({a.speed_class} class mean)" in row
     assert "Foot pronation cannot be measured with CGM1" in summary
 
 
