@@ -160,12 +160,20 @@ def test_edit_event_then_undo(window):
     st = win.state
     before = tuple(st.trial.events)
     n_cycles = len(st.trial.cycles)
+    analysis0 = st.trial.raw_analysis
+    right_phases0 = [p for p in st.trial.phases if p.side == "Right"]
     strikes = sorted(e.frame for e in before if e.context == "Left" and e.label == "Foot Strike")
     assert len(strikes) >= 2
     win.editor.delete(next(e for e in before if e.context == "Left" and e.frame == strikes[-1]
                            and e.label == "Foot Strike"))
     assert len(st.trial.events) == len(before) - 1
     assert len(st.trial.cycles) < n_cycles                       # a left cycle lost its end
+    if analysis0 is not None:                                    # the analysis was redone on the new events
+        assert st.trial.raw_analysis is not analysis0
+        assert len(st.trial.raw_analysis.cycles["Left"]) == len(analysis0.cycles["Left"]) - 1
+        # the right side's phases do not depend on a left foot strike
+        assert [(p.onset_frame, p.offset_frame) for p in st.trial.phases if p.side == "Right"] == \
+               [(p.onset_frame, p.offset_frame) for p in right_phases0]
     frame = strikes[0] + 3
     win.editor.add("Foot Off", "Right", frame)
     added = [e for e in st.trial.events if e.source == "edited"]
