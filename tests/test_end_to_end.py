@@ -325,15 +325,21 @@ def test_report_from_the_store(store, tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- demo
-def test_demo_no_gui(tmp_path, capsys):
-    out = tmp_path / "demo"
-    text, _ = cli(["demo", "--out", out, "--no-gui"], capsys)
-    assert "Done in" in text
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    rc = main(["demo", "--out", str(out), "--no-gui"])
+    assert rc == 0
+    return out, ""
+
+
+def test_demo_no_gui(demo, capsys):
+    out, _ = demo
     pdfs = sorted(p.name for p in out.glob("*.pdf"))
     assert pdfs == ["GL-0001_pre.pdf", "GL-0001_pre_vs_post.pdf"]
     for p in pdfs:
         t = _pdf_text(out / p)
-        assert "GL-0001" in t
+        assert "GL-0001" in t and "Alex Example" in t
     assert "post" in _pdf_text(out / "GL-0001_pre_vs_post.pdf").lower()
     for sess in ("pre", "post"):
         dyn = sorted(p.stem for p in (PATIENT / sess).glob("*.c3d") if "static" not in p.stem)
@@ -342,3 +348,43 @@ def test_demo_no_gui(tmp_path, capsys):
         pts, _, _ = _ezc3d_points(out / "processed" / sess / f"{sess}_walk_01.c3d")
         assert "RKneeAngles" in pts and np.abs(pts["RKneeAngles"]).max() > 10
     assert (out / "GL-0001.genu" / "index.h5").exists()
+    text, _ = cli(["ls", out / "GL-0001.genu"], capsys)
+    assert "session pre (" in text and "session post (" in text
+
+
+def _same_json(a, b, path="") -> list[str]:
+    """Differences between two JSON values (floats to 1e-9 relative, NaN == NaN)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = set(a) | set(b)
+        return [d for k in sorted(keys) for d in (_same_json(a.get(k), b.get(k), f"{path}/{k}")
+                                                   if k in a and k in b else [f"{path}/{k} missing"])]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path} length {len(a)} != {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _same_json(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float):
+        same = a == b or (np.isnan(a) and np.isnan(b)) or abs(a - b) <= 1e-9 * max(1.0, abs(a))
+        return [] if same else [f"{path}: {a} != {b}"]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def test_store_comparison_equals_the_folder_comparison(demo, comparison, tmp_path, capsys):
+    """The analyses stored on import give the same comparison as processing the folders afresh."""
+    out, _ = demo
+    js = tmp_path / "store_cmp.json"
+    cli(["compare", "--store", out / "GL-0001.genu", "pre", "post", "--n-perm", "200", "--json", js], capsys)
+    diffs = _same_json(json.loads(js.read_text()), comparison)
+    assert diffs == [], diffs[:10]
+
+
+def test_comparison_report_from_the_store(demo, comparison, tmp_path, capsys):
+    out, _ = demo
+    pdf = tmp_path / "cmp.pdf"
+    cli(["report", out / "GL-0001.genu", "--compare", "pre", "post", "--pdf", pdf, "--no-snapshots"], capsys)
+    text = _pdf_text(pdf)
+    assert "GL-0001" in text and "'pre'" in text and "'post'" in text
+    # the headline change printed equals the comparison's numbers
+    r = comparison["valgus"]["walk/Right/valgus_3d"]
+    line = next(l for l in text.splitlines() if l.split()[:2] == ["Walking", "Right"] and "3D knee valgus (raw)" in l)
+    assert f"{r['pre_mean']:.1f}" in line and f"{r['post_mean']:.1f}" in line and f"{r['difference']:.1f}" in line
+    assert "EXCEEDS" in line
