@@ -539,3 +539,30 @@ def test_subprocess_output_dir_is_a_file(tmp_path):
     assert r.returncode != 0
     assert "Traceback" not in r.stderr, r.stderr[-600:]
     assert "results" in r.stderr and r.stderr.strip().startswith("genulab: ")
+
+
+# ----------------------------------------------------------------------------- real-world files
+def test_every_reference_c3d_through_process_and_analyze(reference_dir, tmp_path, capsys):
+    """135 C3D files from many systems (../shared/reference): each is processed or refused with
+    a one-line error naming it; never a crash, never a change to the file, nothing half-written."""
+    files = sorted(p for p in reference_dir.rglob("*") if p.suffix.lower() == ".c3d")
+    assert len(files) > 50
+    outcomes = {"ok": 0, "refused": 0}
+    for i, f in enumerate(files):
+        before = sha(f)
+        out = tmp_path / f"o{i}"
+        for args in (["process", f, "--out", out], ["analyze", f]):
+            rc, _, err = run(args, capsys)
+            assert "Traceback" not in err, (f, err)
+            if rc == 0:
+                outcomes["ok"] += 1
+                continue
+            assert rc == 2, (f, args[0], rc, err)
+            lines = err.strip().splitlines()
+            assert lines and all(l.startswith("genulab: ") for l in lines), (f, err)
+            assert f.name in lines[0], (f, lines[0])
+            outcomes["refused"] += 1
+        assert sha(f) == before, f
+        written = sorted(p.name for p in out.iterdir()) if out.exists() else []
+        assert written in ([], [f"{f.stem}.c3d"]), (f, written)
+    assert outcomes["ok"] >= 20 and outcomes["refused"] >= 100, outcomes
