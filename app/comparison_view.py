@@ -123,6 +123,9 @@ class ComparisonView(QWidget):
 
     def compare(self) -> None:
         from app.engine import optional
+        if self.runner.busy:
+            self.status.setText("Busy: wait for the current task to finish.")
+            return
         fn = optional("core.comparison", "compare_sessions")
         pre, post = self.pre.currentData(), self.post.currentData()
         if fn is None or pre is None or post is None or pre is post:

@@ -13,6 +13,24 @@ from app.state import AppState
 _COLS = ("Side", "Onset", "Offset", "Peak frame", "Peak", "Metric", "Threshold")
 
 
+def session_summary(analysis) -> str:
+    """One line of walking results of the session analysis: speed, cadence, GPS per side."""
+    walking = getattr(analysis, "walking", None) or {}
+    parts = []
+    for side in ("Left", "Right"):
+        w = walking.get(side)
+        if w is None:
+            continue
+        st = w.spatiotemporal
+        speed, cad = st.get("speed_m_s", np.nan), st.get("cadence_steps_min", np.nan)
+        parts.append(f"{side[0]}: {speed:.2f} m/s, {cad:.0f} steps/min, GPS {w.gps_deg:.1f}\u00b0 "
+                     f"({w.n_cycles} cycles)")
+    if not parts:
+        return ""
+    gps = getattr(analysis, "gps_overall_deg", np.nan)
+    return "Session walking: " + "; ".join(parts) + (f"; overall GPS {gps:.1f}\u00b0" if np.isfinite(gps) else "")
+
+
 class TrialInfoPanel(QWidget):
     """Summary of the selected trial; double-click a phase to go to its peak."""
 
@@ -55,6 +73,9 @@ class TrialInfoPanel(QWidget):
                  "Colours: <span style='color:#d63031'><b>Left = red</b></span>, "
                  "<span style='color:#27ae60'><b>Right = green</b></span>, "
                  "<span style='color:#b000ff'><b>valgus phase = violet</b></span>"]
+        summary = session_summary(sv.raw_analysis if sv is not None else None)
+        if summary:
+            lines.append(summary)
         notes = list(sv.notes if sv else ()) + list(getattr(tv.raw_analysis, "notes", ()) or ())
         quality = getattr(tv.raw_processed, "quality", None)
         notes += [f"{i.severity}: {i.message}" for i in getattr(quality, "issues", ())

@@ -176,7 +176,14 @@ class MainWindow(QMainWindow):
             + (" (not saved: Ctrl+S saves them to the store)" if self.state.session is not None
                and self.state.session.store_path is not None else ""), 6000))
         self.browser.closeSessionRequested.connect(self.state.close_session)
+        self.tabs.currentChanged.connect(self._on_tab)
         self.state.trialChanged.connect(self._on_trial)
+
+    def _on_tab(self, index: int) -> None:
+        """The comparison runs by itself the first time its tab is shown with two sessions."""
+        if self.tabs.widget(index) is self.comparison and self.comparison.comparison is None \
+                and self.comparison.button.isEnabled() and not self.runner.busy:
+            self.comparison.compare()
 
     # ------------------------------------------------------------------ status
     def _set_busy(self, busy: bool) -> None:

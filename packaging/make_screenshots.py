@@ -89,7 +89,8 @@ def main(argv) -> int:
         win.tabs.setCurrentWidget(win.comparison)
         win.browser_dock.hide()
         win.splitter.setSizes([560, 1040])
-        win.comparison.compare()
+        if win.comparison.comparison is None and not win.runner.busy:
+            win.comparison.compare()
         wait(app, lambda: not win.runner.busy and win.comparison.comparison is not None, 120)
         settle(app, 1.0)
         grab(win, "comparison.png")
