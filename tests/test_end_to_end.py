@@ -322,6 +322,10 @@ def test_report_from_the_store(store, tmp_path, capsys):
     n_pages = text.count("\f")
     assert n_pages >= 4 and f"Page {n_pages} of {n_pages}" in text
     assert [p.name for p in tmp_path.iterdir()] == ["pre.pdf"]                 # no temporary left
+    # the same session straight from its folder (no store) prints the same report
+    folder_pdf = tmp_path / "folder.pdf"
+    cli(["report", store.parent / "GL-0001" / "pre", "--pdf", folder_pdf, "--no-snapshots"], capsys)
+    assert _pdf_text(folder_pdf) == text
 
 
 # ----------------------------------------------------------------------------- demo
