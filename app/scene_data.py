@@ -12,6 +12,7 @@ the valgus magnitude.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
@@ -194,9 +195,11 @@ def build_scene_data(trial: Trial, outputs: Optional[ModelOutputs] = None,
     allz = np.concatenate([markers[..., 2].ravel(), joints[..., 2].ravel()])
     floor = float(np.nanmin(allz)) if np.isfinite(allz).any() else 0.0
     floor = min(0.0, floor) if floor > -100.0 else floor
-    centre = np.nanmean(joints[:, [3, 4]], axis=1)
-    if not np.isfinite(centre).any():
-        centre = np.nanmean(markers, axis=1) if markers.shape[1] else np.zeros((F, 3))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)           # rows without hips: NaN, filled below
+        centre = np.nanmean(joints[:, [3, 4]], axis=1)
+        if not np.isfinite(centre).any():
+            centre = np.nanmean(markers, axis=1) if markers.shape[1] else np.zeros((F, 3))
     centre = _fill_nan_rows(centre)
     return SceneData(labels, markers, joints, valgus, in_phase, fppa, segs,
                      forward_direction(trial, outputs, joints), floor, centre,

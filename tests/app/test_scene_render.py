@@ -105,3 +105,48 @@ def test_unknown_view_is_refused(walking_view):
     with pytest.raises(ValueError, match="unknown view"):
         scene.set_camera("sideways")
     win.Finalize()
+
+
+def test_gapped_marker_is_hidden_and_its_bones_dropped():
+    """PiG_Calibration-FlatFoot-Hole: RASI is missing for 9 frames (residual -1 in the file)."""
+    from core.io.c3d import read_c3d
+    from app.adapters import trial_view
+    from app.scene_data import BONES
+    tv = trial_view(read_c3d(reference_file("BTKData", "PiG", "PiG_Calibration-FlatFoot-Hole.c3d")))
+    scene, win = _scene(tv, size=(200, 200))
+    i = scene.data.marker_labels.index("RASI")
+    gap_rows = np.where(np.isnan(tv.trial.point("RASI")[:, 0]))[0]
+    assert len(gap_rows) == 9
+    ok_row = int(np.where(np.isfinite(tv.trial.point("RASI")[:, 0]))[0][0])
+    scene.set_row(ok_row)
+    assert scene._marker_scale[i] == 1.0
+    rasi_bones = [k for k, (a, b, _, _) in enumerate(BONES) if "RASI" in (a, b)]
+    assert scene._valid_bones[rasi_bones].all()
+    n_bones_ok = scene._bones_pd.GetNumberOfCells()
+    scene.set_row(int(gap_rows[0]))
+    assert scene._marker_scale[i] == 0.0                           # hidden, not drawn at 0,0,0
+    assert np.isfinite(scene.marker_positions()).all()             # no NaN handed to VTK
+    assert not scene._valid_bones[rasi_bones].any()                # its pelvis bones are not drawn
+    assert scene._bones_pd.GetNumberOfCells() == int(scene._valid_bones.sum()) <= n_bones_ok - len(rasi_bones)
+    win.Finalize()
+
+
+def test_markers_are_drawn_where_they_are(walking_view):
+    """Pixel probes at the projected positions of the left lateral markers (left view: in
+    front of the skeleton): white spheres there; background there once markers are hidden."""
+    scene, win = _scene(walking_view, size=(640, 640))
+    scene.set_row(100)
+    scene.set_camera("left")
+    scene.set_show_fppa(False)
+    img = scene.capture()
+    labels = scene.data.marker_labels
+    names = ("LTHI", "LKNE", "LTIB", "LANK")
+    xys = [scene.display_position(scene.data.markers[100, labels.index(n)]) for n in names]
+    bright = [patch_rgb(img, xy, 1).min() > 170 for xy in xys]     # white-ish sphere
+    assert sum(bright) >= 3, bright
+    scene.set_show_markers(False)
+    img2 = scene.capture()
+    for xy, was in zip(xys, bright):
+        if was:
+            assert patch_rgb(img2, xy, 1).min() < 170              # gone once hidden
+    win.Finalize()
