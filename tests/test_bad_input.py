@@ -133,6 +133,9 @@ QA7 = pytest.mark.xfail(reason="QA-7: process of two inputs with the same file n
                         "second silently overwrites the first (app/commands/process_cmd.py _target)", strict=True)
 QA8 = pytest.mark.xfail(reason="QA-8: genulab import refused for a bad --date leaves a new empty store "
                         "behind (core/store/importer.py creates the store before checking the details)", strict=True)
+QA9 = pytest.mark.xfail(reason="QA-9: a trial of the session that cannot be processed is silently left out of "
+                        "the PDF report (folder and store) and of the analyze JSON/summary (app/reporting.py, "
+                        "app/commands/analyze_cmd.py)", strict=True)
 
 BAD_C3D = ["empty", "truncated_header", "truncated_data", "random", "text", "missing"]
 REASONS = ("empty", "truncated", "not a readable c3d", "too short", "not found", "not a c3d")
@@ -469,6 +472,48 @@ def test_report_on_a_session_without_analysis(tmp_path, capsys):
     assert_clean_error(rc, err, "static_only", "analysis")
     assert not pdf.exists() and tree_sha(st) == before
     assert [p.name for p in tmp_path.glob("*.pdf*")] == []
+
+
+# ----------------------------------------------------------------------------- a trial left out
+@pytest.fixture(scope="module")
+def mixed_session(bad, tmp_path_factory) -> Path:
+    """A session folder: the static, one good walk, and a walk without RKNE (cannot be processed)."""
+    d = tmp_path_factory.mktemp("mixed") / "GL-0001" / "pre"
+    d.mkdir(parents=True)
+    for f in (STATIC, WALK, VSK):
+        shutil.copy(f, d)
+    shutil.copy(bad["walk_noRKNE"], d / "pre_walk_09.c3d")
+    shutil.copy(PATIENT / "patient.json", d.parent)
+    return d
+
+
+@QA9
+@pytest.mark.parametrize("source", ["folder", "store"])
+def test_report_names_a_trial_it_could_not_use(source, mixed_session, tmp_path, capsys):
+    """The clinician must see that a recorded trial is missing from the report (quality page)."""
+    import subprocess as sp
+    src = mixed_session
+    if source == "store":
+        src = tmp_path / "s.genu"
+        run(["import", mixed_session, "--patient", src], capsys)
+    pdf = tmp_path / "r.pdf"
+    rc, out, err = run(["report", src, *(["--session", "pre"] if source == "store" else []), "--pdf", pdf,
+                        "--no-snapshots"], capsys)
+    assert "Traceback" not in err
+    if rc != 0:
+        assert_clean_error(rc, err, "pre_walk_09")
+        return
+    assert "pre_walk_09" in out + err
+    text = sp.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "pre_walk_09" in text and "RKNE" in text
+
+
+@QA9
+def test_analyze_result_names_a_trial_it_could_not_use(mixed_session, tmp_path, capsys):
+    js = tmp_path / "a.json"
+    rc, out, err = run(["analyze", mixed_session, "--json", js], capsys)
+    assert "pre_walk_09" in err and "RKNE" in err              # holds today
+    assert "pre_walk_09" in js.read_text() and "pre_walk_09" in out
 
 
 # ----------------------------------------------------------------------------- two patients
