@@ -115,15 +115,22 @@ def open_c3d(path: Path, progress: Progress = _noop_progress, cancelled: Cancell
     statics = best_statics(path)
     progress(0.05, f"reading {path.name}")
     trial = read_trial(path)
+    notes: tuple[str, ...] = ()
     if process_trial is not None and statics and not is_static_name(path):
         progress(0.2, f"processing {path.name} with {statics[0].name}")
-        pt = process_trial(trial, static=statics[0], overrides=overrides, progress=_sub(progress, 0.2, 0.8),
-                           cancelled=cancelled)
-        views, analysis = analyse_trials([trial_view(pt)], folder.name)
-        notes = (f"analysis not available: {analysis.reason}",) if isinstance(analysis, GenuError) else ()
-        return SessionView(_patient_of(folder), folder.name, views, folder, getattr(pt, "subject", None),
-                           statics[0].stem, None, None if notes else analysis, notes)
-    return SessionView(_patient_of(folder), folder.name, (trial_view(trial),), folder)
+        try:
+            pt = process_trial(trial, static=statics[0], overrides=overrides,
+                               progress=_sub(progress, 0.2, 0.8), cancelled=cancelled)
+        except CancelledError:
+            raise
+        except GenuError as exc:     # shown with the file's own outputs, and the reason
+            notes = (f"not processed with {statics[0].name}: {exc.reason}",)
+        else:
+            views, analysis = analyse_trials([trial_view(pt)], folder.name)
+            notes = (f"analysis not available: {analysis.reason}",) if isinstance(analysis, GenuError) else ()
+            return SessionView(_patient_of(folder), folder.name, views, folder, getattr(pt, "subject", None),
+                               statics[0].stem, None, None if notes else analysis, notes)
+    return SessionView(_patient_of(folder), folder.name, (trial_view(trial),), folder, notes=notes)
 
 
 def _tokens(name: str) -> set[str]:

@@ -84,7 +84,7 @@ class Playback(QObject):
         lo, hi = self.range()
         target = self._start_frame + int(self._clock.elapsed() / 1000.0 * rate * self.speed)
         if target > hi:
-            if self.state.cycle is not None and self.loop or self.loop:
+            if self.loop:
                 self.state.set_frame(lo)
                 self._restart_clock()
                 return

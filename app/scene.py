@@ -229,8 +229,13 @@ class GaitScene:
         self.view_text.SetPosition(0.985, 0.02)
 
     # ---------------------------------------------------------------- data
-    def set_data(self, data: Optional[SceneData], title: str = "") -> None:
-        """Show a new trial (``None`` clears the scene). Buffers are resized only here."""
+    def set_data(self, data: Optional[SceneData], title: str = "", row: int = 0,
+                 keep_camera: bool = False) -> None:
+        """Show a new trial (``None`` clears the scene) at ``row``. Buffers are resized only here.
+
+        ``keep_camera``: the same trial with new content (e.g. edited events): the camera the
+        user set stays where it is.
+        """
         self.data = data
         self.title_text.SetInput(title)
         centred = data is None
@@ -245,10 +250,11 @@ class GaitScene:
             self.markers_actor.GetMapper().SetInputData(self._markers_pd)
         self._valid_bones = None
         self._rebuild_floor()
-        self.row = 0
+        self.row = int(np.clip(row, 0, data.n_frames - 1)) if data is not None else 0
         if data is not None:
-            self.set_camera(self.view)
-            self.set_row(0)
+            if not keep_camera:
+                self.set_camera(self.view)
+            self.set_row(self.row)
         else:
             self.title_text.SetInput(title or "Open C3D files, a session folder or a patient store\n"
                                               "(File menu, or drag and drop them here)")

@@ -95,9 +95,9 @@ class Viewer3D(QWidget):
         self.render()
 
     def refresh_trial(self, tv: TrialView) -> None:
-        row, view = self.scene.row, self.scene.view
-        self.scene.set_data(build_scene_data(tv.trial, tv.outputs, tv.overlay()), tv.name)
-        self.scene.set_row(row)
+        """Same trial, new content (edited events, new phases): keep frame and camera."""
+        self.scene.set_data(build_scene_data(tv.trial, tv.outputs, tv.overlay()), tv.name,
+                            row=self.scene.row, keep_camera=True)
         self.render()
 
     def show_frame(self, frame: int) -> None:

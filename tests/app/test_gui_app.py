@@ -161,6 +161,10 @@ def test_edit_event_then_undo(window):
     before = tuple(st.trial.events)
     n_cycles = len(st.trial.cycles)
     analysis0 = st.trial.raw_analysis
+    camera = win.viewer.scene.renderer.GetActiveCamera()
+    win.viewer.set_view("left")
+    camera.Azimuth(25.0)                                         # the user turned the view
+    pose = (camera.GetPosition(), camera.GetFocalPoint())
     right_phases0 = [p for p in st.trial.phases if p.side == "Right"]
     strikes = sorted(e.frame for e in before if e.context == "Left" and e.label == "Foot Strike")
     assert len(strikes) >= 2
@@ -168,6 +172,7 @@ def test_edit_event_then_undo(window):
                            and e.label == "Foot Strike"))
     assert len(st.trial.events) == len(before) - 1
     assert len(st.trial.cycles) < n_cycles                       # a left cycle lost its end
+    assert (camera.GetPosition(), camera.GetFocalPoint()) == pose   # the edit kept the camera
     if analysis0 is not None:                                    # the analysis was redone on the new events
         assert st.trial.raw_analysis is not analysis0
         assert len(st.trial.raw_analysis.cycles["Left"]) == len(analysis0.cycles["Left"]) - 1
@@ -401,3 +406,21 @@ def test_worker_reports_progress_and_cancels(window):
     assert ended == ["cancelled"] and not win.runner.busy
     assert not win.progress.isVisible()
     assert seen[0] == (0.0, "step 0")
+
+
+def test_unprocessable_trial_is_shown_with_its_own_outputs_and_the_reason(window, tmp_path):
+    """A static without the lower-body markers beside a Vicon motion: the motion is shown with
+    Vicon's outputs stored in it, and the reason it was not processed is noted."""
+    import os
+    from tests.conftest import reference_file
+    app, win = window
+    os.symlink(reference_file("c3d.org", "sample_01", "Eb015pi.c3d"), tmp_path / "Static_cal.c3d")
+    os.symlink(reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d"), tmp_path / "walk.c3d")
+    win.open_paths([tmp_path / "walk.c3d"])
+    wait_until(app, lambda: not win.runner.busy, 30, "the trial")
+    assert win.last_error_box is None
+    s, tv = win.state.session, win.state.trial
+    assert tv.name == "walk" and tv.source == "file (Vicon)"
+    assert any("not processed with Static_cal.c3d" in n for n in s.notes), s.notes
+    assert "not processed" in win.info.summary.text()
+    win.state.close_session(s)
