@@ -24,6 +24,9 @@ MARGIN_L = 56
 MARGIN_R = 12
 LANE_H = 22
 TOP = 18
+HELP = ("\u25bc foot strike, \u25b3 foot off, shaded: stance, violet: valgus phase (white line: its peak).\n"
+        "Click: go to a frame or a phase's peak; drag: scrub; right-click: add or delete an event; "
+        "Shift+drag an event: move it.")
 
 
 class TimelineStrip(QWidget):
@@ -39,6 +42,7 @@ class TimelineStrip(QWidget):
         self.setMinimumHeight(TOP + 2 * LANE_H + 26)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setMouseTracking(True)
+        self.setToolTip(HELP)
         self._drag_event: Optional[GaitEvent] = None
         self._drag_frame: Optional[int] = None
         self._scrubbing = False
@@ -222,7 +226,7 @@ class TimelineStrip(QWidget):
                 self.setToolTip(f"{ph.side} valgus phase {ph.onset_frame}-{ph.offset_frame}, peak {ph.peak_value:.1f} at "
                                 f"{ph.peak_frame} ({ph.metric}); click to go to the peak")
             else:
-                self.setToolTip("")
+                self.setToolTip(HELP)
 
     def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
         if self._drag_event is not None:
