@@ -156,6 +156,11 @@ class MainWindow(QMainWindow):
         self._action(p, "Previous frame", lambda: self.playback.step(-1), Qt.Key_Left)
         self._action(p, "Forward 10 frames", lambda: self.playback.step(10), "Shift+Right")
         self._action(p, "Back 10 frames", lambda: self.playback.step(-10), "Shift+Left")
+        p.addSeparator()
+        self._action(p, "Next valgus phase (peak)", lambda: self.jump("phase", +1), "N")
+        self._action(p, "Previous valgus phase (peak)", lambda: self.jump("phase", -1), "Shift+N")
+        self._action(p, "Next event", lambda: self.jump("event", +1), "E")
+        self._action(p, "Previous event", lambda: self.jump("event", -1), "Shift+E")
         h = mb.addMenu("&Help")
         self._action(h, "&About Genu Lab", self.about)
         self._update_recent_menu()
@@ -279,6 +284,19 @@ class MainWindow(QMainWindow):
         if paths:
             ev.acceptProposedAction()
             self.open_paths(paths)
+
+    def jump(self, what: str, direction: int) -> None:
+        """Go to the next/previous valgus phase peak or event of the selected trial."""
+        tv = self.state.trial
+        if tv is None:
+            return
+        frames = sorted({p.peak_frame for p in tv.phases} if what == "phase" else {e.frame for e in tv.events})
+        f = self.state.frame
+        target = next((x for x in frames if x > f), None) if direction > 0 else \
+            next((x for x in reversed(frames) if x < f), None)
+        if target is not None:
+            self.playback.pause()
+            self.state.set_frame(target)
 
     # ------------------------------------------------------------------ edits, dialogs
     def _add_event(self, label: str, side: str) -> None:

@@ -144,6 +144,9 @@ def test_valgus_colour_inside_phase_normal_outside(window):
         mid = 0.5 * (j[JOINTS.index("RKJC")] + j[JOINTS.index("RAJC")])
         return patch_rgb(scene.capture(), scene.display_position(mid))
 
+    st.set_frame(st.frame_range[0])
+    win.jump("phase", +1)                                        # Playback > Next valgus phase
+    assert st.frame == min(p.peak_frame for p in st.trial.phases)
     inside = probe(phase.peak_frame)
     outside_frame = next(f for f in range(st.frame_range[0], st.frame_range[1])
                          if not scene.data.in_phase[f - st.frame_range[0], 1])
