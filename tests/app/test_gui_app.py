@@ -427,3 +427,13 @@ def test_unprocessable_trial_is_shown_with_its_own_outputs_and_the_reason(window
     assert any("not processed with Static_cal.c3d" in n for n in s.notes), s.notes
     assert "not processed" in win.info.summary.text()
     win.state.close_session(s)
+
+
+def test_subject_override_reprocesses_with_source_set(window):
+    """What the subject dialog does on OK: the session is processed again with the new value."""
+    from app.engine import open_paths
+    from tests.app.gui_support import session_to_open
+    path = session_to_open()
+    sessions = open_paths([path], overrides={"LeftLegLength": 905.0})
+    subject = sessions[0].subject
+    assert subject.get("LeftLegLength") == 905.0 and subject.source("LeftLegLength") == "--set"
