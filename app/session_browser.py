@@ -16,6 +16,13 @@ from app.viewdata import CycleSpan, SessionView, TrialView
 _ROLE = Qt.UserRole + 1
 
 
+def session_date(s: SessionView) -> str:
+    """The session's date from its folder's ``patient.json`` (``sessions.<label>.date``), or ""."""
+    info = getattr(getattr(s.raw_session, "folder", None), "patient", None) or {}
+    rec = (info.get("sessions") or {}).get(s.label) if isinstance(info, dict) else None
+    return str(rec.get("date", "")) if isinstance(rec, dict) else ""
+
+
 class SessionBrowser(QTreeWidget):
     """Tree of the open sessions; selecting an item selects it in :class:`AppState`."""
 
@@ -40,6 +47,7 @@ class SessionBrowser(QTreeWidget):
 
     def _item(self, parent, text: str, info: str, obj: tuple) -> QTreeWidgetItem:
         it = QTreeWidgetItem(parent, [text, info])
+        it.setToolTip(1, info)
         self._objects[id(it)] = obj
         it.setData(0, _ROLE, id(it))
         return it
@@ -57,8 +65,11 @@ class SessionBrowser(QTreeWidget):
                 p = self._item(self, s.patient, "patient", ("patient", s.patient))
                 p.setFont(0, bold)
                 patients[s.patient] = p
-            si = self._item(p, s.label, f"{len(s.trials)} trial(s)" + (f", static {s.static_name}" if s.static_name else ""),
+            date = session_date(s)
+            si = self._item(p, s.label, ", ".join(x for x in (date, f"{len(s.trials)} trials",
+                                                              f"static {s.static_name}" if s.static_name else "") if x),
                             ("session", s))
+            si.setToolTip(0, str(s.path or ""))
             for t in s.trials:
                 self._add_trial(si, s, t)
             p.setExpanded(True)
