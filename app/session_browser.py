@@ -1,6 +1,7 @@
 """Session browser: patient -> session -> trial -> cycles/repetitions tree."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
@@ -19,8 +20,8 @@ _ROLE = Qt.UserRole + 1
 def session_date(s: SessionView) -> str:
     """The session's date from its folder's ``patient.json`` (``sessions.<label>.date``), or ""."""
     info = getattr(getattr(s.raw_session, "folder", None), "patient", None) or {}
-    rec = (info.get("sessions") or {}).get(s.label) if isinstance(info, dict) else None
-    return str(rec.get("date", "")) if isinstance(rec, dict) else ""
+    rec = (info.get("sessions") or {}).get(s.label) if isinstance(info, Mapping) else None
+    return str(rec.get("date", "") or "") if isinstance(rec, Mapping) else ""
 
 
 class SessionBrowser(QTreeWidget):
