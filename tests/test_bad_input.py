@@ -140,6 +140,9 @@ QA10 = pytest.mark.xfail(reason="QA-10: disk full while writing a processed C3D:
                          "output is truncated or 0 bytes (core/io/c3d_write.py: ezc3d write not checked)", strict=True)
 QA11 = pytest.mark.xfail(reason="QA-11: disk full during genulab import/export: h5py ValueError traceback then a "
                          "segmentation fault; a new store's index.h5 is left behind (core/store)", strict=True)
+QA12 = pytest.mark.xfail(reason="QA-12: an impossible knee width (980 mm typo for 98) blames the markers in "
+                         "calibrate and silently empties every left-side angle in process (core/kinematics/cgm1.py chord "
+                         "function / core/pipeline.py)", strict=True)
 
 BAD_C3D = ["empty", "truncated_header", "truncated_data", "random", "text", "missing"]
 REASONS = ("empty", "truncated", "not a readable c3d", "too short", "not found", "not a c3d")
@@ -283,6 +286,25 @@ def test_bad_set_option(option, needles, tmp_path, capsys):
     assert no_files(tmp_path / "o") == []
     rc, _, err = run(["calibrate", "--set", option, STATIC], capsys)
     assert_clean_error(rc, err, *needles)
+
+
+@QA12
+@pytest.mark.parametrize("command", ["calibrate", "process"])
+def test_impossible_knee_width_is_named(command, tmp_path, capsys):
+    """LeftKneeWidth=980 (an extra digit): the knee-centre offset exceeds the thigh length, so the
+    chord function has no solution. The user must be told which parameter, not 'markers missing',
+    and never get a file whose left side is silently all empty."""
+    if command == "calibrate":
+        args = ["calibrate", STATIC, "--set", "LeftKneeWidth=980"]
+    else:
+        args = ["process", WALK, "--set", "LeftKneeWidth=980", "--format", "csv", "--out", tmp_path / "o"]
+    rc, out, err = run(args, capsys)
+    assert "Traceback" not in err
+    if rc != 0:
+        text = assert_clean_error(rc, err, "LeftKneeWidth")
+        assert "missing required markers" not in text and "no static frame with all markers" not in text
+    else:
+        assert "LeftKneeWidth" in "\n".join(l for l in out.splitlines() if "warning" in l), out[-1500:]
 
 
 # ----------------------------------------------------------------------------- events, units
