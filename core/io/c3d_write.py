@@ -62,6 +62,50 @@ def _ezc3d_write(c, tmp: Path, out_path: Path) -> None:
         c.write(str(tmp))
     except Exception as exc:  # ezc3d raises ValueError, TypeError, RuntimeError
         raise C3DWriteError(f"C3D could not be written: {' '.join(str(exc).split())}", out_path) from None
+    _verify_written(c, tmp, out_path)
+
+
+def _expected_size(c, head: bytes) -> int:
+    """Bytes a complete file needs: the header's data start block plus every frame record.
+
+    ``head`` is the written 512-byte header (C3D User Guide, C3D.ORG 2008, "The header
+    section": word 9 is the first block of the data section, a negative scale factor in
+    words 7-8 means float32 samples).
+    """
+    start = int(np.frombuffer(head[16:18], "<u2")[0])
+    word = 4 if float(np.frombuffer(head[12:16], "<f4")[0]) < 0 else 2
+    pts, analogs = c["data"]["points"], c["data"]["analogs"]
+    values = 4 * int(pts.shape[1]) * int(pts.shape[2]) + int(np.prod(analogs.shape[1:]))
+    return 512 * (max(start, 1) - 1) + word * values
+
+
+def _verify_written(c, tmp: Path, out_path: Path) -> None:
+    """Check that ezc3d wrote the whole file, and flush it to the disk.
+
+    ezc3d's C++ writer does not report failed writes (a full disk, a file-size limit): a
+    truncated or empty temporary file must never replace the target.
+
+    Raises
+    ------
+    C3DWriteError: the temporary file is missing, has no valid header or is shorter than
+    its header and data need.
+    """
+    try:
+        with open(tmp, "rb") as f:
+            head = f.read(512)
+            size = os.fstat(f.fileno()).st_size
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise C3DWriteError(f"cannot be written: {exc.strerror or exc}", out_path) from None
+    n_points = int(c["data"]["points"].shape[1])
+    if len(head) < 512 or head[1] != 0x50:
+        raise C3DWriteError(f"cannot be written: the file came out incomplete ({size} bytes; "
+                            "no space left on the device or a file-size limit?)", out_path)
+    expected = _expected_size(c, head)
+    header_points = int(np.frombuffer(head[2:4], "<u2")[0])
+    if size < expected or (n_points < 65535 and header_points != n_points):
+        raise C3DWriteError(f"cannot be written: the file came out incomplete ({size} of {expected} "
+                            "bytes; no space left on the device or a file-size limit?)", out_path)
 
 
 # ----------------------------------------------------------------------- helpers
