@@ -49,6 +49,16 @@ def _progress(quiet: bool):
     return show
 
 
+def _warn_unused(*inputs) -> None:
+    """Name on stderr every recorded trial the report could not use (also on its quality page)."""
+    from core.report.session_pages import unused_trials
+    for inp in inputs:
+        if inp is None:
+            continue
+        for name, reason in unused_trials(inp):
+            print(f"genulab: warning: session '{inp.session.label}': trial {name} not used: {reason}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from app.reporting import (session_input_from_folder, session_input_from_store, write_comparison_report,
                                write_session_report)
@@ -80,5 +90,6 @@ def run(args: argparse.Namespace) -> int:
             raise GenuError("name the session with --session LABEL (or --compare PRE POST)", src)
         inp = session_input_from_store(src, args.session)
         out = write_session_report(inp, args.pdf, opts, snapshots=snaps)
+    _warn_unused(locals().get("inp"), locals().get("pre"), locals().get("post"))
     print(f"report written: {out} ({time.perf_counter() - t0:.1f} s)")
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Mapping, Optional
 
 
@@ -137,6 +138,11 @@ def _norm_text(a: SessionAnalysis) -> str:
             "and timing details.")
 
 
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
 def _processed_trial(processed, name: str):
     for pt in getattr(processed, "trials", ()) or ():
         if pt.trial.name == name:
@@ -211,10 +217,30 @@ def map_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
     return page
 
 
+def unused_trials(inp: SessionReportInput) -> list[tuple[str, str]]:
+    """(trial, reason) of every recorded trial that could not be processed or analysed."""
+    out: dict[str, str] = {}
+    for path, msg in getattr(inp.processed, "failures", ()) or ():
+        out[Path(str(path)).stem] = _without_path(str(msg), path)
+    for name, msg in getattr(inp.analysis, "failures", ()) or ():
+        out.setdefault(Path(str(name)).stem, _without_path(str(msg), name))
+    return sorted(out.items())
+
+
+def _without_path(message: str, path) -> str:
+    """The reason without the leading 'file: ' (the trial column already names it)."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
 def quality_page(inp: SessionReportInput, opts: ReportOptions) -> list[Page]:
     """Gaps and their handling, events' origin, cross-talk, subject parameters, settings."""
     a: SessionAnalysis = inp.analysis
     page = new_page(header_for(inp, opts), "Data quality and processing")
+    failed = unused_trials(inp)
+    if failed:
+        heading(page, "Trials not used in this report")
+        table(page, ["Trial", "Reason"], [[n, _clip(m, 120)] for n, m in failed], col_widths=[0.2, 0.8])
     heading(page, "Marker gaps and events")
     rows = []
     for pt in getattr(inp.processed, "trials", ()) or ():
