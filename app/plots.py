@@ -130,7 +130,7 @@ class CurvesPanel(QWidget):
             self.canvas.draw_idle()
             return
         keys = [k for k in GROUPS[self.group.currentText()] if series(tv, k) is not None]
-        if not keys:
+        if not keys or tv.trial.n_frames < 2:
             fig.text(0.5, 0.5, "This trial has no model outputs", ha="center", va="center", color="0.5")
             self.canvas.draw_idle()
             return

@@ -236,6 +236,8 @@ class GaitScene:
         ``keep_camera``: the same trial with new content (e.g. edited events): the camera the
         user set stays where it is.
         """
+        if data is not None and data.n_frames == 0:
+            data, title = None, f"{title} (the file holds no frames)"
         self.data = data
         self.title_text.SetInput(title)
         centred = data is None
@@ -256,7 +258,7 @@ class GaitScene:
                 self.set_camera(self.view)
             self.set_row(self.row)
         else:
-            self.title_text.SetInput(title or "Open C3D files, a session folder or a patient store\n"
+            self.title_text.SetInput(title if title else "Open C3D files, a session folder or a patient store\n"
                                               "(File menu, or drag and drop them here)")
             self.frame_text.SetInput("")
             self._marker_scale[:] = 0

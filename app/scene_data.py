@@ -137,7 +137,9 @@ def forward_direction(trial: Trial, outputs: Optional[ModelOutputs], joints: np.
     if outputs is not None and np.isfinite(outputs.progression).all():
         v = np.array(outputs.progression, dtype=float)[:, 0]
     else:
-        pel = np.nanmean(joints[:, :3], axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)     # frames without pelvis markers
+            pel = np.nanmean(joints[:, :3], axis=1)
         ok = np.isfinite(pel).all(axis=1)
         v = pel[ok][-1] - pel[ok][0] if ok.sum() > 1 else np.array([1.0, 0, 0])
         if np.linalg.norm(v[:2]) < 200.0:  # standing tasks: face the pelvis anterior axis

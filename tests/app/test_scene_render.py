@@ -150,3 +150,34 @@ def test_markers_are_drawn_where_they_are(walking_view):
         if was:
             assert patch_rgb(img2, xy, 1).min() < 170              # gone once hidden
     win.Finalize()
+
+
+def test_every_reference_c3d_opens_or_is_refused_and_draws(reference_dir):
+    """Every C3D of ../shared/reference either opens and draws (three views, first/middle/last
+    frame) or is refused with a GenuError naming it - never another exception."""
+    from core.errors import GenuError
+    from app.engine import open_paths
+    from app.scene import GaitScene, offscreen_window
+    from app.scene_data import build_scene_data
+    files = sorted(p for p in reference_dir.rglob("*") if p.suffix.lower() == ".c3d")
+    assert len(files) > 50
+    win = offscreen_window()
+    win.SetSize(96, 96)
+    scene = GaitScene(win)
+    opened = refused = 0
+    for f in files:
+        try:
+            sessions = open_paths([f])
+        except GenuError as exc:
+            assert f.name in str(exc)
+            refused += 1
+            continue
+        for tv in (t for s in sessions for t in s.trials):
+            scene.set_data(build_scene_data(tv.trial, tv.outputs, tv.overlay()), tv.name)
+            for view, row in (("front", 0), ("left", tv.trial.n_frames // 2), ("top", tv.trial.n_frames - 1)):
+                scene.set_camera(view)
+                scene.set_row(row)
+            win.Render()
+        opened += 1
+    assert opened > refused
+    win.Finalize()
