@@ -128,16 +128,14 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 
 
 # Open bugs (see /work/notes/qa_report.md); strict: the mark goes as soon as the fix lands.
-# QA-1..QA-6 were fixed in aeab54c; their tests now guard the fixes.
+# QA-1..QA-6 were fixed in aeab54c, QA-10 in b0e1009, QA-9 (folder report) in 7c24a2c; their
+# tests now guard the fixes.
 QA7 = pytest.mark.xfail(reason="QA-7: process of two inputs with the same file name into one --out: the "
                         "second silently overwrites the first (app/commands/process_cmd.py _target)", strict=True)
 QA8 = pytest.mark.xfail(reason="QA-8: genulab import refused for a bad --date leaves a new empty store "
                         "behind (core/store/importer.py creates the store before checking the details)", strict=True)
-QA9 = pytest.mark.xfail(reason="QA-9: a trial of the session that cannot be processed is silently left out of "
-                        "the PDF report (folder and store) and of the analyze JSON/summary (app/reporting.py, "
-                        "app/commands/analyze_cmd.py)", strict=True)
-QA10 = pytest.mark.xfail(reason="QA-10: disk full while writing a processed C3D: exit 0, 'wrote' reported, the "
-                         "output is truncated or 0 bytes (core/io/c3d_write.py: ezc3d write not checked)", strict=True)
+QA9 = pytest.mark.xfail(reason="QA-9: a session trial that cannot be processed is left out silently of the "
+                        "store report and of the analyze JSON/summary (folder report fixed in 7c24a2c)", strict=True)
 QA11 = pytest.mark.xfail(reason="QA-11: disk full during genulab import/export: h5py ValueError traceback then a "
                          "segmentation fault; a new store's index.h5 is left behind (core/store)", strict=True)
 QA12 = pytest.mark.xfail(reason="QA-12: an impossible knee width (980 mm typo for 98) blames the markers in "
@@ -515,8 +513,7 @@ def mixed_session(bad, tmp_path_factory) -> Path:
     return d
 
 
-@QA9
-@pytest.mark.parametrize("source", ["folder", "store"])
+@pytest.mark.parametrize("source", ["folder", pytest.param("store", marks=QA9)])
 def test_report_names_a_trial_it_could_not_use(source, mixed_session, tmp_path, capsys):
     """The clinician must see that a recorded trial is missing from the report (quality page)."""
     import subprocess as sp
@@ -654,7 +651,6 @@ def _genulab_with_file_limit(args: list, limit_bytes: int, cwd: Path) -> subproc
                           env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"})
 
 
-@QA10
 def test_disk_full_while_writing_processed_c3d(tmp_path):
     out = tmp_path / "out"
     r = _genulab_with_file_limit(["process", WALK, "--out", out], 150_000, tmp_path)  # the copy is ~210 kB
