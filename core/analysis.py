@@ -512,6 +512,9 @@ class SessionAnalysis:
     software_version: Genu Lab version. notes: decisions taken (e.g. sex from patient.json).
     symmetry: variable key -> ``core.stats.Symmetry`` of the left and right walking cycles
     (RMS and largest difference of the mean curves, correlation, symmetry indices).
+    failures: ``(trial name, reason)`` of every recorded trial of the session that is not in
+    ``trials``: not processed (e.g. ``"not processed: missing required markers: RKNE"``, from
+    ``ProcessedSession.failures``) or not analysed (``"not analysed: ..."``).
     """
 
     label: str
@@ -530,9 +533,11 @@ class SessionAnalysis:
     software_version: str = ""
     notes: tuple[str, ...] = ()
     symmetry: Mapping[str, Any] = field(default_factory=dict)
+    failures: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trials", tuple(self.trials))
+        object.__setattr__(self, "failures", tuple((str(n), str(r)) for n, r in self.failures))
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "warnings", tuple(self.warnings))
         for name in ("thigh_offsets", "walking", "tasks", "chain", "threshold_sources", "symmetry"):

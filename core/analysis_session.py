@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -211,7 +212,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         except AnalysisError as exc:
             if len(processed) == 1:
                 raise
-            skipped.append(f"{p.trial.name} not analysed: {exc.reason}")
+            skipped.append((p.trial.name, exc.reason))
     processed = tuple(p for p in processed if p.trial.name in decisions)
     walking = [p for p in processed if decisions[p.trial.name].task == "walk" and trial_cycles(p)]
     _step(progress, cancelled, 0.05, "normal bands and thigh offsets")
@@ -226,9 +227,10 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         except (AnalysisError, InsufficientEventsError) as exc:
             if len(processed) == 1:
                 raise
-            skipped.append(f"{p.trial.name} not analysed: {exc.reason}")
+            skipped.append((p.trial.name, exc.reason))
     if not results:
-        raise AnalysisError("no trial of the session could be analysed: " + "; ".join(skipped))
+        raise AnalysisError("no trial of the session could be analysed: "
+                            + "; ".join(f"{n} not analysed: {r}" for n, r in skipped))
     walk_res = [t for t in results if t.task == "walk" and t.cycle_curves]
     thigh = {s: offset_summary(s, offsets[s][0], offsets[s][1], walk_res, settings) for s in SIDES}
     profile = None
@@ -248,7 +250,8 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
                 if any("crosstalk" in t.chain[s].flags for t in results if t.task == task and s in t.chain):
                     ch = with_crosstalk_caution(ch)
                 chain[task_key(task, s)] = ch
-    warnings = tuple(skipped) + _warnings(results, thigh, settings)
+    warnings = tuple(f"{n} not analysed: {r}" for n, r in skipped) + _warnings(results, thigh, settings)
+    failures = processing_failures(session) + tuple((n, f"not analysed: {r}") for n, r in skipped)
     _step(progress, cancelled, 1.0, "analysis done")
     return SessionAnalysis(
         label=_label_of(session, label), trials=tuple(results), thigh_offsets=thigh, warnings=warnings,
@@ -257,7 +260,24 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         walking=walking_sum, gps_overall_deg=float(profile.gps_overall) if profile is not None else math.nan,
         tasks=tasks, chain=chain, settings=settings,
         threshold_sources={k: f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
-        software_version=__version__, notes=tuple(notes), symmetry=sym)
+        software_version=__version__, notes=tuple(notes), symmetry=sym, failures=failures)
+
+
+def processing_failures(session) -> tuple[tuple[str, str], ...]:
+    """``(trial name, "not processed: reason")`` of a ProcessedSession's ``failures``.
+
+    The trial name is the file's stem (as :func:`core.io.c3d.read_c3d` names trials); the
+    reason drops the file path that the error message starts with.
+    """
+    out = []
+    for path, message in getattr(session, "failures", ()) or ():
+        p, text = Path(path), str(message)
+        for prefix in (f"{p}: ", f"{p.name}: "):
+            if text.startswith(prefix):
+                text = text[len(prefix):]
+                break
+        out.append((p.stem, f"not processed: {text}"))
+    return tuple(out)
 
 
 def _warnings(results: Sequence[TrialAnalysis], thigh: Mapping[str, ThighOffset], settings) -> tuple[str, ...]:
@@ -325,7 +345,8 @@ def trial_lines(t: TrialAnalysis) -> list[str]:
 
 def summary_lines(sa: SessionAnalysis) -> list[str]:
     """Readable summary of a session analysis (frames as C3D numbers, times in s)."""
-    out = [f"Session {sa.label}: {len(sa.trials)} trial(s) analysed (Genu Lab {sa.software_version})"]
+    unused = f", {len(sa.failures)} not used (listed below)" if sa.failures else ""
+    out = [f"Session {sa.label}: {len(sa.trials)} trial(s) analysed{unused} (Genu Lab {sa.software_version})"]
     out += [f"Note: {n}" for n in sa.notes]
     out.append(f"Normal bands: {sa.normative_name or 'none'}" + (f", {sa.speed_class} speed" if sa.speed_class else "")
                + (f" - {sa.normative_citation}" if sa.normative_citation else ""))
@@ -354,4 +375,5 @@ def summary_lines(sa: SessionAnalysis) -> list[str]:
                        f"{y.max_abs_difference:.1f} at {y.max_abs_difference_pct:.0f} % of the cycle, r = {y.correlation:.2f}")
     out += [f"Kinetic chain {c.task}/{c.side}: {c.text}" for c in sa.chain.values()]
     out += [f"WARNING: {w}" for w in sa.warnings]
+    out += [f"WARNING: trial {n} not used: {r}" for n, r in sa.failures if f"{n} {r}" not in sa.warnings]
     return out

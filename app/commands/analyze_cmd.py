@@ -83,23 +83,25 @@ def _normative(args):
 
 
 def _process(args, overrides, quiet: bool):
-    """A ProcessedSession (folder) or a tuple of processed trials, and a label."""
+    """A ProcessedSession (folder) or a tuple of processed trials, a label, and the
+    ``(path, message)`` of the trials given one by one that could not be processed."""
     from core.errors import GenuError
     from core.pipeline import calibrate_static_result, process_session, process_trial
     if len(args.trials) == 1 and args.trials[0].is_dir():
         ps = process_session(args.trials[0], overrides, static=args.static, subject_file=args.subject)
         for path, msg in ps.failures:
             print(f"genulab: {msg}", file=sys.stderr)
-        return ps, ps.folder.label
+        return ps, ps.folder.label, ()
     static = calibrate_static_result(args.static, args.subject, overrides) if args.static else None
-    done = []
+    done, failures = [], []
     for path in args.trials:
         try:
             done.append(process_trial(path, static=static, subject_file=args.subject, overrides=overrides))
         except GenuError as exc:
             print(f"genulab: {exc}", file=sys.stderr)
+            failures.append((path, str(exc)))
     parents = {p.parent.resolve() for p in args.trials}
-    return tuple(done), (parents.pop().name if len(parents) == 1 else "trials")
+    return tuple(done), (parents.pop().name if len(parents) == 1 else "trials"), tuple(failures)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,12 +117,17 @@ def run(args: argparse.Namespace) -> int:
         raise AnalysisError(f"unknown side {args.side!r} (L/Left, R/Right)")
     settings = _settings(args)
     quiet = args.json == "-"
-    session, label = _process(args, parse_set_options(args.set), quiet)
+    session, label, failed = _process(args, parse_set_options(args.set), quiet)
     processed = getattr(session, "trials", session)
     if not processed:
         raise AnalysisError("no trial could be processed")
     choices = {p.trial.name: (args.task, args.side) for p in processed} if (args.task or args.side) else None
     sa = analyze_session(session, settings, label=label, normative=_normative(args), choices=choices)
+    if failed:  # trials given one by one that could not be processed
+        from dataclasses import replace
+        from types import SimpleNamespace
+        from core.analysis_session import processing_failures
+        sa = replace(sa, failures=processing_failures(SimpleNamespace(failures=failed)) + sa.failures)
     if not quiet:
         print("\n".join(summary_lines(sa)))
     if args.json:
