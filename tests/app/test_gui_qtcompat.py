@@ -13,9 +13,8 @@ pytest.importorskip("PySide6")
 
 
 def test_emit_keeps_reference_counts_of_true_false_and_none():
-    from PySide6.QtCore import QCoreApplication, QObject, Signal
-    QCoreApplication.instance() or QCoreApplication([])
-    from app.qtcompat import emit
+    from PySide6.QtCore import QObject, Signal          # no application object needed (none created
+    from app.qtcompat import emit                      # here, so later tests can make a QApplication)
 
     class Source(QObject):
         value = Signal(object)
