@@ -131,6 +131,9 @@ class ComparisonView(QWidget):
         if fn is None or pre is None or post is None or pre is post:
             self.status.setText("Choose two different analysed sessions.")
             return
+        if pre.patient != post.patient:
+            self.status.setText(f"Choose two sessions of the same patient ({pre.patient} \u2260 {post.patient}).")
+            return
         self.status.setText(f"Comparing {pre.key} \u2192 {post.key}\u2026")
         self.runner.run(f"Comparing {pre.label} and {post.label}",
                         lambda progress, cancelled: fn(pre.raw_analysis, post.raw_analysis), self.show_comparison)
