@@ -8,7 +8,9 @@ is removed by the next writer (:func:`remove_orphans`).
 """
 from __future__ import annotations
 
+import errno
 import os
+import re
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,26 +43,60 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def write_failure(exc: BaseException) -> str:
+    """A short reason for a failed HDF5/OS write (h5py wraps the C library's text).
+
+    ``errno = 28`` (no space left on device) and ``errno = 27`` (file too large, e.g. a
+    file-size limit) are named in words; otherwise the system's or h5py's message.
+    """
+    text = " ".join(str(exc).split())
+    code = getattr(exc, "errno", None)
+    m = re.search(r"errno = (\d+)", text)
+    code = int(m.group(1)) if m else code
+    if code == errno.ENOSPC:
+        return "no space left on device"
+    if code == errno.EFBIG:
+        return "file too large (no space left or a file-size limit)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    m = re.search(r"error message = '([^']*)'", text)
+    return m.group(1) if m else text[:200]
+
+
 @contextmanager
 def atomic_h5(target: Path, libver=("v108", "latest")) -> Iterator[h5py.File]:
     """Write an HDF5 file atomically: ``with atomic_h5(p) as f: ...`` replaces ``p`` on success.
 
+    The file is built in memory (HDF5 "core" driver without backing store) and its image
+    written to the temporary file by Python, so that a failed write (disk full, file-size
+    limit) is an ordinary ``OSError`` here: the HDF5 library never holds a half-flushed
+    file, which it would try to flush again at interpreter exit and crash. The temporary
+    file is created empty first, so that a writer killed at any point leaves an orphan the
+    next writer removes.
+
     Raises
     ------
     StoreError
-        If the file cannot be written (disk full, permissions...); the target is untouched.
+        If the file cannot be written (disk full, permissions...), naming the target; the
+        target is untouched and the temporary file removed.
     """
     target = Path(target)
     tmp = temp_path(target)
     try:
-        f = h5py.File(tmp, "w", libver=libver)
+        tmp.open("xb").close()
+        f = h5py.File(f"{tmp}.mem", "w", driver="core", backing_store=False, libver=libver)
     except OSError as exc:
-        raise StoreError(f"cannot write: {exc}", target) from exc
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot write: {write_failure(exc)}", target) from None
     try:
         yield f
         f.flush()
+        image = f.id.get_file_image()
         f.close()
-        fsync_path(tmp)
+        with open(tmp, "wb") as fh:
+            fh.write(image)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, target)
         fsync_path(target.parent)
     except BaseException as exc:
@@ -69,8 +105,8 @@ def atomic_h5(target: Path, libver=("v108", "latest")) -> Iterator[h5py.File]:
         except Exception:
             pass
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise StoreError(f"cannot save: {exc}", target) from exc
+        if isinstance(exc, (OSError, ValueError)) and not isinstance(exc, StoreError):
+            raise StoreError(f"cannot save: {write_failure(exc)}", target) from None
         raise
 
 

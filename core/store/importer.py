@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
@@ -211,13 +212,39 @@ def import_session(folder: Path | str, store_path: Path | str, label: Optional[s
     label = label or str(from_json.pop("label", "") or sf.label)
     details = {**from_json, **{k: v for k, v in dict(session_details or {}).items() if v not in (None, "")}}
     pinfo = merge_patient(patient_from_mapping(sf.patient, str(sf.patient_file or "patient.json")), patient or {})
+    details = _checked_details(details)  # before anything is created
     store_path = Path(store_path)
-    store = open_store(store_path, "a") if store_path.exists() else PatientStore.create(store_path, pinfo)
+    created = not store_path.exists()
+    store = PatientStore.create(store_path, pinfo) if created else open_store(store_path, "a")
     try:
         return _import_into(store, sf, label, pinfo, overrides, settings, details,
                             progress, cancelled, process_session, read_c3d)
+    except BaseException:
+        store.close()
+        if created:  # never leave a half-made new store behind
+            shutil.rmtree(store_path, ignore_errors=True)
+        raise
     finally:
         store.close()
+
+
+def _checked_details(details: dict) -> dict:
+    """Session details with the date parsed (StoreError naming the bad value)."""
+    date = details.get("date")
+    if isinstance(date, str) and date:
+        try:
+            details = {**details, "date": _dt.date.fromisoformat(date)}
+        except ValueError:
+            raise StoreError(f"session date must be YYYY-MM-DD, not {date!r}") from None
+    return details
+
+
+def _reason(path: Path, message: str) -> str:
+    """``message`` without the leading ``"<path>: "`` of a GenuError."""
+    for prefix in (f"{path}: ", f"{Path(path).name}: "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
 
 
 def _split_known(store, sf, hashes: dict, report: list) -> tuple[list[str], list[Path]]:
@@ -283,8 +310,11 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
     ps = process_session(replace(sf, dynamics=tuple(new_dyn)), overrides, _sub(progress, 0.0, 0.7),
                          cancelled, settings)
     report += [n for n in ps.notes if n not in report]
-    failed = tuple(f"{Path(p).name}: {msg}" for p, msg in ps.failures)
+    failed = tuple(f"{Path(p).name}: {_reason(p, str(msg))}" for p, msg in ps.failures)
     report += [f"not imported: {f}" for f in failed]
+    static_new = sf.static is not None and not store.find_sha256(hashes[sf.static])
+    if not ps.trials and not static_new:  # nothing could be imported: no (empty) session
+        raise StoreError("nothing could be imported: " + "; ".join(failed or ("no trial",)), sf.path)
     old_recs = [store.load_trial(existing.session_id, t.trial_id) for t in existing.trials] if existing else []
     analysis = _whole_session_analysis(store, sf, ps, old_recs, label, report)
     records = _records(old_recs, sf, ps, hashes, analysis, settings, label, report, read_c3d)
