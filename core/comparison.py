@@ -210,8 +210,12 @@ def _bootstrap_gps(cycles: Mapping[str, Mapping[str, np.ndarray]], norms: Normat
             if key not in c or band is None:
                 gvs[side][key] = np.full(n_boot, np.nan)
                 continue
-            with np.errstate(invalid="ignore"):
-                means = np.nanmean(c[key][idx], axis=1)
+            sample = c[key][idx]                                  # (n_boot, n, K) resampled cycles
+            count = np.sum(~np.isnan(sample), axis=1)
+            # NaN-aware mean (as np.nanmean) without its "Mean of empty slice" warning:
+            # a point of the cycle missing in every resampled cycle stays NaN
+            means = np.divide(np.nansum(sample, axis=1), count, out=np.full(count.shape, np.nan),
+                              where=count > 0)
             gvs[side][key] = gait_variable_score_rows(means, band)
     out = {s: np.sqrt(np.mean(np.vstack([g[k] for k in GVS_VARIABLES]) ** 2, axis=0)) for s, g in gvs.items()}
     if len(gvs) == 2:
@@ -238,6 +242,8 @@ def _gps_changes(pre_c, post_c, norms_pre, norms_post, n_boot: int, seed: int) -
         g1 = p1.gps_overall if side == "Overall" else p1.gps.get(side, math.nan)
         if not (np.isfinite(g0) and np.isfinite(g1)) or side not in b0 or side not in b1:
             continue
+        if min(np.isfinite(b0[side]).sum(), np.isfinite(b1[side]).sum()) < 2:
+            continue                                              # no spread to estimate
         se = float(math.sqrt(np.nanvar(b0[side], ddof=1) + np.nanvar(b1[side], ddof=1)))
         d = g1 - g0
         lo, hi = d - 1.96 * se, d + 1.96 * se
@@ -245,6 +251,20 @@ def _gps_changes(pre_c, post_c, norms_pre, norms_post, n_boot: int, seed: int) -
         verdict = "exceeds measurement error" if (exceeds and excl) else "within measurement error"
         out[side] = GpsChange(side, g0, g1, d, se, lo, hi, me.value, me.source, exceeds, excl, verdict, method)
     return out
+
+
+def _nothing_to_compare(pre: SessionAnalysis, post: SessionAnalysis, pre_c, post_c, variables,
+                        valgus) -> list[str]:
+    """Notes for the parts of a comparison that had nothing in common (no silent gaps)."""
+    notes = []
+    if not variables and bool(pre_c) != bool(post_c):
+        only = pre.label if pre_c else post.label
+        notes.append(f"walking curves and GPS: nothing to compare (walking cycles only in session {only!r})")
+    elif not variables and pre_c:
+        notes.append("walking curves: nothing to compare (no walking variable with cycles in both sessions)")
+    if not valgus:
+        notes.append("valgus peaks: nothing to compare (no task, side and metric with peaks in both sessions)")
+    return notes
 
 
 def compare_sessions(pre: SessionAnalysis, post: SessionAnalysis, n_perm: int = 2000, seed: int = 0,
@@ -274,6 +294,9 @@ def compare_sessions(pre: SessionAnalysis, post: SessionAnalysis, n_perm: int = 
             variables[(key, side)] = _variable_change(key, side, pre_c[side][key], post_c[side][key], n_perm, seed, alpha)
     p0, p1 = window_peaks(pre), window_peaks(post)
     valgus = {k: compare_samples(p0[k], p1[k], k[2], f"{k[0]} {k[1]} {k[2]} peak") for k in sorted(set(p0) & set(p1))}
+    if not variables and not valgus:
+        raise AnalysisError(f"sessions {pre.label!r} and {post.label!r} have no task or walking variable in common")
+    notes += _nothing_to_compare(pre, post, pre_c, post_c, variables, valgus)
     n0, n1 = _session_norms(pre, normative), _session_norms(post, normative)
     if (pre_c or post_c) and (n0 is None or n1 is None):
         notes.append("GPS change not computed: the normative set of a session could not be loaded")
@@ -285,8 +308,6 @@ def compare_sessions(pre: SessionAnalysis, post: SessionAnalysis, n_perm: int = 
             for name in sorted(set(w0.spatiotemporal) & set(w1.spatiotemporal)):
                 a, b = float(w0.spatiotemporal[name]), float(w1.spatiotemporal[name])
                 st[(name, side)] = (a, b, b - a)
-    if not variables and not valgus:
-        raise AnalysisError(f"sessions {pre.label!r} and {post.label!r} have no task or walking variable in common")
     if "mkd" in {k[2] for k in valgus}:
         notes.append("medial knee displacement: no published SDD, its change is reported but not judged")
     method = next((v.curve_test.method for v in variables.values() if v.curve_test), "")
