@@ -437,3 +437,29 @@ def test_subject_override_reprocesses_with_source_set(window):
     sessions = open_paths([path], overrides={"LeftLegLength": 905.0})
     subject = sessions[0].subject
     assert subject.get("LeftLegLength") == 905.0 and subject.source("LeftLegLength") == "--set"
+
+
+def test_comparison_view_pre_post(window):
+    """Both sample sessions: the comparison tab compares pre -> post by itself; the right
+    walking FPPA peak drops beyond measurement error (the samples' known truth)."""
+    from tests.app.gui_support import sample_session
+    from app.comparison_view import EXCEEDS
+    app, win = window
+    pre = sample_session("pre")
+    if pre is None:
+        pytest.skip("sample sessions not generated")
+    win.open_paths([pre.parent])
+    wait_until(app, lambda: not win.runner.busy, 60, "both sessions")
+    view = win.comparison
+    assert view.pre.currentData().label == "pre" and view.post.currentData().label == "post"
+    view.comparison = None
+    win.tabs.setCurrentWidget(win.curves)
+    win.tabs.setCurrentWidget(view)                     # first showing runs the comparison
+    wait_until(app, lambda: view.comparison is not None and not win.runner.busy, 60, "the comparison")
+    rows = {(view.table.item(r, 0).text(), view.table.item(r, 1).text()): r for r in range(view.table.rowCount())}
+    r = rows[("FPPA peak, walking", "Right")]
+    pre_v, post_v = float(view.table.item(r, 2).text()), float(view.table.item(r, 3).text())
+    assert post_v < pre_v - 5.0
+    assert view.table.item(r, 7).text() == EXCEEDS
+    assert view.figure.axes and any(ax.get_lines() for ax in view.figure.axes)
+    win.tabs.setCurrentWidget(win.curves)
