@@ -201,7 +201,9 @@ def import_session(folder: Path | str, store_path: Path | str, label: Optional[s
 
     Raises
     ------
-    GenuError subclasses from discovery/processing; StoreError (locked, damaged, other patient).
+    GenuError subclasses from discovery/processing; StoreError (locked, damaged, other patient,
+    a session date that is not YYYY-MM-DD, nothing in the folder could be imported). A store
+    this call created is removed again when the import fails.
     """
     from core.io.c3d import read_c3d
     from core.pipeline import process_session
