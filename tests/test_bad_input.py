@@ -128,16 +128,10 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 
 
 # Open bugs (see /work/notes/qa_report.md); strict: the mark goes as soon as the fix lands.
-# QA-1..QA-6 were fixed in aeab54c, QA-10 in b0e1009, QA-9 (folder report) in 7c24a2c; their
-# tests now guard the fixes.
+# Fixed, tests now guard the fixes: QA-1..6 aeab54c, QA-10 b0e1009, QA-9 7c24a2c + eb72f5a,
+# QA-8 and QA-11 2e1a1fc.
 QA7 = pytest.mark.xfail(reason="QA-7: process of two inputs with the same file name into one --out: the "
                         "second silently overwrites the first (app/commands/process_cmd.py _target)", strict=True)
-QA8 = pytest.mark.xfail(reason="QA-8: genulab import refused for a bad --date leaves a new empty store "
-                        "behind (core/store/importer.py creates the store before checking the details)", strict=True)
-QA9 = pytest.mark.xfail(reason="QA-9: a session trial that cannot be processed is left out silently of the "
-                        "store report and of the analyze JSON/summary (folder report fixed in 7c24a2c)", strict=True)
-QA11 = pytest.mark.xfail(reason="QA-11: disk full during genulab import/export: h5py ValueError traceback then a "
-                         "segmentation fault; a new store's index.h5 is left behind (core/store)", strict=True)
 QA12 = pytest.mark.xfail(reason="QA-12: an impossible knee width (980 mm typo for 98) blames the markers in "
                          "calibrate and silently empties every left-side angle in process (core/kinematics/cgm1.py chord "
                          "function / core/pipeline.py)", strict=True)
@@ -472,7 +466,7 @@ def test_store_commands_on_missing_things(store, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("option", [
-    pytest.param(["--date", "yesterday"], marks=QA8),
+    ["--date", "yesterday"],
     ["--dob", "1990-13-45"],
     ["--set", "LeftLegLength=-5"],
     ["--static", "nosuch.c3d"],
@@ -513,7 +507,7 @@ def mixed_session(bad, tmp_path_factory) -> Path:
     return d
 
 
-@pytest.mark.parametrize("source", ["folder", pytest.param("store", marks=QA9)])
+@pytest.mark.parametrize("source", ["folder", "store"])
 def test_report_names_a_trial_it_could_not_use(source, mixed_session, tmp_path, capsys):
     """The clinician must see that a recorded trial is missing from the report (quality page)."""
     import subprocess as sp
@@ -533,7 +527,6 @@ def test_report_names_a_trial_it_could_not_use(source, mixed_session, tmp_path, 
     assert "pre_walk_09" in text and "RKNE" in text
 
 
-@QA9
 def test_analyze_result_names_a_trial_it_could_not_use(mixed_session, tmp_path, capsys):
     js = tmp_path / "a.json"
     rc, out, err = run(["analyze", mixed_session, "--json", js], capsys)
@@ -660,7 +653,6 @@ def test_disk_full_while_writing_processed_c3d(tmp_path):
     assert left == [], left                                    # nothing truncated left behind
 
 
-@QA11
 @pytest.mark.parametrize("command", ["import", "export"])
 def test_disk_full_in_the_store(command, store, tmp_path):
     target = tmp_path / "new.genu"
