@@ -114,12 +114,22 @@ class ComparisonView(QWidget):
                 combo.addItem(s.key, s)
             if cur:
                 combo.setCurrentText(cur)
-        if len(sessions) >= 2 and self.pre.currentIndex() == self.post.currentIndex():
-            labels = [s.label.lower() for s in sessions]
-            self.pre.setCurrentIndex(labels.index("pre") if "pre" in labels else 0)
-            self.post.setCurrentIndex(labels.index("post") if "post" in labels else 1)
+        pre, post = self.pre.currentData(), self.post.currentData()
+        if len(sessions) >= 2 and (pre is None or post is None or pre is post or pre.patient != post.patient):
+            self._default_pair(sessions)
         self.button.setEnabled(len(sessions) >= 2)
         self.pdf_button.setEnabled(len(sessions) >= 2)
+
+    def _default_pair(self, sessions: list) -> None:
+        """Pre = a session labelled "pre" (else the first); post = another session of the
+        same patient, "post" preferred."""
+        pre = next((s for s in sessions if s.label.lower() == "pre"), sessions[0])
+        others = [s for s in sessions if s is not pre and s.patient == pre.patient]
+        if not others:
+            return
+        post = next((s for s in others if s.label.lower() == "post"), others[-1])
+        self.pre.setCurrentIndex(sessions.index(pre))
+        self.post.setCurrentIndex(sessions.index(post))
 
     def compare(self) -> None:
         from app.engine import optional

@@ -173,9 +173,18 @@ def _patient_name(sf: Any, folder: Path) -> str:
 
 
 def _patient_of(folder: Path) -> str:
-    """Patient name of a session folder: the parent folder's name (``patient/pre``)."""
-    parent = Path(folder).resolve().parent
-    return parent.name or "Patient"
+    """Patient name of a session folder: ``name`` in the ``patient.json`` beside it or one
+    level up (``patient/patient.json``, ``patient/pre/``), else the parent folder's name."""
+    import json
+    folder = Path(folder).resolve()
+    for p in (folder / "patient.json", folder.parent / "patient.json"):
+        try:
+            name = json.loads(p.read_text(encoding="utf-8")).get("name") if p.exists() else None
+        except (OSError, ValueError, AttributeError):
+            name = None
+        if name:
+            return str(name)
+    return folder.parent.name or "Patient"
 
 
 def open_folder(folder: Path, progress: Progress = _noop_progress, cancelled: Cancelled = _never,

@@ -43,16 +43,26 @@ class AppState(QObject):
 
     # ------------------------------------------------------------------ sessions
     def add_sessions(self, sessions: list[SessionView]) -> None:
-        """Add sessions (a session with the same patient/label/path replaces the old one)."""
+        """Add sessions. A session already open (same patient, label and folder/store) is
+        replaced, except that single C3D files opened from a whole session that is open are
+        merged into it (their trials replace the ones of the same name)."""
+        first = None
         for s in sessions:
             old = next((o for o in self.sessions if o.key == s.key and o.path == s.path), None)
+            if old is not None and s.raw_session is None and s.store_path is None and old.raw_session is not None:
+                names = {t.name for t in s.trials}
+                merged = tuple(next((n for n in s.trials if n.name == t.name), t) for t in old.trials)
+                merged += tuple(t for t in s.trials if t.name not in {m.name for m in old.trials})
+                s = replace(old, trials=merged)
+                first = first or (s, next(t for t in merged if t.name in names))
             if old is not None:
                 self.sessions[self.sessions.index(old)] = s
             else:
                 self.sessions.append(s)
+            first = first or ((s, s.trials[0]) if s.trials else None)
         emit(self.sessionsChanged)
-        if sessions and sessions[0].trials:
-            self.select_trial(sessions[0], sessions[0].trials[0])
+        if first is not None:
+            self.select_trial(*first)
 
     def close_session(self, session: SessionView) -> None:
         self.sessions = [s for s in self.sessions if s is not session]

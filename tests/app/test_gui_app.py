@@ -463,3 +463,20 @@ def test_comparison_view_pre_post(window):
     assert view.table.item(r, 7).text() == EXCEEDS
     assert view.figure.axes and any(ax.get_lines() for ax in view.figure.axes)
     win.tabs.setCurrentWidget(win.curves)
+
+
+def test_single_file_of_an_open_session_is_merged_into_it(window):
+    from tests.app.gui_support import sample_session
+    app, win = window
+    pre = sample_session("pre")
+    if pre is None:
+        pytest.skip("sample sessions not generated")
+    win.open_paths([pre])
+    wait_until(app, lambda: not win.runner.busy, 60, "the session")
+    n = len(win.state.session.trials)
+    walk = sorted(pre.glob("*walk*.c3d"))[-1]
+    win.open_paths([walk])
+    wait_until(app, lambda: not win.runner.busy, 60, "the file")
+    assert len(win.state.session.trials) == n                    # merged, not a 1-trial session
+    assert win.state.trial.name == walk.stem
+    assert sum(s.key == win.state.session.key for s in win.state.sessions) == 1
