@@ -137,6 +137,8 @@ QA12 = pytest.mark.xfail(reason="QA-12: an impossible knee width (980 mm typo fo
                          "function / core/pipeline.py)", strict=True)
 QA13 = pytest.mark.xfail(reason="QA-13: PDF reports and --json outputs are written mode 0600 whatever the umask "
                          "(mkstemp + os.replace in core/report/page.py and app/commands/_output.py)", strict=True)
+QA14 = pytest.mark.xfail(reason="QA-14: a walk with events on one side only crashes analyze/report/import with "
+                         "KeyError 'PelvisAngles.x' (core/analysis_session.py:239 GPS means)", strict=True)
 
 BAD_C3D = ["empty", "truncated_header", "truncated_data", "random", "text", "missing"]
 REASONS = ("empty", "truncated", "not a readable c3d", "too short", "not found", "not a c3d")
@@ -299,6 +301,38 @@ def test_impossible_knee_width_is_named(command, tmp_path, capsys):
         assert "missing required markers" not in text and "no static frame with all markers" not in text
     else:
         assert "LeftKneeWidth" in "\n".join(l for l in out.splitlines() if "warning" in l), out[-1500:]
+
+
+@pytest.fixture(scope="module")
+def one_sided_session(tmp_path_factory) -> Path:
+    """A walk whose file holds the left foot's events only (common: one side marked), beside a
+    normal walk, in a session folder with the static and the VSK."""
+    from core.io.c3d import read_c3d, write_trial_c3d
+    if not WALK.exists():
+        pytest.skip("sample sessions absent")
+    d = tmp_path_factory.mktemp("onesided") / "GL-0001" / "pre"
+    d.mkdir(parents=True)
+    for f in (STATIC, VSK, PRE / "pre_walk_02.c3d"):
+        shutil.copy(f, d)
+    shutil.copy(PATIENT / "patient.json", d.parent)
+    t = read_c3d(WALK)
+    left = tuple(e for e in t.events if e.context == "Left")
+    assert len(left) == 8
+    write_trial_c3d(d / "pre_walk_01.c3d", t.with_changes(events=left))
+    return d
+
+
+@QA14
+@pytest.mark.parametrize("command", ["analyze", "report", "import"])
+def test_walk_with_one_side_of_events(command, one_sided_session, tmp_path, capsys):
+    """Analysed with the left cycles it has (right side from the other walk), or refused in one line."""
+    args = {"analyze": ["analyze", one_sided_session, "--json", tmp_path / "a.json"],
+            "report": ["report", one_sided_session, "--pdf", tmp_path / "r.pdf", "--no-snapshots"],
+            "import": ["import", one_sided_session, "--patient", tmp_path / "s.genu"]}[command]
+    rc, out, err = run(args, capsys)
+    assert "Traceback" not in err
+    if rc != 0:
+        assert_clean_error(rc, err, "pre_walk_01")
 
 
 # ----------------------------------------------------------------------------- events, units
