@@ -89,11 +89,21 @@ class PatientStore:
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise StoreError("already exists; open it instead of creating it", path)
-        (path / SESSIONS_DIR).mkdir(parents=True, exist_ok=True)
-        store = cls(path, True, StoreLock(path / LOCK_NAME).acquire())
-        store.patient = patient
-        store.created_utc = utc_now()
-        store._write_index(patient, ())
+        existed = path.exists()
+        try:
+            (path / SESSIONS_DIR).mkdir(parents=True, exist_ok=True)
+            store = cls(path, True, StoreLock(path / LOCK_NAME).acquire())
+        except OSError as exc:
+            _remove_created(path, existed)
+            raise StoreError(f"cannot create the store: {exc.strerror or exc}", path) from None
+        try:
+            store.patient = patient
+            store.created_utc = utc_now()
+            store._write_index(patient, ())
+        except BaseException:
+            store.close()
+            _remove_created(path, existed)  # no half-made store (e.g. a full disk)
+            raise
         return store
 
     @classmethod
@@ -457,6 +467,18 @@ class PatientStore:
         s = self.session(session)
         self._write_index(self.patient, [x for x in self.sessions if x.session_id != s.session_id])
         (self.path / SESSIONS_DIR / s.file).unlink(missing_ok=True)
+
+
+def _remove_created(path: Path, existed: bool) -> None:
+    """Remove what :meth:`PatientStore.create` made: the folder, or only its content when
+    the (empty) folder was there before."""
+    if not existed:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    shutil.rmtree(path / SESSIONS_DIR, ignore_errors=True)
+    for p in path.iterdir() if path.is_dir() else ():
+        if p.is_file():
+            p.unlink(missing_ok=True)
 
 
 def _session_order(s: SessionInfo):

@@ -228,3 +228,27 @@ def test_m14_comparison_with_gaps_or_nothing_in_common_warns_nobody():
     assert not any("nothing to compare" in n for n in gapped.notes)
     assert list(partial.valgus) == [("walk", "Right", "fppa")] and partial.gps == {}
     assert "walking curves and GPS: nothing to compare (walking cycles only in session 'pre')" in partial.notes
+
+
+def test_qa11_a_store_that_cannot_be_created_leaves_nothing(tmp_path):
+    """The first index cannot be written (full disk): StoreError, no folder, lock or index left."""
+    import subprocess
+    import sys
+    from tests.conftest import ROOT
+    pytest.importorskip("resource")
+    script = tmp_path / "c.py"
+    script.write_text(
+        "import resource, sys\nsys.path.insert(0, sys.argv[1])\n"
+        "from core.errors import StoreError\nfrom core.store import PatientStore\n"
+        "from tests.core.test_store_helpers import make_patient\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+        "try:\n    PatientStore.create(sys.argv[2], make_patient())\n"
+        "except StoreError as exc:\n    print('REFUSED', exc)\n")
+    for name in ("new.genu", "empty.genu"):
+        target = tmp_path / name
+        if name == "empty.genu":
+            target.mkdir()                                         # an empty folder given as the store
+        r = subprocess.run([sys.executable, str(script), str(ROOT), str(target)], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0 and "REFUSED" in r.stdout and "index.h5" in r.stdout, (r.stdout, r.stderr[-400:])
+        assert (not target.exists()) if name == "new.genu" else list(target.iterdir()) == []
