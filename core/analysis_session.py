@@ -236,9 +236,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     profile = None
     if walk_res and norms is not None:
         from core.stats import gait_profile
-        means = {s: {k: np.nanmean(np.concatenate([t.cycle_curves[s][k] for t in walk_res if s in t.cycle_curves]), axis=0)
-                     for k in GVS_VARIABLES} for s in SIDES if any(s in t.cycle_curves for t in walk_res)}
-        profile = gait_profile(means, norms)
+        profile = gait_profile(gvs_mean_curves(walk_res), norms)
     walking_sum = {s: w for s in SIDES if (w := walking_summary(walk_res, s, st, profile)) is not None}
     sym = walking_symmetry(walk_res)
     tasks, chain = {}, {}
@@ -261,6 +259,21 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         tasks=tasks, chain=chain, settings=settings,
         threshold_sources={k: f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
         software_version=__version__, notes=tuple(notes), symmetry=sym, failures=failures)
+
+
+def gvs_mean_curves(walk_res: Sequence[TrialAnalysis]) -> dict[str, dict[str, np.ndarray]]:
+    """side -> GVS key -> ``(101,)`` mean curve over the walking cycles of every trial.
+
+    A side is included when every GVS variable has cycles on it in some trial: a trial whose
+    file marks one foot's events only has no cycles (an empty entry) on the other side.
+    """
+    means = {}
+    for s in SIDES:
+        per_key = {k: [t.cycle_curves[s][k] for t in walk_res if k in t.cycle_curves.get(s, {})]
+                   for k in GVS_VARIABLES}
+        if all(per_key.values()):
+            means[s] = {k: np.nanmean(np.concatenate(v), axis=0) for k, v in per_key.items()}
+    return means
 
 
 def processing_failures(session) -> tuple[tuple[str, str], ...]:

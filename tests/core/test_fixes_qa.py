@@ -252,3 +252,20 @@ def test_qa11_a_store_that_cannot_be_created_leaves_nothing(tmp_path):
                            text=True, timeout=60)
         assert r.returncode == 0 and "REFUSED" in r.stdout and "index.h5" in r.stdout, (r.stdout, r.stderr[-400:])
         assert (not target.exists()) if name == "new.genu" else list(target.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- QA-14
+def test_qa14_gvs_means_skip_a_side_without_cycles():
+    """A walk whose file marks the left foot only has an empty 'Right' entry: the GPS means use
+    the cycles that exist (the right side from the other walk), never a KeyError."""
+    from core.analysis_session import gvs_mean_curves
+    from core.variables import GVS_VARIABLES
+    from tests.core.test_comparison import _build, _trial
+    full, one_sided = _build(7)[0]
+    left_only = _trial("left_only", {"Left": one_sided.cycle_curves["Left"], "Right": {}}, {})
+    both = gvs_mean_curves([left_only, full])
+    for k in GVS_VARIABLES:
+        np.testing.assert_allclose(both["Right"][k], full.cycle_curves["Right"][k].mean(axis=0))
+        pooled = np.concatenate([one_sided.cycle_curves["Left"][k], full.cycle_curves["Left"][k]])
+        np.testing.assert_allclose(both["Left"][k], pooled.mean(axis=0))
+    assert sorted(gvs_mean_curves([left_only])) == ["Left"]
