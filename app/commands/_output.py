@@ -10,6 +10,13 @@ from pathlib import Path
 from core.errors import GenuError
 
 
+def default_file_mode() -> int:
+    """0666 & ~umask: the mode an ordinary new file gets (temporary files are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def check_output_path(target: str | Path | None) -> None:
     """Fail early (before long work) when an output file cannot be written where asked.
 
@@ -40,6 +47,7 @@ def write_json(data: object, target: str | Path, indent: int = 2) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text + "\n")
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, out)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

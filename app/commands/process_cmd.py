@@ -68,6 +68,18 @@ def _report(pt, out: Path, shown: dict) -> None:
     shown.update(lines)
 
 
+def _refuse_name_collisions(sources) -> None:
+    """Two inputs with the same file name would write the same output: refuse before any work."""
+    from core.errors import GenuError
+    seen: dict[str, Path] = {}
+    for src in sources:
+        key = Path(src).stem.lower()
+        if key in seen and Path(src).resolve() != seen[key].resolve():
+            raise GenuError(f"two inputs have the same name ({seen[key]} and {src}): their outputs would "
+                            "overwrite each other; process them into separate --out folders", src)
+        seen.setdefault(key, Path(src))
+
+
 def run(args: argparse.Namespace) -> int:
     from core.errors import GenuError
     from core.io.subject import parse_set_options
@@ -76,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
                                   label_map=str(args.label_map) if args.label_map else None)
     args.out.mkdir(parents=True, exist_ok=True)
+    _refuse_name_collisions(args.dynamics)
     totals = {s: 0.0 for s in STAGES}
     static = None
     if args.static is not None:

@@ -191,6 +191,9 @@ def save_pdf(pages: Sequence[Page], path: Path | str, metadata: Optional[dict] =
         with report_style(), PdfPages(tmp, metadata=metadata or {}) as pdf:
             for page in pages:
                 pdf.savefig(page.figure)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)   # an ordinary file's mode (mkstemp makes 0600), for shared drives
         os.replace(tmp, path)
     except Exception as exc:  # noqa: BLE001 - any failure becomes a ReportError naming the file
         try:
