@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -386,6 +386,8 @@ class TrialAnalysis:
     crosstalk: side -> :class:`CrosstalkCheck` (walking trials only, else empty).
     chain: side -> :class:`ChainSummary`. corrected_offset_deg: side -> phi used for the
     corrected series (None without one). notes: quality notes (strings).
+    window_source: side -> ``"detected"`` (windows found by :mod:`core.tasks`) or
+    ``"edited"`` (windows given by the user, ``analyze_trial(..., windows=...)``).
     phase_metric, threshold_text, threshold_source, sex_flag: the phase rule of the trial
     (as in :class:`ValgusPhase`, also when no phase was found).
     """
@@ -414,10 +416,12 @@ class TrialAnalysis:
     threshold_text: str = ""
     threshold_source: str = ""
     sex_flag: str = ""
+    window_source: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("metrics", "thresholds", "frontal_normal", "cycle_curves", "window_peaks",
-                     "window_means", "windows", "cycles", "crosstalk", "chain", "corrected_offset_deg"):
+                     "window_means", "windows", "cycles", "crosstalk", "chain", "corrected_offset_deg",
+                     "window_source"):
             object.__setattr__(self, name, _freeze_nested(getattr(self, name)))
         object.__setattr__(self, "phases", tuple(self.phases))
         object.__setattr__(self, "notes", tuple(self.notes))
@@ -594,7 +598,8 @@ def to_jsonable(obj: Any) -> Any:
 def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), normative=None,
                   task: Optional[str] = None, side: Optional[str] = None,
                   thigh_offsets: Optional[Mapping[str, Optional[float]]] = None,
-                  decision: Optional[TaskDecision] = None) -> TrialAnalysis:
+                  decision: Optional[TaskDecision] = None,
+                  windows: Optional[Mapping[str, Sequence[TaskWindow]]] = None) -> TrialAnalysis:
     """Analyse one processed trial.
 
     Parameters
@@ -611,18 +616,26 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
     thigh_offsets: side -> DynaKAD offset phi (deg) to offer the corrected 3D valgus
         (``metrics[side]["valgus_3d_corrected"]``); never used for phases unless
         ``settings.task_metric`` asks for it explicitly.
+    windows: side -> task windows edited by the user (C3D frames, inclusive). They replace
+        the detected windows of that side (phases are then found inside them, exact to the
+        frame); they are re-indexed in time order and given the task's window kind; the
+        result says so (``window_source[side] == "edited"`` and a note). A side the task
+        does not analyse, a window outside the trial's frames, ending before it starts or
+        overlapping another raises AnalysisError naming the trial.
 
     Raises
     ------
     AnalysisError, InsufficientEventsError (walking without a complete gait cycle).
     """
     from core.analysis_trial import analyze_trial as _impl
-    return _impl(processed, settings, normative, task, side, thigh_offsets, decision)
+    return _impl(processed, settings, normative, task, side, thigh_offsets, decision, windows)
 
 
 def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), label: Optional[str] = None,
                     normative=None, choices: Optional[Mapping[str, tuple[Optional[str], Optional[str]]]] = None,
-                    progress=None, cancelled=None) -> SessionAnalysis:
+                    progress=None, cancelled=None,
+                    windows: Optional[Mapping[str, Mapping[str, Sequence[TaskWindow]]]] = None
+                    ) -> SessionAnalysis:
     """Analyse a processed session (all its dynamic trials).
 
     Parameters
@@ -635,6 +648,8 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         (Schwartz 2008 dimensionless speed, closest class).
     choices: trial name -> (task, side) explicit user choices.
     progress, cancelled: plain callables ``progress(fraction, message)``, ``cancelled() -> bool``.
+    windows: trial name -> side -> user task windows (see :func:`analyze_trial`); a name
+        that is not a trial of the session raises AnalysisError.
     """
     from core.analysis_session import analyze_session as _impl
-    return _impl(session, settings, label, normative, choices, progress, cancelled)
+    return _impl(session, settings, label, normative, choices, progress, cancelled, windows=windows)

@@ -193,11 +193,16 @@ def _step(progress, cancelled, fraction: float, message: str) -> None:
 
 def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), label: Optional[str] = None,
                     normative=None, choices: Optional[Mapping[str, tuple]] = None,
-                    progress=None, cancelled=None) -> SessionAnalysis:
+                    progress=None, cancelled=None,
+                    windows: Optional[Mapping[str, Mapping[str, Sequence]]] = None) -> SessionAnalysis:
     """Analyse every processed trial of a session (see :func:`core.analysis.analyze_session`)."""
     processed = _trials_of(session)
     if not processed:
         raise AnalysisError("the session has no processed dynamic trial")
+    windows = dict(windows or {})
+    unknown = sorted(set(windows) - {p.trial.name for p in processed})
+    if unknown:
+        raise AnalysisError(f"task windows given for {', '.join(unknown)}, not a processed trial of the session")
     notes = []
     if settings.sex is None and (sex := patient_sex(session)) is not None:
         settings = dataclasses.replace(settings, sex=sex)
@@ -223,7 +228,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
         _step(progress, cancelled, 0.1 + 0.8 * i / len(processed), f"analysing {p.trial.name}")
         try:
             results.append(analyze_trial(p, settings, norms, thigh_offsets={s: o[0] for s, o in offsets.items()},
-                                         decision=decisions[p.trial.name]))
+                                         decision=decisions[p.trial.name], windows=windows.get(p.trial.name)))
         except (AnalysisError, InsufficientEventsError) as exc:
             if len(processed) == 1:
                 raise

@@ -16,7 +16,7 @@ from core.chain import summarise_chain, with_crosstalk_caution
 from core.cycles import all_cycles, normalise_cycles
 from core.errors import AnalysisError, InsufficientEventsError
 from core.model import SIDE_PREFIX, SIDES, ModelOutputs
-from core.tasks import decide_task, task_windows
+from core.tasks import decide_task, task_windows, user_windows
 from core.valgus import (ThresholdRule, default_threshold, facing_direction, find_phases,
                          frontal_metrics, indicator_series, min_frames_for, swing_crosstalk, valgus_3d)
 from core.variables import KINEMATIC_VARIABLES
@@ -210,16 +210,48 @@ def _chain(side: str, task: str, phases: Sequence, xtalk: Mapping[str, Crosstalk
     return ch
 
 
+def trial_windows(decision: TaskDecision, trial, outputs: ModelOutputs, cycles: Sequence,
+                  settings: AnalysisSettings, edited: Optional[Mapping[str, Sequence[TaskWindow]]] = None
+                  ) -> tuple[dict[str, tuple[TaskWindow, ...]], dict[str, str], list[str]]:
+    """Task windows per side: detected (:func:`core.tasks.task_windows`), the user's where given.
+
+    Returns (side -> windows, side -> ``"detected"``/``"edited"``, notes). Detection is not
+    needed (and its failure is not an error) when the user gives the windows of every side
+    the task analyses.
+    """
+    from core.tasks import analysed_sides
+    edited = dict(edited or {})
+    name = trial.name if trial is not None else "trial"
+    user = {}
+    for s, wins in edited.items():
+        knee = outputs.channels.get(f"{SIDE_PREFIX.get(s, '?')}KneeAngles") if s in SIDE_PREFIX else None
+        flex = np.asarray(knee)[:, 0] if knee is not None else None
+        user[s] = user_windows(decision, wins, s, outputs.first_frame, outputs.n_frames, name, flex)
+    try:
+        windows = task_windows(decision, trial, outputs, cycles, settings)
+    except AnalysisError:
+        if not user or set(analysed_sides(decision)) - set(user):
+            raise
+        windows = {}
+    source = {s: "detected" for s in windows}
+    windows.update(user)
+    source.update({s: "edited" for s in user})
+    notes = [f"{s}: task windows edited by the user ({len(w)} {decision.task} window(s): "
+             + ", ".join(f"{x.start_frame}-{x.end_frame}" for x in w) + ")" for s, w in user.items()]
+    return windows, source, notes
+
+
 def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), normative=None,
                   task: Optional[str] = None, side: Optional[str] = None,
                   thigh_offsets: Optional[Mapping[str, Optional[float]]] = None,
-                  decision: Optional[TaskDecision] = None) -> TrialAnalysis:
+                  decision: Optional[TaskDecision] = None,
+                  windows: Optional[Mapping[str, Sequence[TaskWindow]]] = None) -> TrialAnalysis:
     """Analyse one processed trial (see :func:`core.analysis.analyze_trial`)."""
     trial, outputs = processed.trial, processed.outputs
     if decision is None:
         decision = decide_task(trial, outputs, task, side, settings)
     cycles = trial_cycles(processed) if decision.task == "walk" else ()
-    windows = task_windows(decision, trial, outputs, cycles, settings)
+    windows, window_source, edit_notes = trial_windows(decision, trial, outputs, cycles, settings, windows)
     if decision.task == "walk" and not any(windows.values()):
         raise InsufficientEventsError(f"walking trial {trial.name} has no complete gait cycle "
                                       "(foot strike, foot off, foot strike)", trial.path)
@@ -259,6 +291,7 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
     if metric == "fppa":
         notes.append("FPPA is computed from the 3D joint centres; its thresholds come from 2D-video norms")
     notes += [x.message for x in xtalk.values() if x.detected]
+    notes += edit_notes
     return TrialAnalysis(
         trial_name=trial.name, task=decision.task, side=decision.side, decision=decision, rate_hz=rate,
         first_frame=ff, n_frames=n, metrics=metrics, thresholds=thresholds,
@@ -267,4 +300,5 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
         window_means={s: v[1] for s, v in peaks_means.items()}, crosstalk=xtalk,
         chain={s: _chain(s, decision.task, phases, xtalk) for s in windows},
         corrected_offset_deg={s: offsets.get(s) for s in metrics}, notes=tuple(notes),
-        phase_metric=metric, threshold_text=rule.text, threshold_source=rule.source, sex_flag=rule.sex_flag)
+        phase_metric=metric, threshold_text=rule.text, threshold_source=rule.source, sex_flag=rule.sex_flag,
+        window_source=window_source)

@@ -331,3 +331,59 @@ def task_windows(decision: TaskDecision, trial: Optional[Trial], outputs: ModelO
     if missing:
         raise AnalysisError(f"knee angles of {', '.join(missing)} are missing: cannot find landings")
     return {s: landing_windows(h[s], knee[s], floor, ff, s, settings) for s in sides}
+
+
+# --------------------------------------------------------------------------------------
+# windows edited by the user
+# --------------------------------------------------------------------------------------
+def analysed_sides(decision: TaskDecision) -> tuple[str, ...]:
+    """Sides whose windows a task analyses: both for walk and drop_jump, else the stance side."""
+    return SIDES if decision.task in ("walk", "drop_jump") else (decision.side,)
+
+
+def user_windows(decision: TaskDecision, windows: Sequence[TaskWindow], side: str, first_frame: int,
+                 n_frames: int, trial_name: str, flexion: Optional[np.ndarray] = None
+                 ) -> tuple[TaskWindow, ...]:
+    """Check and normalise task windows given by the user for one side of a trial.
+
+    The windows are sorted by start, re-indexed 0.., given the side and the task's window
+    kind (:data:`core.analysis.WINDOW_KIND`); cycle frames are kept for walking only. For
+    repetitions and landings without a peak inside the window, the peak is the frame of
+    maximum knee flexion in it (``flexion``: ``(F,)`` deg of that side, if given).
+
+    Raises
+    ------
+    AnalysisError naming the trial: a side the task does not analyse, a window outside the
+    trial's frames ``first_frame .. first_frame + n_frames - 1``, ending before it starts,
+    or overlapping another window.
+    """
+    from core.analysis import WINDOW_KIND
+    if side not in analysed_sides(decision):
+        raise AnalysisError(f"{trial_name}: task windows given for the {side} side, which the "
+                            f"{decision.task} task does not analyse (sides: {', '.join(analysed_sides(decision))})")
+    last = first_frame + n_frames - 1
+    ws = sorted(windows, key=lambda w: (int(w.start_frame), int(w.end_frame)))
+    for w in ws:
+        a, b = int(w.start_frame), int(w.end_frame)
+        if b < a:
+            raise AnalysisError(f"{trial_name}: {side} task window {a}-{b} ends before it starts")
+        if a < first_frame or b > last:
+            raise AnalysisError(f"{trial_name}: {side} task window {a}-{b} lies outside the trial's "
+                                f"frames {first_frame}-{last}")
+    for prev, w in zip(ws, ws[1:]):
+        if int(w.start_frame) <= int(prev.end_frame):
+            raise AnalysisError(f"{trial_name}: {side} task windows {prev.start_frame}-{prev.end_frame} and "
+                                f"{w.start_frame}-{w.end_frame} overlap")
+    kind = WINDOW_KIND[decision.task]
+    out = []
+    for i, w in enumerate(ws):
+        a, b = int(w.start_frame), int(w.end_frame)
+        peak = w.peak_frame if w.peak_frame is not None and a <= w.peak_frame <= b else None
+        if peak is None and kind in ("repetition", "landing") and flexion is not None:
+            seg = np.asarray(flexion, dtype=float)[a - first_frame:b - first_frame + 1]
+            if np.isfinite(seg).any():
+                peak = a + int(np.nanargmax(seg))
+        walk = decision.task == "walk"
+        out.append(TaskWindow(kind, i, side, a, b, None if peak is None else int(peak),
+                              w.cycle_start_frame if walk else None, w.cycle_end_frame if walk else None))
+    return tuple(out)
