@@ -129,16 +129,10 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 
 # Open bugs (see /work/notes/qa_report.md); strict: the mark goes as soon as the fix lands.
 # Fixed, tests now guard the fixes: QA-1..6 aeab54c, QA-10 b0e1009, QA-9 7c24a2c + eb72f5a,
-# QA-8 and QA-11 2e1a1fc.
-QA7 = pytest.mark.xfail(reason="QA-7: process of two inputs with the same file name into one --out: the "
-                        "second silently overwrites the first (app/commands/process_cmd.py _target)", strict=True)
+# QA-8 and QA-11 2e1a1fc + 8360d93, QA-14 ffc5211, QA-7 and QA-13 01fa0f4.
 QA12 = pytest.mark.xfail(reason="QA-12: an impossible knee width (980 mm typo for 98) blames the markers in "
                          "calibrate and silently empties every left-side angle in process (core/kinematics/cgm1.py chord "
                          "function / core/pipeline.py)", strict=True)
-QA13 = pytest.mark.xfail(reason="QA-13: PDF reports and --json outputs are written mode 0600 whatever the umask "
-                         "(mkstemp + os.replace in core/report/page.py and app/commands/_output.py)", strict=True)
-QA14 = pytest.mark.xfail(reason="QA-14: a walk with events on one side only crashes analyze/report/import with "
-                         "KeyError 'PelvisAngles.x' (core/analysis_session.py:239 GPS means)", strict=True)
 
 BAD_C3D = ["empty", "truncated_header", "truncated_data", "random", "text", "missing"]
 REASONS = ("empty", "truncated", "not a readable c3d", "too short", "not found", "not a c3d")
@@ -322,7 +316,6 @@ def one_sided_session(tmp_path_factory) -> Path:
     return d
 
 
-@QA14
 @pytest.mark.parametrize("command", ["analyze", "report", "import"])
 def test_walk_with_one_side_of_events(command, one_sided_session, tmp_path, capsys):
     """Analysed with the left cycles it has (right side from the other walk), or refused in one line."""
@@ -392,7 +385,6 @@ def test_process_into_a_folder_under_a_file(tmp_path, capsys):
     assert_clean_error(rc, err, "results")
 
 
-@QA7
 def test_process_two_inputs_with_the_same_name(tmp_path, capsys):
     """pre/walk.c3d and post/walk.c3d into one folder: never lose one of the two outputs silently."""
     a, b = tmp_path / "A" / "walk.c3d", tmp_path / "B" / "walk.c3d"
@@ -699,7 +691,6 @@ def test_disk_full_in_the_store(command, store, tmp_path):
 
 
 # ----------------------------------------------------------------------------- file permissions
-@QA13
 @pytest.mark.parametrize("what", ["pdf", "json"])
 def test_outputs_follow_the_umask(what, store, tmp_path, capsys):
     """A lab shares reports on a network drive: outputs get the usual 0666 & ~umask mode, like
