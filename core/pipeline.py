@@ -203,7 +203,8 @@ def _within_frames(trial: Trial) -> tuple[Trial, list[QualityIssue]]:
 def _with_searched(exc: SubjectParameterError, searched: Sequence[str]) -> SubjectParameterError:
     if exc.searched or not searched:
         return exc
-    detail = exc.reason.split(" ", 3)[-1] if exc.reason.startswith("subject parameter") else "missing"
+    head = f"subject parameter(s) {', '.join(exc.parameters)} "
+    detail = exc.reason[len(head):] if exc.reason.startswith(head) else "missing"
     detail = detail.split(" (looked in")[0]
     return SubjectParameterError(exc.parameters, searched=searched, detail=detail, path=exc.path)
 
@@ -261,7 +262,9 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
     clock.check()
     if progress is not None:
         progress(1.0, "calibrated")
-    return CalibrationResult(cal, trial, res.searched, res.notes, clock.ms)
+    from core.kinematics.cgm1 import implausible_offsets
+    notes = tuple(res.notes) + tuple(f"warning: {m}" for _, m in implausible_offsets(cal.subject))
+    return CalibrationResult(cal, trial, res.searched, notes, clock.ms)
 
 
 def calibrate_static(static: TrialInput, subject_file: Union[str, Path, None] = None,
@@ -319,6 +322,22 @@ def _subject_issues(subject: SubjectParameters, trial: Trial, notes: Sequence[st
                                    + (f" (MarkerDiameter {md:g} mm: Nexus files do not store it)"
                                       if "MarkerDiameter" in defaulted else ""), trial.name))
     return issues
+
+
+def _parameter_issues(trial: Trial, subject: SubjectParameters, outputs: ModelOutputs) -> list[QualityIssue]:
+    """Warnings naming a knee/ankle width for which a side has no solution in any frame
+    (its outputs are all NaN although its markers are there), and implausible foot offsets."""
+    from core.kinematics.cgm1 import CGM1Parameters, impossible_widths, implausible_offsets
+    params = CGM1Parameters.from_subject(subject, require_iad=True)
+    ch = outputs.channels
+    markers = {f"{p}{m}": (trial.point(f"{p}{m}") if trial.has(f"{p}{m}") else np.full((trial.n_frames, 3), np.nan))
+               for p in "LR" for m in ("KNE", "THI", "ANK", "TIB")}
+    bad = impossible_widths(params, {s: ch[f"{s[0]}HJC"] for s in ("Left", "Right")},
+                            {s: ch[f"{s[0]}KJC"] for s in ("Left", "Right")}, markers)
+    issues = [QualityIssue("warning", "impossible-parameter", f"{m}; the {n[:n.index('t') + 1].lower()} leg's outputs are empty",
+                           trial.name, n) for n, m in bad]
+    return issues + [QualityIssue("warning", "implausible-parameter", m, trial.name, n)
+                     for n, m in implausible_offsets(subject)]
 
 
 def _gaps(trial: Trial, settings: ProcessingSettings) -> tuple[Trial, object, Optional[np.ndarray], list[QualityIssue]]:
@@ -443,6 +462,7 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
             outputs = reconstruct(trial, subject)
         except SubjectParameterError as exc:
             raise _with_searched(exc, searched) from None
+        issues += _parameter_issues(trial, subject, outputs)
     with clock.stage("events", 0.8, "events and cycles"):
         events, cycles, ev_issues = _events_and_cycles(trial, outputs, settings)
     quality = QualityReport().plus(*range_issues, *gap_issues, *issues, *_subject_issues(subject, trial, notes), *ev_issues)

@@ -23,7 +23,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from core.errors import CalibrationError, MissingMarkersError
+from core.errors import CalibrationError, MissingMarkersError, SubjectParameterError
 from core.kinematics.cgm1_chain import (LegChain, heel_foot_frame, hip_joint_centres,
                                         leg_chain, output_angles, pelvis_frame,
                                         progression_frame, rear_pelvis_point)
@@ -32,11 +32,14 @@ from core.kinematics.geometry import pose, yxz_angles, relative
 from core.model import SIDES, ModelOutputs, ParameterValue, SubjectParameters, Trial
 
 __all__ = ["reconstruct", "calibrate", "StaticCalibration", "CGM1Parameters", "inter_asis_distance",
-           "required_markers", "LEG_MARKERS", "CALIBRATION_SOURCE"]
+           "required_markers", "LEG_MARKERS", "CALIBRATION_SOURCE", "impossible_widths",
+           "OFFSET_PLAUSIBLE_DEG", "implausible_offsets"]
 
 #: per-leg markers of a dynamic trial (prefix L/R); the static also needs HEE
 LEG_MARKERS = ("THI", "KNE", "TIB", "ANK", "TOE")
 CALIBRATION_SOURCE = "calibrate"
+#: |StaticPlantFlex| or |StaticRotOff| beyond this (deg) is implausible for a standing foot
+OFFSET_PLAUSIBLE_DEG = 45.0
 
 
 def required_markers(static: bool = False) -> tuple[str, ...]:
@@ -139,6 +142,63 @@ def reconstruct(trial: Trial, subject: SubjectParameters) -> ModelOutputs:
     return _outputs(trial, ch, feet, toes)
 
 
+def _width_problem(side: str, joint: str, width_mm: float, radius_mm: float, prox: np.ndarray,
+                   lateral: np.ndarray, wand: np.ndarray, names: tuple[str, str]) -> Optional[str]:
+    """Message when the chord offset exceeds |proximal centre - lateral marker| in every frame
+    where the three inputs are valid (the chord function has no solution, cgm1_spec 7.1)."""
+    ok = np.isfinite(prox).all(axis=1) & np.isfinite(lateral).all(axis=1) & np.isfinite(wand).all(axis=1)
+    if not ok.any():
+        return None
+    dist = np.linalg.norm(prox[ok] - lateral[ok], axis=1)
+    delta = width_mm / 2.0 + radius_mm
+    if not (delta >= dist).all():
+        return None
+    return (f"{side}{joint}Width = {width_mm:g} mm is impossible for this subject: the {joint.lower()}-centre "
+            f"offset ({width_mm:g} + {2 * radius_mm:g})/2 = {delta:.0f} mm > {names[0]}-{names[1]} distance "
+            f"~{float(np.median(dist)):.0f} mm in every frame ({int(ok.sum())} frames with the markers): "
+            f"the {side.lower()} {joint.lower()} centre has no solution (a typing error?)")
+
+
+def impossible_widths(params: CGM1Parameters, hjc: Mapping[str, np.ndarray], kjc: Mapping[str, np.ndarray],
+                      markers: Mapping[str, Optional[np.ndarray]]) -> list[tuple[str, str]]:
+    """Knee/ankle widths for which the chord function (Kadaba 1990, cgm1_spec 7.1) has no
+    solution in any frame: ``[(parameter name, message), ...]``.
+
+    Parameters
+    ----------
+    params: the CGM1 parameters used. hjc, kjc: side -> ``(F, 3)`` mm hip and knee centres.
+    markers: ``LKNE``, ``LTHI``, ``LANK``, ``LTIB`` (and right) ``(F, 3)`` mm.
+
+    The knee is checked where HJC, KNE and THI are valid; the ankle where KJC, ANK and TIB
+    are (so an impossible knee hides the ankle check of that side).
+    """
+    out = []
+    r = params.marker_radius_mm
+    for side in SIDES:
+        p, sp = side[0], params.side(side)
+        checks = (("Knee", sp.knee_width_mm, hjc[side], f"{p}KNE", f"{p}THI", "HJC"),
+                  ("Ankle", sp.ankle_width_mm, kjc[side], f"{p}ANK", f"{p}TIB", "KJC"))
+        for joint, width, prox, lat, wand, pname in checks:
+            msg = _width_problem(side, joint, width, r, np.asarray(prox, float), markers[lat], markers[wand],
+                                 (pname, lat))
+            if msg:
+                out.append((f"{side}{joint}Width", msg))
+    return out
+
+
+def implausible_offsets(subject: SubjectParameters, limit_deg: float = OFFSET_PLAUSIBLE_DEG) -> list[tuple[str, str]]:
+    """Foot offsets (StaticPlantFlex, StaticRotOff) beyond ``limit_deg`` in magnitude:
+    ``[(parameter name, message), ...]`` (an AnkleWidth or a ``--set`` typo, or a bad static)."""
+    out = []
+    for side in SIDES:
+        for n in ("StaticPlantFlex", "StaticRotOff"):
+            v = subject.get(f"{side}{n}")
+            if v is not None and np.isfinite(v) and abs(v) > limit_deg:
+                out.append((f"{side}{n}", f"{side}{n} {v:.3g} deg is implausible (|value| > {limit_deg:g} deg; "
+                            f"check {side}AnkleWidth, the static trial or the value given)"))
+    return out
+
+
 @dataclass(frozen=True)
 class StaticCalibration:
     """Result of the CGM1 static calibration.
@@ -220,6 +280,11 @@ def calibrate(static: Trial, subject: SubjectParameters) -> StaticCalibration:
                                    "(needed for the inter-ASIS distance)", static.path)
         params = replace(params, inter_asis_mm=iad)
     ch = _chain(mk, params)
+    bad = impossible_widths(params, ch.hjc, {s: ch.legs[s].kjc for s in SIDES}, mk)
+    if bad:
+        detail = (bad[0][1].split(" ", 1)[1] if len(bad) == 1
+                  else "impossible: " + "; ".join(m for _, m in bad))
+        raise SubjectParameterError([n for n, _ in bad], detail=detail, path=static.path)
     heel_feet, pf, ro, used = {}, {}, {}, {}
     for side in SIDES:
         p = side[0]
