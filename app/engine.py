@@ -266,16 +266,43 @@ def open_paths(paths: Sequence[Path | str], progress: Progress = _noop_progress,
     return out
 
 
-def reanalyse(view: TrialView, events: Sequence[GaitEvent]) -> TrialView:
-    """The trial with new events: cycles and (when the engine allows) the analysis redone."""
+def edited_windows(analysis: Any) -> dict:
+    """Side -> task windows the user edited in a ``TrialAnalysis`` (``window_source == "edited"``)."""
+    if analysis is None:
+        return {}
+    src = getattr(analysis, "window_source", None) or {}
+    wins = getattr(analysis, "windows", None) or {}
+    return {s: tuple(wins.get(s, ())) for s, v in src.items() if v == "edited"}
+
+
+def reanalyse(view: TrialView, events: Sequence[GaitEvent], windows: Optional[dict] = None,
+              settings: Any = None) -> TrialView:
+    """The trial with new events: cycles and (when the engine allows) the analysis redone.
+
+    windows: side -> task windows set by the user (``core.analysis.TaskWindow``), used
+    instead of the detected ones (``{}``: all detected); None keeps the user windows of the
+    current analysis (an event edit does not lose a window edit). Whenever windows are
+    involved the trial keeps its task decision and thigh offsets. settings: the
+    ``AnalysisSettings`` to use (e.g. the session analysis' own), default ones if None.
+    """
     analyze_trial = optional("core.analysis", "analyze_trial")
     processed = view.raw_processed
     analysis = None
+    prev = view.raw_analysis
+    explicit = windows is not None
+    if not explicit:
+        windows = edited_windows(prev)
+    kwargs: dict = {} if settings is None else {"settings": settings}
+    if (windows or explicit) and prev is not None:
+        kwargs.update(decision=getattr(prev, "decision", None),
+                      thigh_offsets=dict(getattr(prev, "corrected_offset_deg", None) or {}))
+    if windows:
+        kwargs["windows"] = dict(windows)
     if analyze_trial is not None and processed is not None:
         try:
             from core.cycles import all_cycles
             processed = replace(processed, events=tuple(events), cycles=all_cycles(events))
-            analysis = analyze_trial(processed)
+            analysis = analyze_trial(processed, **kwargs)
         except (TypeError, ValueError, GenuError):
             analysis = None
     base = TrialView(view.trial, view.outputs, view.source, tuple(events), (), (), {}, view.task,
@@ -287,3 +314,18 @@ def reanalyse(view: TrialView, events: Sequence[GaitEvent]) -> TrialView:
                        view.task, view.task_side, processed, view.raw_analysis)
     return TrialView(tv.trial, tv.outputs, view.source, tv.events, tv.cycles, tv.phases, tv.metrics,
                      tv.task or view.task, tv.task_side or view.task_side, tv.raw_processed, tv.raw_analysis)
+
+
+def window_edit_reason(view: Optional[TrialView]) -> str:
+    """Why the task windows of a trial cannot be edited ("" when they can).
+
+    Windows can be edited on an analysed, processed non-walking trial (walking stance
+    windows come from the foot strikes and foot offs: edit those events instead).
+    """
+    if view is None:
+        return "no trial selected"
+    if view.raw_processed is None or view.raw_analysis is None:
+        return "the trial has no analysis (process it with a static trial first)"
+    if getattr(view.raw_analysis, "task", "") == "walk":
+        return "walking stance windows come from the events: edit the foot strikes and foot offs"
+    return ""

@@ -25,6 +25,9 @@ class AppState(QObject):
     trialUpdated(object): the same trial changed content (events edited, re-analysed).
     frameChanged(int): the current C3D frame changed.
     cycleChanged(object): the selected :class:`CycleSpan` (or None) changed.
+    windowEditRequested(str, object): a view asks for a task-window edit (action ``"add"``,
+        ``"move"``, ``"delete"`` or ``"reset"``, and a dict of its details); the undoable
+        command is made by :class:`app.events_edit.EventEditor`, which listens.
     """
 
     sessionsChanged = Signal()
@@ -32,6 +35,7 @@ class AppState(QObject):
     trialUpdated = Signal(object)
     frameChanged = Signal(int)
     cycleChanged = Signal(object)
+    windowEditRequested = Signal(str, object)
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -101,6 +105,24 @@ class AppState(QObject):
             self.session = new
         self.trial = trial
         emit(self.trialUpdated, trial)
+
+    def replace_trial(self, trial: TrialView) -> None:
+        """Replace a trial's content in whichever open session holds it (same ``Trial``
+        object), keeping the selection; the selected trial goes through :meth:`update_trial`."""
+        if self.trial is not None and self.trial.trial is trial.trial:
+            self.update_trial(trial)
+            return
+        for i, s in enumerate(self.sessions):
+            if any(t.trial is trial.trial for t in s.trials):
+                new = replace(s, trials=tuple(trial if t.trial is trial.trial else t for t in s.trials))
+                self.sessions[i] = new
+                if self.session is s:
+                    self.session = new
+                return
+
+    def request_window_edit(self, action: str, **details) -> None:
+        """Ask for a task-window edit of the selected trial (see ``windowEditRequested``)."""
+        emit(self.windowEditRequested, action, dict(details))
 
     # ------------------------------------------------------------------ frames
     @property

@@ -2,7 +2,9 @@
 
 Kept apart so that the rest of the app depends on the store's API in one place. Loading
 runs in the worker; saving an edit rewrites only that trial (``PatientStore.update_trial``,
-atomic) with its events (source ``"edited"``) and the :class:`core.store.EventEdit` log.
+atomic) with its events (source ``"edited"``) and the :class:`core.store.EventEdit` log,
+and its task windows edited by the user (``TrialRecord.windows``, ``window_source`` =
+``"edited"``, with the :class:`core.store.schema.WindowEdit` log).
 """
 from __future__ import annotations
 
@@ -70,6 +72,43 @@ def event_edits(before: Sequence[GaitEvent], after: Sequence[GaitEvent], source:
     return edits
 
 
+def window_edits(before: Sequence, after: Sequence, side: str, source: str = "app") -> list:
+    """The :class:`core.store.schema.WindowEdit` log from one side's windows to another.
+
+    Windows are compared by their frames; a removed window overlapping an added one makes
+    one ``move``.
+    """
+    from core.store.schema import WindowEdit
+    span = lambda w: (int(w.start_frame), int(w.end_frame))  # noqa: E731
+    removed = [w for w in before if span(w) not in {span(a) for a in after}]
+    added = [w for w in after if span(w) not in {span(b) for b in before}]
+    edits = []
+    for w in list(removed):
+        twin = next((a for a in added if a.start_frame <= w.end_frame and a.end_frame >= w.start_frame), None)
+        if twin is not None:
+            edits.append(WindowEdit("move", side, w, twin, source))
+            removed.remove(w)
+            added.remove(twin)
+    edits += [WindowEdit("delete", side, w, None, source) for w in removed]
+    edits += [WindowEdit("add", side, None, w, source) for w in added]
+    return edits
+
+
+def _windows_update(rec, analysis) -> tuple[dict, list]:
+    """(side -> user windows, window edits) of a trial's current analysis vs. its stored record."""
+    from app.engine import edited_windows
+    user = edited_windows(analysis)
+    old_user = dict(getattr(rec, "windows", None) or {})
+    stored = getattr(rec.analysis, "windows", None) or {}
+    current = getattr(analysis, "windows", None) or {}
+    edits = []
+    for side in sorted(set(user) | set(old_user)):
+        before = old_user.get(side, stored.get(side, ()))
+        after = user.get(side, current.get(side, ()))
+        edits += window_edits(before, after, side)
+    return user, edits
+
+
 def save_edited_events(session: Optional[SessionView], trial: Optional[TrialView]) -> str:
     """Save the trial's events (edited ones carry source "edited") to the session's store."""
     if session is None or trial is None:
@@ -83,15 +122,19 @@ def save_edited_events(session: Optional[SessionView], trial: Optional[TrialView
     try:
         rec = store.load_trial(session.store_session, trial.name)
         edits = event_edits(rec.events, trial.events)
-        if not edits:
-            return "The stored events are already up to date"
+        user, wedits = _windows_update(rec, trial.raw_analysis)
+        if not edits and not wedits:
+            return "The stored events and task windows are already up to date"
         events = tuple(trial.events)
         proc = rec.processed
         if proc is not None:
             proc = replace(proc, events=events, cycles=all_cycles(events))
         new = replace(rec, processed=proc, events=events, event_edits=tuple(rec.event_edits) + tuple(edits),
-                      analysis=trial.raw_analysis if trial.raw_analysis is not None else rec.analysis)
+                      analysis=trial.raw_analysis if trial.raw_analysis is not None else rec.analysis,
+                      windows=user, window_source={s: "edited" for s in user},
+                      window_edits=tuple(rec.window_edits) + tuple(wedits))
         store.update_trial(session.store_session, new)
     finally:
         store.close()
-    return f"Saved {len(edits)} event edit(s) of {trial.name} to {Path(session.store_path).name}"
+    what = f"{len(edits)} event edit(s)" + (f" and {len(wedits)} task-window edit(s)" if wedits else "")
+    return f"Saved {what} of {trial.name} to {Path(session.store_path).name}"

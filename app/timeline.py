@@ -3,6 +3,12 @@
 Click: go to that frame; click on a phase: go to its peak; drag: scrub. Events can be
 dragged to move them, and the context menu adds or deletes foot strikes / foot offs; the
 strip only *requests* edits (signals), the undoable commands live in :mod:`app.events_edit`.
+
+Task windows (squat repetitions, landings, holds; not walking stance, which follows the
+events) are edited here too: Shift+drag a window's edge to resize it or its middle to move
+it, Ctrl+drag on a side's row to draw a new one, right-click for "Add window here" /
+"Delete window" / "Back to the detected windows", click a window then Delete to delete it.
+The requests go through ``AppState.request_window_edit``.
 """
 from __future__ import annotations
 
@@ -14,9 +20,10 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from core.model import EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent
+from app.engine import window_edit_reason
 from app.scene_data import LEFT_RGB, RIGHT_RGB, VALGUS_HIGH_RGB
 from app.state import AppState
-from app.viewdata import PhaseSpan, TrialView
+from app.viewdata import CycleSpan, PhaseSpan, TrialView
 
 SIDES = ("Left", "Right")
 _SIDE_QCOLOR = {"Left": QColor(*LEFT_RGB), "Right": QColor(*RIGHT_RGB), "General": QColor(200, 200, 200)}
@@ -26,7 +33,10 @@ LANE_H = 22
 TOP = 18
 HELP = ("\u25bc foot strike, \u25b3 foot off, shaded: stance, violet: valgus phase (white line: its peak).\n"
         "Click: go to a frame or a phase's peak; drag: scrub; right-click: add or delete an event; "
-        "Shift+drag an event: move it.")
+        "Shift+drag an event: move it.\nTask windows (outlined): Shift+drag an edge to resize, the middle to move; "
+        "Ctrl+drag on a row: new window; click one then Delete, or right-click, to delete it.")
+EDGE_PX = 5.0
+NEW_WINDOW_S = 1.0       # length of a window added from the context menu
 
 
 class TimelineStrip(QWidget):
@@ -46,6 +56,11 @@ class TimelineStrip(QWidget):
         self._drag_event: Optional[GaitEvent] = None
         self._drag_frame: Optional[int] = None
         self._scrubbing = False
+        self._win_drag: Optional[tuple] = None       # (CycleSpan or None for a new one, mode, anchor frame)
+        self._win_preview: Optional[tuple] = None    # (side, start, end) while dragging
+        self.selected_window: Optional[tuple] = None  # (side, start, end) for the Delete key
+        self.setFocusPolicy(Qt.ClickFocus)
+        state.trialChanged.connect(lambda *_: self._forget_window())
         state.trialChanged.connect(lambda *_: self.update())
         state.trialUpdated.connect(lambda *_: self.update())
         state.frameChanged.connect(lambda *_: self.update())
@@ -93,6 +108,33 @@ class TimelineStrip(QWidget):
     def side_at(self, y: float) -> str:
         return "Left" if y < TOP + LANE_H else "Right"
 
+    def window_at(self, x: float, y: float) -> Optional[CycleSpan]:
+        """The task window (not a gait cycle) under a point, edges included."""
+        if self.trial is None:
+            return None
+        for c in self.trial.cycles:
+            if c.kind == "cycle" or c.side not in SIDES:
+                continue
+            y0 = self.lane_y(c.side)
+            if y0 <= y <= y0 + LANE_H and self.x_of(c.start_frame) - EDGE_PX <= x <= self.x_of(c.end_frame) + EDGE_PX:
+                return c
+        return None
+
+    def edge_of(self, w: CycleSpan, x: float) -> str:
+        """``"start"``, ``"end"`` (within EDGE_PX of that edge) or ``"move"``."""
+        if abs(x - self.x_of(w.start_frame)) <= EDGE_PX:
+            return "start"
+        if abs(x - self.x_of(w.end_frame)) <= EDGE_PX:
+            return "end"
+        return "move"
+
+    @property
+    def windows_editable(self) -> bool:
+        return self.trial is not None and window_edit_reason(self.trial) == ""
+
+    def _forget_window(self) -> None:
+        self._win_drag = self._win_preview = self.selected_window = None
+
     # ------------------------------------------------------------------ painting
     def paintEvent(self, _event) -> None:  # noqa: N802
         p = QPainter(self)
@@ -109,6 +151,7 @@ class TimelineStrip(QWidget):
         self._paint_lanes(p, tv)
         self._paint_cycle(p)
         self._paint_phases(p, tv)
+        self._paint_window_edit(p, tv)
         self._paint_events(p, tv)
         self._paint_axis(p)
         self._paint_cursor(p)
@@ -151,6 +194,18 @@ class TimelineStrip(QWidget):
             p.setPen(QPen(QColor(255, 255, 255), 1.5))
             xp = self.x_of(ph.peak_frame)
             p.drawLine(QPointF(xp, y + 5), QPointF(xp, y + LANE_H - 5))
+
+    def _paint_window_edit(self, p: QPainter, tv: TrialView) -> None:
+        """The selected window (thick outline) and the window being dragged (dashed)."""
+        for item, style in ((self.selected_window, Qt.SolidLine), (self._win_preview, Qt.DashLine)):
+            if item is None:
+                continue
+            side, a, b = item
+            y = self.lane_y(side)
+            pen = QPen(QColor(20, 24, 30), 2.0 if style == Qt.SolidLine else 1.5, style)
+            p.setPen(pen)
+            p.setBrush(Qt.NoBrush)
+            p.drawRect(QRectF(self.x_of(a), y + 3, max(self.x_of(b) - self.x_of(a), 2), LANE_H - 6))
 
     def _paint_events(self, p: QPainter, tv: TrialView) -> None:
         for e in tv.events:
@@ -202,6 +257,8 @@ class TimelineStrip(QWidget):
         if e is not None and ev.modifiers() & Qt.ShiftModifier or e is not None and ev.modifiers() & Qt.AltModifier:
             self._drag_event, self._drag_frame = e, e.frame
             return
+        if self._press_window(pos.x(), pos.y(), ev.modifiers()):
+            return
         ph = self.phase_at(pos.x(), pos.y())
         if ph is not None:
             self.state.set_frame(ph.peak_frame)
@@ -209,9 +266,68 @@ class TimelineStrip(QWidget):
         self._scrubbing = True
         self.state.set_frame(self.frame_at(pos.x()))
 
+    def _press_window(self, x: float, y: float, mods) -> bool:
+        """Start a window drag (Shift on a window, Ctrl on a row); remember the clicked window."""
+        w = self.window_at(x, y)
+        self.selected_window = (w.side, w.start_frame, w.end_frame) if w is not None else None
+        if not self.windows_editable or not (mods & (Qt.ShiftModifier | Qt.ControlModifier)):
+            return False
+        frame = self.frame_at(x)
+        if w is not None and mods & Qt.ShiftModifier:
+            self._win_drag = (w, self.edge_of(w, x), frame)
+            self._win_preview = (w.side, w.start_frame, w.end_frame)
+        elif w is None and mods & Qt.ControlModifier:
+            self._win_drag = (None, "new", frame)
+            self._win_preview = (self.side_at(y), frame, frame)
+        else:
+            return False
+        self.update()
+        return True
+
+    def _drag_window_to(self, x: float) -> None:
+        lo, hi = self.state.frame_range
+        f = min(max(self.frame_at(x), lo), hi)
+        w, mode, anchor = self._win_drag
+        side, a, b = self._win_preview
+        if mode == "new":
+            a, b = sorted((anchor, f))
+        elif mode == "start":
+            a, b = sorted((f, w.end_frame))
+        elif mode == "end":
+            a, b = sorted((w.start_frame, f))
+        else:
+            d = min(max(f - anchor, lo - w.start_frame), hi - w.end_frame)
+            a, b = w.start_frame + d, w.end_frame + d
+        self._win_preview = (side, a, b)
+        self.update()
+
+    def _release_window(self) -> None:
+        (w, mode, _), (side, a, b) = self._win_drag, self._win_preview
+        self._win_drag = self._win_preview = None
+        if mode == "new":
+            if b > a:
+                self.state.request_window_edit("add", side=side, start=a, end=b)
+        elif (a, b) != (w.start_frame, w.end_frame):
+            self.selected_window = (side, a, b)
+            self.state.request_window_edit("move", side=side, start=w.start_frame, end=w.end_frame,
+                                           new_start=a, new_end=b)
+        self.update()
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802
+        if ev.key() in (Qt.Key_Delete, Qt.Key_Backspace) and self.selected_window is not None \
+                and self.windows_editable:
+            side, a, b = self.selected_window
+            self.selected_window = None
+            self.state.request_window_edit("delete", side=side, start=a, end=b)
+            self.update()
+            return
+        super().keyPressEvent(ev)
+
     def mouseMoveEvent(self, ev) -> None:  # noqa: N802
         pos = ev.position()
-        if self._drag_event is not None:
+        if self._win_drag is not None:
+            self._drag_window_to(pos.x())
+        elif self._drag_event is not None:
             lo, hi = self.state.frame_range
             self._drag_frame = min(max(self.frame_at(pos.x()), lo), hi)
             self.update()
@@ -222,6 +338,10 @@ class TimelineStrip(QWidget):
             ph = self.phase_at(pos.x(), pos.y())
             if e is not None:
                 self.setToolTip(f"{e.context} {e.label} at frame {e.frame} ({e.source}); Shift+drag to move, right-click to delete")
+            elif (w := self.window_at(pos.x(), pos.y())) is not None and ph is None:
+                self.setToolTip(f"{w.side} {w.kind} window {w.start_frame}-{w.end_frame}"
+                                + ("; Shift+drag an edge to resize, the middle to move; Delete to delete"
+                                   if self.windows_editable else ""))
             elif ph is not None:
                 self.setToolTip(f"{ph.side} valgus phase {ph.onset_frame}-{ph.offset_frame}, peak {ph.peak_value:.1f} at "
                                 f"{ph.peak_frame} ({ph.metric}); click to go to the peak")
@@ -229,6 +349,9 @@ class TimelineStrip(QWidget):
                 self.setToolTip(HELP)
 
     def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
+        if self._win_drag is not None:
+            self._drag_window_to(ev.position().x())
+            self._release_window()
         if self._drag_event is not None:
             e, f = self._drag_event, self._drag_frame
             self._drag_event = self._drag_frame = None
@@ -252,4 +375,34 @@ class TimelineStrip(QWidget):
             menu.addSeparator()
             menu.addAction(f"Delete {e.context} {e.label} at frame {e.frame}",
                            lambda: emit(self.deleteEventRequested, e))
+        self._window_menu(menu, pos.x(), pos.y(), side, frame)
         menu.exec(ev.globalPos())
+
+    def new_window_span(self, side: str, frame: int) -> Optional[tuple[int, int]]:
+        """Frames of a window added at ``frame``: NEW_WINDOW_S long, centred, within the gap
+        between the side's neighbouring windows (None if the frame is inside a window)."""
+        lo, hi = self.state.frame_range
+        wins = [c for c in self.trial.cycles if c.side == side and c.kind != "cycle"]
+        if any(c.start_frame <= frame <= c.end_frame for c in wins):
+            return None
+        left = max([c.end_frame + 1 for c in wins if c.end_frame < frame], default=lo)
+        right = min([c.start_frame - 1 for c in wins if c.start_frame > frame], default=hi)
+        half = int(round(NEW_WINDOW_S * self.trial.trial.point_rate_hz / 2))
+        a, b = max(frame - half, left), min(frame + half, right)
+        return (a, b) if b > a else None
+
+    def _window_menu(self, menu: QMenu, x: float, y: float, side: str, frame: int) -> None:
+        """Task-window entries of the context menu (only where windows can be edited)."""
+        if not self.windows_editable:
+            return
+        menu.addSeparator()
+        w = self.window_at(x, y)
+        if w is not None:
+            menu.addAction(f"Delete {side} {w.kind} window {w.start_frame}-{w.end_frame}",
+                           lambda: self.state.request_window_edit("delete", side=side, start=w.start_frame,
+                                                                  end=w.end_frame))
+        elif (span := self.new_window_span(side, frame)) is not None:
+            menu.addAction(f"Add {side} window here ({span[0]}-{span[1]})",
+                           lambda: self.state.request_window_edit("add", side=side, start=span[0], end=span[1]))
+        menu.addAction(f"Back to the detected {side} windows",
+                       lambda: self.state.request_window_edit("reset", side=side))

@@ -150,6 +150,23 @@ class EventEdit:
 
 
 @dataclass(frozen=True)
+class WindowEdit:
+    """One user edit of the task windows of a trial (``core.analysis.TaskWindow``).
+
+    action: ``"add"``, ``"move"`` (start and/or end changed) or ``"delete"``; side:
+    ``"Left"``/``"Right"``; before/after: the window before and after (None for add/delete);
+    source: who or what made it (``"app"``, ``"cli"``, a user name).
+    """
+
+    action: str
+    side: str
+    before: Any = None
+    after: Any = None
+    source: str = "app"
+    when_utc: Optional[_dt.datetime] = None
+
+
+@dataclass(frozen=True)
 class TrialRecord:
     """Everything stored for one trial.
 
@@ -159,6 +176,9 @@ class TrialRecord:
     used (with their sources), events used (after edits), processing settings, model outputs
     and quality report; filled from ``processed`` when it is given (see
     :meth:`from_processed`). analysis: ``core.analysis.TrialAnalysis`` or None.
+    windows: side -> the task windows (``core.analysis.TaskWindow``) the user set for that
+    side, used instead of the detected ones (``analyze_trial(..., windows=...)``);
+    window_source: side -> ``"edited"`` for those sides; window_edits: their edit history.
     """
 
     info: TrialInfo
@@ -171,6 +191,9 @@ class TrialRecord:
     outputs: Optional[ModelOutputs] = None
     quality: QualityReport = QualityReport()
     analysis: Any = None
+    windows: Mapping[str, tuple] = field(default_factory=dict)
+    window_source: Mapping[str, str] = field(default_factory=dict)
+    window_edits: tuple[WindowEdit, ...] = ()
 
     @classmethod
     def from_processed(cls, info: TrialInfo, raw: Trial, processed: Any,
