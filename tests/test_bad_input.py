@@ -129,10 +129,8 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 
 # Open bugs (see /work/notes/qa_report.md); strict: the mark goes as soon as the fix lands.
 # Fixed, tests now guard the fixes: QA-1..6 aeab54c, QA-10 b0e1009, QA-9 7c24a2c + eb72f5a,
-# QA-8 and QA-11 2e1a1fc + 8360d93, QA-14 ffc5211, QA-7 and QA-13 01fa0f4.
-QA12 = pytest.mark.xfail(reason="QA-12: an impossible knee width (980 mm typo for 98) blames the markers in "
-                         "calibrate and silently empties every left-side angle in process (core/kinematics/cgm1.py chord "
-                         "function / core/pipeline.py)", strict=True)
+# QA-8 and QA-11 2e1a1fc + 8360d93, QA-14 ffc5211, QA-7 and QA-13 01fa0f4,
+# QA-12 879ad70.
 QA15 = pytest.mark.xfail(reason="QA-15: a byte-identical copy of a trial in the session folder is analysed and "
                          "imported twice (cycles double-counted) (core/session.py discover_session, core/store/importer.py)",
                          strict=True)
@@ -281,7 +279,6 @@ def test_bad_set_option(option, needles, tmp_path, capsys):
     assert_clean_error(rc, err, *needles)
 
 
-@QA12
 @pytest.mark.parametrize("command", ["calibrate", "process"])
 def test_impossible_knee_width_is_named(command, tmp_path, capsys):
     """LeftKneeWidth=980 (an extra digit): the knee-centre offset exceeds the thigh length, so the
