@@ -87,6 +87,33 @@ def gait_cycles(events: Sequence[GaitEvent], side: str, require_foot_off: bool =
     return tuple(cycles)
 
 
+def skipped_strides(events: Sequence[GaitEvent], side: str,
+                    require_foot_off: bool = True) -> tuple[tuple[int, int, str], ...]:
+    """Strides (consecutive foot strikes of ``side``) that :func:`gait_cycles` does not make
+    into cycles: ``((start_frame, end_frame, reason), ...)``, reason ``"no foot off"`` or
+    ``"N foot offs (a foot strike is missing)"``. Callers report them (never drop silently)."""
+    strikes = sorted({e.frame for e in events if e.label == EVENT_FOOT_STRIKE and e.context == side})
+    offs = np.array(sorted(e.frame for e in events if e.label == EVENT_FOOT_OFF and e.context == side), dtype=int)
+    a, b = np.array(strikes[:-1], dtype=int), np.array(strikes[1:], dtype=int)
+    n_in = ((offs[None, :] > a[:, None]) & (offs[None, :] < b[:, None])).sum(axis=1)
+    out = [(int(x), int(y), f"{int(n)} foot offs (a foot strike is missing)") for x, y, n in zip(a, b, n_in) if n > 1]
+    if require_foot_off:
+        out += [(int(x), int(y), "no foot off") for x, y, n in zip(a, b, n_in) if n == 0]
+    return tuple(sorted(out))
+
+
+def unique_events(events: Sequence[GaitEvent]) -> tuple[tuple[GaitEvent, ...], tuple[GaitEvent, ...]]:
+    """``(kept, repeats)``: the events without exact repeats (same label, context and frame;
+    the first is kept, order preserved) and the repeats left out."""
+    seen: set = set()
+    kept, repeats = [], []
+    for e in events:
+        key = (e.label, e.context, e.frame)
+        (repeats if key in seen else kept).append(e)
+        seen.add(key)
+    return tuple(kept), tuple(repeats)
+
+
 def all_cycles(events: Sequence[GaitEvent], require_foot_off: bool = True) -> tuple[GaitCycle, ...]:
     """Cycles of both sides, left first."""
     return tuple(c for s in SIDES for c in gait_cycles(events, s, require_foot_off))

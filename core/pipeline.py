@@ -25,15 +25,15 @@ from typing import Callable, Iterator, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from core.cycles import GaitCycle, all_cycles
+from core.cycles import GaitCycle, all_cycles, skipped_strides, unique_events
 from core.errors import CancelledError, GenuError, SubjectParameterError
 from core.events import EventDetectionSettings, TrialEvents, gait_events, trial_events
 from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
                              merge_sources, overrides_source, require_parameters, resolve_subject_report)
 from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
 from core.io.c3d_read import DECLARED_FRAMES_KEY
-from core.model import (ModelOutputs, ParameterValue, QualityIssue, QualityReport,
-                        SubjectParameters, Trial)
+from core.model import (EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, ModelOutputs, ParameterValue,
+                        QualityIssue, QualityReport, SubjectParameters, Trial)
 
 Progress = Optional[Callable[[float, str], None]]
 Cancelled = Optional[Callable[[], bool]]
@@ -393,10 +393,49 @@ def walking_decision(trial: Trial, outputs: Optional[ModelOutputs] = None) -> tu
     return walking, f"task unknown, pelvis travel {travel:.0f} mm ({'>' if walking else '<='} {WALK_TRAVEL_MM:.0f} mm)"
 
 
+#: mean stance (% of the cycle) of a side outside this range is implausible for walking
+STANCE_PLAUSIBLE_PCT = (50.0, 70.0)
+
+
+def _file_event_issues(trial: Trial) -> tuple[Trial, list[GaitEvent], list[QualityIssue]]:
+    """Exact repeats of file events dropped (noted), and the file's foot strikes/offs whose
+    context is 'General' (no side: they cannot make cycles)."""
+    kept, repeats = unique_events(trial.events)
+    issues = []
+    if repeats:
+        listed = ", ".join(f"{e.context} {e.label} {e.frame}" for e in repeats[:8]) + (" ..." if len(repeats) > 8 else "")
+        issues.append(QualityIssue("warning", "duplicate-events",
+                                   f"{len(repeats)} repeated event(s) of the file (same frame, side and label) "
+                                   f"ignored: {listed}", trial.name))
+        trial = trial.with_changes(events=kept)
+    general = [e for e in trial.events if e.label in (EVENT_FOOT_STRIKE, EVENT_FOOT_OFF) and e.context == "General"]
+    return trial, general, issues
+
+
+def _cycle_issues(trial: Trial, events: Sequence[GaitEvent], cycles: Sequence[GaitCycle]) -> list[QualityIssue]:
+    """Strides left out of the cycles (with frames and reason) and implausible mean stance."""
+    issues = []
+    lo, hi = STANCE_PLAUSIBLE_PCT
+    for side in ("Left", "Right"):
+        skipped = skipped_strides(events, side)
+        if skipped:
+            where = ", ".join(f"{a}-{b} ({why})" for a, b, why in skipped)
+            issues.append(QualityIssue("warning", "cycles-dropped",
+                                       f"{len(skipped)} {side.lower()} stride(s) not used as gait cycles: frames {where}",
+                                       trial.name, side))
+        stance = [c.foot_off_percent for c in cycles if c.side == side and c.foot_off_percent is not None]
+        if stance and not lo <= float(np.mean(stance)) <= hi:
+            issues.append(QualityIssue("warning", "implausible-stance",
+                                       f"{side.lower()} mean stance {np.mean(stance):.1f} % of the cycle ({len(stance)} "
+                                       f"cycles) is outside {lo:g}-{hi:g} %: foot strikes and foot offs may be swapped "
+                                       "or wrong in the events", trial.name, side))
+    return issues
+
+
 def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
                        settings: ProcessingSettings) -> tuple[tuple, tuple[GaitCycle, ...], list[QualityIssue]]:
     """Events (file, else detected for walks, per ``settings.events``), cycles, quality issues."""
-    issues = []
+    trial, general, issues = _file_event_issues(trial)
     if settings.events == "detect":
         te = trial_events(trial.with_changes(events=()), outputs, settings.event_settings)
     elif settings.events == "file" or gait_events(trial.events):
@@ -412,15 +451,20 @@ def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
                                        "gait events not detected", trial.name))
     cycles = all_cycles(te.events)
     issues += [QualityIssue("warning", "events-missing", line, trial.name) for line in te.missing]
+    gen = (f"the file's {len(general)} foot strike/off event(s) have context 'General' (no side) and cannot make "
+           "gait cycles") if general else ""
     if te.detected:
+        n_det = sum(1 for e in te.events if e.source == "detected")
         issues.append(QualityIssue("warning", "events-detected",
-                                   f"no foot strike/off events in the file: {len(te.events)} detected "
+                                   (gen or "no foot strike/off events in the file") + f": {n_det} detected "
                                    "from kinematics (Zeni 2008)" + "".join(f"; {n}" for n in te.notes),
                                    trial.name))
-    if not cycles and not issues and walking_decision(trial, outputs)[0]:
+    elif gen and settings.events != "detect":
+        issues.append(QualityIssue("warning", "events-general", gen, trial.name))
+    if not cycles and not [i for i in issues if i.code != "duplicate-events"] and walking_decision(trial, outputs)[0]:
         issues.append(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events of this walk",
                                    trial.name))
-    return tuple(te.events), cycles, issues
+    return tuple(te.events), cycles, issues + _cycle_issues(trial, te.events, cycles)
 
 
 def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path, None] = None,

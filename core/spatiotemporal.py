@@ -130,7 +130,8 @@ def progression_direction(trial: Trial) -> np.ndarray:
 
 
 def _frames(events: Iterable[GaitEvent], label: str, side: str) -> np.ndarray:
-    return np.array(sorted(e.frame for e in events if e.label == label and e.context == side), dtype=int)
+    # unique: a repeated event (same frame twice in a file) would make a zero-length stride
+    return np.unique(np.array([e.frame for e in events if e.label == label and e.context == side], dtype=int))
 
 
 def _first_between(frames: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ def _target(src: Path, out_dir: Path, fmt: str) -> Path:
 def _report(pt, out: Path, shown: dict) -> None:
     """One line per trial, its warnings, and the subject values used (only changes after the first)."""
     from core.io.subject import format_subject
-    n_ev = sum(1 for e in pt.events if e.label in ("Foot Strike", "Foot Off"))
+    n_ev = sum(1 for e in pt.events if e.label in ("Foot Strike", "Foot Off") and e.context in ("Left", "Right"))
     how = "detected" if pt.events_detected else "from the file"
     print(f"{pt.source_path}: wrote {out} ({pt.trial.n_frames} frames, {n_ev} events {how}, "
           f"{len(pt.cycles)} cycles)")

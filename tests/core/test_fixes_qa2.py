@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import SubjectParameterError
 from core.io.c3d import read_c3d
-from core.pipeline import calibrate_static_result, process_trial
+from core.pipeline import ProcessingSettings, calibrate_static_result, process_trial
 from tests.conftest import SAMPLES
 
 PRE = SAMPLES / "GL-0001" / "pre"
@@ -58,3 +58,63 @@ def test_qa12_implausible_foot_offsets_are_named(walk, static):
     assert not [n for n in static.notes if n.startswith("warning:")]
     pt = process_trial(walk, static=static, overrides=["LeftStaticPlantFlex=1e9"])
     assert [q.subject for q in pt.quality.of("implausible-parameter")] == ["LeftStaticPlantFlex"]
+
+
+# ----------------------------------------------------------------------------- M-19..M-22
+def _with_events(walk, events):
+    return walk.with_changes(events=tuple(events))
+
+
+def test_m19_repeated_foot_strikes_dropped_with_a_note(walk, static, recwarn):
+    from core.spatiotemporal import spatiotemporal
+    plain = process_trial(walk, static=static)
+    dup = process_trial(_with_events(walk, walk.events + walk.events[:5]), static=static)
+    assert dup.events == plain.events and dup.cycles == plain.cycles
+    note = dup.quality.of("duplicate-events")
+    assert note and note[0].message.startswith("5 repeated event(s)")
+    st = spatiotemporal(walk.events + walk.events, walk)  # no zero-length stride, no numpy warning
+    assert st.n_strides("Left") == spatiotemporal(walk.events, walk).n_strides("Left") == 3
+    assert np.isfinite(st.side("Left")["cadence_steps_min"])
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_m20_general_foot_events_not_counted_as_detected(walk, static):
+    import dataclasses
+    gen = [dataclasses.replace(e, context="General") for e in walk.events]
+    pt = process_trial(_with_events(walk, gen), static=static)
+    n_det = sum(e.source == "detected" for e in pt.events)
+    assert n_det == 16 and pt.events_detected and len(pt.cycles) >= 4
+    msg = pt.quality.of("events-detected")[0].message
+    assert "16 foot strike/off event(s) have context 'General'" in msg and ": 16 detected" in msg
+    kept = process_trial(_with_events(walk, gen), static=static,
+                         settings=ProcessingSettings(events="file"))
+    assert kept.cycles == () and kept.quality.of("events-general")
+
+
+def test_m21_swapped_strikes_and_offs_warn_on_stance(walk, static):
+    import dataclasses
+    swap = {"Foot Strike": "Foot Off", "Foot Off": "Foot Strike"}
+    pt = process_trial(_with_events(walk, [dataclasses.replace(e, label=swap[e.label]) for e in walk.events]),
+                       static=static)
+    warned = {q.subject: q.message for q in pt.quality.of("implausible-stance")}
+    assert set(warned) == {"Left", "Right"} and "40.0 %" in warned["Left"] and "swapped" in warned["Left"]
+    assert not process_trial(walk, static=static).quality.of("implausible-stance")  # 60 %
+
+
+def test_m22_strides_without_foot_off_are_reported(walk, static):
+    from core.cycles import skipped_strides
+    ev = [e for e in walk.events if not (e.context == "Right" and e.label == "Foot Off" and e.frame > 100)]
+    pt = process_trial(_with_events(walk, ev), static=static)
+    assert len(pt.cycles) == 4
+    q = pt.quality.of("cycles-dropped")
+    assert len(q) == 1 and q[0].subject == "Right"
+    assert q[0].message == ("2 right stride(s) not used as gait cycles: frames 121-221 (no foot off), "
+                            "221-321 (no foot off)")
+    two_offs = ev + [_foot_off(walk, "Left", 100), _foot_off(walk, "Left", 150)]
+    assert skipped_strides(two_offs, "Left") == ((71, 171, "3 foot offs (a foot strike is missing)"),)
+    assert skipped_strides(walk.events, "Left") == () and skipped_strides(walk.events, "Right") == ()
+
+
+def _foot_off(walk, side, frame):
+    from core.model import GaitEvent
+    return GaitEvent("Foot Off", side, frame, (frame - 1) / walk.point_rate_hz)
