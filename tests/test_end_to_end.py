@@ -154,6 +154,13 @@ def test_process_csv_frames_times_and_empty_cells(engine, tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- analyze / compare
+def _strict_json(path: Path) -> dict:
+    """JSON as any strict parser reads it (no NaN/Infinity tokens, which JSON does not allow)."""
+    def refuse(token):
+        raise AssertionError(f"{path.name}: non-standard JSON token {token}")
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
 def _truth(trial: str) -> dict:
     return json.loads((PRE / f"{trial}.truth.json").read_text())
 
@@ -162,7 +169,7 @@ def _truth(trial: str) -> dict:
 def analysis(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("an") / "pre.json"
     assert main(["analyze", str(PRE), "--json", str(out)]) == 0
-    return json.loads(out.read_text())
+    return _strict_json(out)
 
 
 def test_analyze_json_pre_session(analysis):
@@ -195,7 +202,7 @@ def test_analyze_json_pre_session(analysis):
 def comparison(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("cmp") / "cmp.json"
     assert main(["compare", str(PRE), str(POST), "--n-perm", "200", "--json", str(out)]) == 0
-    return json.loads(out.read_text())
+    return _strict_json(out)
 
 
 def test_compare_json_pre_post(comparison, analysis):
