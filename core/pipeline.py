@@ -130,6 +130,16 @@ class ProcessedTrial:
     def __post_init__(self) -> None:
         object.__setattr__(self, "timings_ms", MappingProxyType(dict(self.timings_ms)))
 
+    def filled_markers(self) -> Optional[np.ndarray]:
+        """``(F,)`` space-separated labels of the markers filled at each frame ('' where none),
+        or None when gap filling was not asked (the CSV's ``filled_markers`` column)."""
+        if self.settings.fill_gaps_max_frames <= 0:
+            return None
+        if self.filled_mask is None:
+            return np.full(self.trial.n_frames, "")
+        from core.io.csv_out import filled_markers_by_frame
+        return filled_markers_by_frame(self.filled_mask, self.trial.labels)
+
     @property
     def events_detected(self) -> bool:
         return any(e.source == "detected" for e in self.events)
@@ -358,7 +368,8 @@ def _gaps(trial: Trial, settings: ProcessingSettings) -> tuple[Trial, object, Op
         if n:
             issues.append(QualityIssue("warning", "gap-filled",
                                        f"{n} marker samples filled (cubic spline, gaps up to "
-                                       f"{settings.fill_gaps_max_frames} frames); they are flagged", trial.name))
+                                       f"{settings.fill_gaps_max_frames} frames); they are flagged (CSV column filled_markers, "
+                                       "C3D parameters GENULAB:FILLED_FIRST/FILLED_LAST)", trial.name))
     return trial, report, mask, issues
 
 

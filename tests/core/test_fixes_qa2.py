@@ -118,3 +118,40 @@ def test_m22_strides_without_foot_off_are_reported(walk, static):
 def _foot_off(walk, side, frame):
     from core.model import GaitEvent
     return GaitEvent("Foot Off", side, frame, (frame - 1) / walk.point_rate_hz)
+
+
+# ----------------------------------------------------------------------------- M-18
+def test_m18_filled_samples_flagged_in_csv_and_c3d(walk, static, tmp_path, capsys):
+    import csv
+    from app.cli import main
+    from core.io.csv_out import filled_frame_runs
+    pts = np.array(walk.points)
+    i, j = walk.index("RTHI"), walk.index("LTOE")
+    pts[149:153, i] = np.nan  # frames 150-153 (first frame 1)
+    pts[199:201, i] = np.nan
+    pts[199:202, j] = np.nan
+    src = tmp_path / "gapped.c3d"
+    from core.io.c3d import write_trial_c3d
+    write_trial_c3d(src, walk.with_changes(points=pts))
+    for fmt in ("csv", "c3d"):
+        assert main(["process", str(src), "--fill-gaps", "10", "--format", fmt, "--out", str(tmp_path / "o")]) == 0
+    assert "filled_markers" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(tmp_path / "o" / "gapped.csv")))
+    flagged = {int(r["frame"]): r["filled_markers"] for r in rows if r["filled_markers"]}
+    assert flagged == {**{f: "RTHI" for f in range(150, 154)}, 200: "LTOE RTHI", 201: "LTOE RTHI", 202: "LTOE"}  # label order
+    p = read_c3d(tmp_path / "o" / "gapped.c3d").parameters
+    assert p["GENULAB:FILLED_FIRST"] == (150, 200) and p["GENULAB:FILLED_LAST"] == (153, 202)
+    assert set(p["GENULAB:FILLED_MARKERS"].split(", ")) == {"RTHI", "LTOE"} and p["GENULAB:FILL_MAX_GAP"] == 10
+    # without --fill-gaps: the plain layout and no parameter
+    assert main(["process", str(src), "--format", "csv", "--out", str(tmp_path / "p")]) == 0
+    assert "filled_markers" not in open(tmp_path / "p" / "gapped.csv").readline()
+    # more runs than a C3D list holds: merged over the shortest stretches, every frame covered
+    mask = np.zeros((1000, 2), bool)
+    mask[::3, 0] = True  # 334 runs
+    mask[500:510, 1] = True
+    first, last = filled_frame_runs(mask, 1)
+    assert first.size == 255 and (np.diff(first) > 0).all()
+    covered = np.zeros(1000, bool)
+    for a, b in zip(first, last):
+        covered[a - 1:b] = True
+    assert covered[mask.any(axis=1)].all()
