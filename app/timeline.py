@@ -108,15 +108,15 @@ class TimelineStrip(QWidget):
     def side_at(self, y: float) -> str:
         return "Left" if y < TOP + LANE_H else "Right"
 
-    def window_at(self, x: float, y: float) -> Optional[CycleSpan]:
-        """The task window (not a gait cycle) under a point, edges included."""
+    def window_at(self, x: float, y: float, pad: float = EDGE_PX) -> Optional[CycleSpan]:
+        """The task window (not a gait cycle) under a point, ``pad`` px around its edges included."""
         if self.trial is None:
             return None
         for c in self.trial.cycles:
             if c.kind == "cycle" or c.side not in SIDES:
                 continue
             y0 = self.lane_y(c.side)
-            if y0 <= y <= y0 + LANE_H and self.x_of(c.start_frame) - EDGE_PX <= x <= self.x_of(c.end_frame) + EDGE_PX:
+            if y0 <= y <= y0 + LANE_H and self.x_of(c.start_frame) - pad <= x <= self.x_of(c.end_frame) + pad:
                 return c
         return None
 
@@ -273,10 +273,10 @@ class TimelineStrip(QWidget):
         if not self.windows_editable or not (mods & (Qt.ShiftModifier | Qt.ControlModifier)):
             return False
         frame = self.frame_at(x)
-        if w is not None and mods & Qt.ShiftModifier:
+        if w is not None and mods & Qt.ShiftModifier and not mods & Qt.ControlModifier:
             self._win_drag = (w, self.edge_of(w, x), frame)
             self._win_preview = (w.side, w.start_frame, w.end_frame)
-        elif w is None and mods & Qt.ControlModifier:
+        elif self.window_at(x, y, 0.0) is None and mods & Qt.ControlModifier:
             self._win_drag = (None, "new", frame)
             self._win_preview = (self.side_at(y), frame, frame)
         else:

@@ -186,3 +186,32 @@ def test_stored_session_window_edit_saved_with_source_edited(window, tmp_path):
     assert win.state.trial.raw_analysis.window_source == {"Right": "edited"}
     win.editor.stack.undo()
     win.state.close_session(win.state.session)
+
+
+def test_ctrl_drag_on_a_row_adds_a_window(window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    app, win, _ = window
+    tv = _select_sls(win)
+    wins = tv.raw_analysis.windows["Right"]
+    t = win.timeline
+    gap = wins[1].start_frame - wins[0].end_frame
+    a, b = wins[0].end_frame + gap // 4, wins[1].start_frame - gap // 4
+    p0, p1 = _point(win, "Right", a), _point(win, "Right", b)
+    fa, fb = t.frame_at(p0.x()), t.frame_at(p1.x())
+    QTest.mousePress(t, Qt.LeftButton, Qt.ControlModifier, p0)
+    QTest.mouseMove(t, p1)
+    QTest.mouseRelease(t, Qt.LeftButton, Qt.ControlModifier, p1)
+    assert "add Right repetition window" in win.editor.stack.undoText(), (win.editor.last_message, fa, fb, [(w.start_frame, w.end_frame) for w in wins])
+    _idle(app, win)
+    new = win.state.trial.raw_analysis.windows["Right"]
+    assert len(new) == 6 and (new[1].start_frame, new[1].end_frame) == (fa, fb) and new[1].index == 1
+    assert new[1].kind == "repetition" and fa <= new[1].peak_frame <= fb
+    # the context menu's span for a click in a gap stays inside it; none inside a window
+    mid = (new[2].end_frame + new[3].start_frame) // 2
+    span = t.new_window_span("Right", mid)
+    assert span is not None and new[2].end_frame < span[0] < span[1] < new[3].start_frame
+    assert t.new_window_span("Right", new[0].start_frame + 1) is None
+    win.editor.stack.undo()
+    _idle(app, win)
+    assert len(win.state.trial.raw_analysis.windows["Right"]) == 5

@@ -115,3 +115,23 @@ def test_session_passes_windows_to_the_named_trial(session, sls):
     assert sa.task_summary("sls", "Right").n_windows == 2
     with pytest.raises(AnalysisError, match="no_such_trial"):
         analyze_session(session, windows={"no_such_trial": {"Right": wins}})
+
+
+def test_user_windows_survive_the_store_serialiser(sls):
+    """TrialRecord.windows / window_source / window_edits and the analysis' window_source
+    are saved and read back by the store's generic serialiser."""
+    from core.store.schema import TrialInfo, TrialRecord, WindowEdit
+    from core.store.serialize import decode, encode
+    p, a = sls
+    wins = a.windows["Right"][:3]
+    e = analyze_trial(p, decision=a.decision, windows={"Right": wins})
+    rec = TrialRecord(TrialInfo("T001", NAME), p.trial, analysis=e, windows={"Right": e.windows["Right"]},
+                      window_source={"Right": "edited"},
+                      window_edits=(WindowEdit("delete", "Right", a.windows["Right"][4]),))
+    back = decode(encode(rec, NAME), NAME)
+    assert back.window_source == {"Right": "edited"} and back.windows["Right"] == e.windows["Right"]
+    assert back.window_edits[0].action == "delete" and back.window_edits[0].before == a.windows["Right"][4]
+    assert back.analysis.window_source == {"Right": "edited"}
+    assert [ph.onset_frame for ph in back.analysis.phases] == [ph.onset_frame for ph in e.phases]
+    old = TrialRecord(TrialInfo("T002", NAME), p.trial)          # a record without window edits
+    assert decode(encode(old, NAME), NAME).windows == {}
