@@ -343,8 +343,8 @@ def _parameter_issues(trial: Trial, subject: SubjectParameters, outputs: ModelOu
     markers = {f"{p}{m}": (trial.point(f"{p}{m}") if trial.has(f"{p}{m}") else np.full((trial.n_frames, 3), np.nan))
                for p in "LR" for m in ("KNE", "THI", "ANK", "TIB")}
     bad = impossible_widths(params, {s: ch[f"{s[0]}HJC"] for s in ("Left", "Right")},
-                            {s: ch[f"{s[0]}KJC"] for s in ("Left", "Right")}, markers)
-    issues = [QualityIssue("warning", "impossible-parameter", f"{m}; the {n[:n.index('t') + 1].lower()} leg's outputs are empty",
+                            {s: ch[f"{s[0]}KJC"] for s in ("Left", "Right")}, markers, partial=True)
+    issues = [QualityIssue("warning", "impossible-parameter", f"{m}; the {n[:n.index('t') + 1].lower()} leg's outputs are empty there",
                            trial.name, n) for n, m in bad]
     return issues + [QualityIssue("warning", "implausible-parameter", m, trial.name, n)
                      for n, m in implausible_offsets(subject)]

@@ -143,26 +143,30 @@ def reconstruct(trial: Trial, subject: SubjectParameters) -> ModelOutputs:
 
 
 def _width_problem(side: str, joint: str, width_mm: float, radius_mm: float, prox: np.ndarray,
-                   lateral: np.ndarray, wand: np.ndarray, names: tuple[str, str]) -> Optional[str]:
+                   lateral: np.ndarray, wand: np.ndarray, names: tuple[str, str], partial: bool) -> Optional[str]:
     """Message when the chord offset exceeds |proximal centre - lateral marker| in every frame
-    where the three inputs are valid (the chord function has no solution, cgm1_spec 7.1)."""
+    (with ``partial``: in any frame) where the three inputs are valid (the chord function has
+    no solution there, cgm1_spec 7.1)."""
     ok = np.isfinite(prox).all(axis=1) & np.isfinite(lateral).all(axis=1) & np.isfinite(wand).all(axis=1)
     if not ok.any():
         return None
     dist = np.linalg.norm(prox[ok] - lateral[ok], axis=1)
     delta = width_mm / 2.0 + radius_mm
-    if not (delta >= dist).all():
+    fails = delta >= dist
+    if not (fails.all() or (partial and fails.any())):
         return None
+    where = (f"in every frame ({int(ok.sum())} frames with the markers)" if fails.all()
+             else f"in {int(fails.sum())} of {int(ok.sum())} frames with the markers")
     return (f"{side}{joint}Width = {width_mm:g} mm is impossible for this subject: the {joint.lower()}-centre "
             f"offset ({width_mm:g} + {2 * radius_mm:g})/2 = {delta:.0f} mm > {names[0]}-{names[1]} distance "
-            f"~{float(np.median(dist)):.0f} mm in every frame ({int(ok.sum())} frames with the markers): "
-            f"the {side.lower()} {joint.lower()} centre has no solution (a typing error?)")
+            f"~{float(np.median(dist[fails])):.0f} mm {where}: the {side.lower()} {joint.lower()} centre has "
+            "no solution there (a typing error?)")
 
 
 def impossible_widths(params: CGM1Parameters, hjc: Mapping[str, np.ndarray], kjc: Mapping[str, np.ndarray],
-                      markers: Mapping[str, Optional[np.ndarray]]) -> list[tuple[str, str]]:
+                      markers: Mapping[str, Optional[np.ndarray]], partial: bool = False) -> list[tuple[str, str]]:
     """Knee/ankle widths for which the chord function (Kadaba 1990, cgm1_spec 7.1) has no
-    solution in any frame: ``[(parameter name, message), ...]``.
+    solution in any frame (``partial``: in some frame): ``[(parameter name, message), ...]``.
 
     Parameters
     ----------
@@ -180,7 +184,7 @@ def impossible_widths(params: CGM1Parameters, hjc: Mapping[str, np.ndarray], kjc
                   ("Ankle", sp.ankle_width_mm, kjc[side], f"{p}ANK", f"{p}TIB", "KJC"))
         for joint, width, prox, lat, wand, pname in checks:
             msg = _width_problem(side, joint, width, r, np.asarray(prox, float), markers[lat], markers[wand],
-                                 (pname, lat))
+                                 (pname, lat), partial)
             if msg:
                 out.append((f"{side}{joint}Width", msg))
     return out
@@ -268,7 +272,9 @@ def calibrate(static: Trial, subject: SubjectParameters) -> StaticCalibration:
 
     Raises
     ------
-    MissingMarkersError, SubjectParameterError, CalibrationError (no usable frame).
+    MissingMarkersError; SubjectParameterError (missing values, or a knee/ankle width for which
+    the chord function has no solution in any frame, see :func:`impossible_widths`);
+    CalibrationError (no usable frame).
     """
     params = CGM1Parameters.from_subject(subject, require_iad=False)
     mk = _gather(static, static=True)

@@ -155,3 +155,23 @@ def test_m18_filled_samples_flagged_in_csv_and_c3d(walk, static, tmp_path, capsy
     for a, b in zip(first, last):
         covered[a - 1:b] = True
     assert covered[mask.any(axis=1)].all()
+
+
+def test_qa12_chord_without_solution_in_some_frames_only():
+    from core.kinematics.cgm1 import CGM1Parameters, impossible_widths
+    from core.model import ParameterValue, SubjectParameters
+    vals = {"LeftLegLength": 880, "RightLegLength": 880, "LeftKneeWidth": 100, "RightKneeWidth": 100,
+            "LeftAnkleWidth": 70, "RightAnkleWidth": 70, "InterAsisDistance": 230}
+    params = CGM1Parameters.from_subject(SubjectParameters({k: ParameterValue(k, v, "mm", "test")
+                                                             for k, v in vals.items()}))
+    f = 4
+    hjc = {s: np.tile([0.0, 0.0, 900.0], (f, 1)) for s in ("Left", "Right")}
+    knee_z = np.array([500.0, 500.0, 880.0, np.nan])  # |HJC-KNE| 403, 403, 54 mm (< 57 mm offset), missing
+    mk = {f"{p}KNE": np.column_stack([np.zeros(f), np.full(f, 50.0), knee_z]) for p in "LR"}
+    mk.update({f"{p}THI": mk[f"{p}KNE"] + [30.0, 0.0, 100.0] for p in "LR"})
+    mk.update({f"{p}{m}": np.zeros((f, 3)) for p in "LR" for m in ("ANK", "TIB")})
+    kjc = {s: np.full((f, 3), np.nan) for s in ("Left", "Right")}  # ankle not checked
+    assert impossible_widths(params, hjc, kjc, mk) == []
+    bad = impossible_widths(params, hjc, kjc, mk, partial=True)
+    assert [n for n, _ in bad] == ["LeftKneeWidth", "RightKneeWidth"]
+    assert "in 1 of 3 frames with the markers" in bad[0][1] and "57 mm" in bad[0][1]
