@@ -404,8 +404,11 @@ def walking_decision(trial: Trial, outputs: Optional[ModelOutputs] = None) -> tu
     return walking, f"task unknown, pelvis travel {travel:.0f} mm ({'>' if walking else '<='} {WALK_TRAVEL_MM:.0f} mm)"
 
 
-#: mean stance (% of the cycle) of a side outside this range is implausible for walking
-STANCE_PLAUSIBLE_PCT = (50.0, 70.0)
+#: mean stance (% of the cycle) of a side outside this range is implausible for walking: about
+#: 60 % normally (Perry & Burnfield 2010); foot strikes and offs swapped give 100 - stance (< 50);
+#: the upper bound leaves room for slow or pathological gait (Vicon's Test_Files/Movement_trial:
+#: 73.8 % left, a real slow walk)
+STANCE_PLAUSIBLE_PCT = (50.0, 75.0)
 
 
 def _file_event_issues(trial: Trial) -> tuple[Trial, list[GaitEvent], list[QualityIssue]]:

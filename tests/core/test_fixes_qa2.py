@@ -175,3 +175,11 @@ def test_qa12_chord_without_solution_in_some_frames_only():
     bad = impossible_widths(params, hjc, kjc, mk, partial=True)
     assert [n for n, _ in bad] == ["LeftKneeWidth", "RightKneeWidth"]
     assert "in 1 of 3 frames with the markers" in bad[0][1] and "57 mm" in bad[0][1]
+
+
+def test_m21_a_real_slow_walk_is_not_flagged():
+    from tests.conftest import reference_file
+    pt = process_trial(reference_file("cadop-pyCGM", "SampleData", "Test_Files", "Movement_trial.c3d"))
+    left = [c.foot_off_percent for c in pt.cycles if c.side == "Left"]
+    assert 73.0 < np.mean(left) < 75.0  # Vicon's own events: a slow walk, stance 73.8 %
+    assert not pt.quality.of("implausible-stance")
