@@ -176,8 +176,9 @@ class MainWindow(QMainWindow):
         t.addEventRequested.connect(self.editor.add)
         t.moveEventRequested.connect(self.editor.move)
         t.deleteEventRequested.connect(self.editor.delete)
+        self.editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.edited.connect(lambda name: self.statusBar().showMessage(
-            f"Events of {name} edited: {self.editor.stack.undoText() or 'undone'}"
+            f"{name}: {self.editor.stack.undoText() or 'edit undone'}"
             + (" (not saved: Ctrl+S saves them to the store)" if self.state.session is not None
                and self.state.session.store_path is not None else ""), 6000))
         self.browser.closeSessionRequested.connect(self.state.close_session)
