@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 Progress = Optional[Callable[[float, str], None]]
 Cancelled = Optional[Callable[[], bool]]
 SNAPSHOT_SIZE = (560, 680)
+SNAPSHOT_ZOOM = 1.3   # frame the skeleton tighter than the app's default view
 
 
 def _sub(progress: Progress, lo: float, hi: float) -> Progress:
@@ -107,7 +108,7 @@ def with_snapshots(inp: SessionReportInput, size: tuple[int, int] = SNAPSHOT_SIZ
         for key, (pt, ta, frame) in peak_frames(inp).items():
             if key not in snaps:
                 snaps[key] = np.asarray(render_snapshot(pt.trial, pt.outputs, ta, frame=frame, view="front",
-                                                        size=size, fmt="array"))
+                                                        size=size, fmt="array", zoom=SNAPSHOT_ZOOM))
     except Exception as exc:  # noqa: BLE001 - rendering problems must not stop the report
         log.warning("3D snapshots not rendered: %s", exc)
     return dataclasses.replace(inp, snapshots=snaps)

@@ -533,7 +533,8 @@ def offscreen_window() -> vtkRenderWindow:
 
 def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = None,
                     view: str = "front", size: tuple[int, int] = (800, 600),
-                    fmt: str = "png", show_markers: bool = True, title: Optional[str] = None):
+                    fmt: str = "png", show_markers: bool = True, title: Optional[str] = None,
+                    zoom: float = 1.0):
     """Render the trial's scene off screen, as the viewer shows it.
 
     Parameters
@@ -547,6 +548,7 @@ def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = N
     view: ``front``, ``back``, ``left``, ``right`` or ``top``.
     size: ``(width, height)`` pixels.
     fmt: ``"png"`` -> PNG bytes; ``"array"`` -> ``(H, W, 3)`` uint8 image.
+    zoom: camera zoom after the preset (> 1 frames the skeleton tighter, e.g. for the report).
     """
     from app.adapters import trial_view
     from app.scene_data import build_scene_data
@@ -565,6 +567,9 @@ def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = N
     scene.set_data(data, tv.name if title is None else title)
     scene.set_row(tv.trial.row_of_frame(frame))
     scene.set_camera(view)
+    if zoom != 1.0:
+        scene.renderer.GetActiveCamera().Zoom(float(zoom))
+        scene.renderer.ResetCameraClippingRange()
     image = scene.capture()
     win.Finalize()
     return _png_bytes(image) if fmt == "png" else image
