@@ -37,21 +37,21 @@ def _write(pt, src: Path, out: Path, fmt: str) -> Path:
     """The CSV or processed C3D, with the flag of filled samples when --fill-gaps filled some
     (CSV column ``filled_markers``; C3D ``GENULAB:FILLED_FIRST/FILLED_LAST``, docs/io.md)."""
     from core.io.c3d import write_outputs_csv, write_processed_c3d
-    from core.io.csv_out import flag_filled_c3d
+    from core.io.csv_out import filled_flag_parameters
     if fmt == "csv":
         return write_outputs_csv(out, pt.outputs, filled_markers=pt.filled_markers())
-    written = write_processed_c3d(src, out, pt.outputs, events=pt.events)
+    flag = None
     if pt.filled_mask is not None and pt.filled_mask.any():
-        flag_filled_c3d(written, pt.filled_mask, pt.trial.labels, pt.trial.first_frame,
-                        pt.settings.fill_gaps_max_frames)
-    return written
+        flag = filled_flag_parameters(pt.filled_mask, pt.trial.labels, pt.trial.first_frame,
+                                      pt.settings.fill_gaps_max_frames)
+    return write_processed_c3d(src, out, pt.outputs, events=pt.events, parameters=flag)
 
 
 def _target(src: Path, out_dir: Path, fmt: str) -> Path:
     from core.errors import C3DWriteError
     out = out_dir / f"{src.stem}.{fmt}"
     if out.exists() and src.exists() and out.resolve() == src.resolve():
-        raise C3DWriteError(f"output would overwrite the input; choose another --out folder", src)
+        raise C3DWriteError("output would overwrite the input; choose another --out folder", src)
     return out
 
 

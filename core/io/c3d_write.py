@@ -260,7 +260,8 @@ def processed_names(outputs: ModelOutputs) -> list[str]:
 
 # ----------------------------------------------------------------------- processed copy
 def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: ModelOutputs,
-                        events: Optional[Sequence[GaitEvent]] = None) -> Path:
+                        events: Optional[Sequence[GaitEvent]] = None,
+                        parameters: Optional[Mapping[str, Mapping[str, object]]] = None) -> Path:
     """Write a copy of ``source_path`` with the model outputs added as points.
 
     Parameters
@@ -275,6 +276,9 @@ def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: 
         their frames are matched to the file's by C3D frame number.
     events:
         If given, they replace the file's EVENT group (Vicon layout).
+    parameters:
+        Extra parameters to set, group -> name -> value (e.g. the ``GENULAB:FILLED_*`` flag
+        of gap-filled samples, see :func:`core.io.csv_out.filled_flag_parameters`).
 
     Returns
     -------
@@ -293,14 +297,14 @@ def write_processed_c3d(source_path: str | Path, out_path: str | Path, outputs: 
     c = open_c3d(source)
     _check_copyable(source, c, out_path)
     try:
-        return _processed_copy(c, source, out_path, outputs, events)
+        return _processed_copy(c, source, out_path, outputs, events, parameters or {})
     except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as exc:
         raise C3DWriteError(f"processed copy of {source.name} could not be made "
                             f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})", out_path) from None
 
 
 def _processed_copy(c, source: Path, out_path: Path, outputs: ModelOutputs,
-                    events: Optional[Sequence[GaitEvent]]) -> Path:
+                    events: Optional[Sequence[GaitEvent]], parameters: Mapping[str, Mapping[str, object]]) -> Path:
     """Body of :func:`write_processed_c3d` on an opened ezc3d object."""
     params = c["parameters"]
     labels = [s.strip() for s in _all_labels(c, "POINT")]
@@ -333,6 +337,9 @@ def _processed_copy(c, source: Path, out_path: Path, outputs: ModelOutputs,
     c["data"]["meta_points"] = {"residuals": res, "camera_masks": masks}
     if events is not None:
         _write_events(c, events)
+    for group, values in parameters.items():
+        for name, value in values.items():
+            _set_param(c, group, name, value)
     _ensure_trial_group(c, first)
     with atomic_target(out_path) as tmp:
         _ezc3d_write(c, tmp, out_path)

@@ -81,31 +81,22 @@ def filled_frame_runs(filled_mask: np.ndarray, first_frame: int,
     return first + first_frame, last + first_frame
 
 
-def flag_filled_c3d(path: str | Path, filled_mask: np.ndarray, labels: Sequence[str], first_frame: int,
-                    max_gap_frames: int) -> Path:
-    """Add the filled-sample flag (GENULAB:FILLED_FIRST/LAST/MARKERS, FILL_MAX_GAP) to a
-    processed C3D written by Genu Lab (rewritten atomically, verified like every C3D write).
+def filled_flag_parameters(filled_mask: np.ndarray, labels: Sequence[str], first_frame: int,
+                           max_gap_frames: int) -> dict[str, dict[str, object]]:
+    """The filled-sample flag of a processed C3D as parameters (``GENULAB:FILLED_FIRST/LAST``,
+    ``FILLED_MARKERS``, ``FILL_MAX_GAP``), for ``write_processed_c3d(..., parameters=)``.
 
     Parameters
     ----------
-    path: the processed C3D (our output, never a user's input).
     filled_mask: ``(F, P)`` True where a marker sample was filled; labels: the ``P`` labels.
     first_frame: C3D frame of row 0. max_gap_frames: the longest gap that was filled.
     """
-    from core.io.c3d_read import open_c3d
-    from core.io.c3d_write import _ezc3d_write, _set_param, atomic_target
-    path = Path(path)
     first, last = filled_frame_runs(filled_mask, first_frame)
     mask = np.asarray(filled_mask, dtype=bool)
     markers = [labels[i] for i in np.flatnonzero(mask.any(axis=0))][:MAX_C3D_ENTRIES]
     as_c3d = (lambda a: [int(v) for v in a]) if last.size and last.max() < 32768 else (lambda a: a.astype(float))
-    c = open_c3d(path)
-    for name, value in (("FILLED_FIRST", as_c3d(first)), ("FILLED_LAST", as_c3d(last)),
-                        ("FILLED_MARKERS", markers), ("FILL_MAX_GAP", [int(max_gap_frames)])):
-        _set_param(c, "GENULAB", name, value)
-    with atomic_target(path) as tmp:
-        _ezc3d_write(c, tmp, path)
-    return path
+    return {"GENULAB": {"FILLED_FIRST": as_c3d(first), "FILLED_LAST": as_c3d(last),
+                        "FILLED_MARKERS": markers, "FILL_MAX_GAP": [int(max_gap_frames)]}}
 
 
 def write_outputs_csv(out_path: str | Path, outputs: ModelOutputs,
