@@ -149,6 +149,27 @@ def _patient(folder: Path) -> tuple[Optional[Mapping[str, object]], Optional[Pat
     return None, None, []
 
 
+def _without_copies(files: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """Byte-identical copies of a file (e.g. 'walk - Copy.c3d') are used once: the first by name.
+
+    Counting a trial twice would double its cycles and narrow the pre/post intervals.
+    """
+    import hashlib
+    kept, notes, seen = [], [], {}
+    for p in files:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        digest = h.hexdigest()
+        if digest in seen:
+            notes.append(f"{p.name} is a byte-identical copy of {seen[digest].name}: used once")
+            continue
+        seen[digest] = p
+        kept.append(p)
+    return kept, notes
+
+
 def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = None,
                      max_static_s: float = 10.0, max_static_travel_mm: float = 200.0) -> SessionFolder:
     """Describe a session folder (see the module docstring).
@@ -169,6 +190,7 @@ def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = 
     files = _c3d_files(folder)
     if not files:
         raise GenuError("no C3D file in the session folder", folder)
+    files, dup_notes = _without_copies(files)
     if static is not None:
         chosen = folder / static if (folder / static).is_file() else Path(static)
         if not chosen.is_file():
@@ -180,4 +202,4 @@ def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = 
     subj, n2 = _subject_file(folder)
     patient, pfile, n3 = _patient(folder)
     return SessionFolder(folder, folder.name, st, dynamics, subj, patient, pfile, cands,
-                         tuple(notes + n2 + n3))
+                         tuple(dup_notes + notes + n2 + n3))
