@@ -130,10 +130,7 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 # Open bugs (see /work/notes/qa_report.md); strict: the mark goes as soon as the fix lands.
 # Fixed, tests now guard the fixes: QA-1..6 aeab54c, QA-10 b0e1009, QA-9 7c24a2c + eb72f5a,
 # QA-8 and QA-11 2e1a1fc + 8360d93, QA-14 ffc5211, QA-7 and QA-13 01fa0f4,
-# QA-12 879ad70.
-QA15 = pytest.mark.xfail(reason="QA-15: a byte-identical copy of a trial in the session folder is analysed and "
-                         "imported twice (cycles double-counted) (core/session.py discover_session, core/store/importer.py)",
-                         strict=True)
+# QA-12 879ad70, QA-15 aa1c5ed.
 
 BAD_C3D = ["empty", "truncated_header", "truncated_data", "random", "text", "missing"]
 REASONS = ("empty", "truncated", "not a readable c3d", "too short", "not found", "not a c3d")
@@ -560,7 +557,6 @@ def test_analyze_result_names_a_trial_it_could_not_use(mixed_session, tmp_path, 
     assert "pre_walk_09" in js.read_text() and "pre_walk_09" in out
 
 
-@QA15
 @pytest.mark.parametrize("command", ["analyze", "import"])
 def test_identical_copy_of_a_trial_is_counted_once(command, tmp_path, capsys):
     """'pre_walk_01 - Copy.c3d' (same bytes, a file-manager copy) must not double the cycles."""
