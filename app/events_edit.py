@@ -102,15 +102,23 @@ class EventEditor(QObject):
         self.stack.push(_SetEvents(self, self.state.trial.name, self._events(), after,
                                    f"delete {event.context} {event.label} at {event.frame}"))
 
-    def apply(self, trial_name: str, events: Sequence[GaitEvent]) -> None:
-        """Set the events of ``trial_name`` (must be the selected trial) and re-analyse."""
+    def _select(self, trial_name: str):
+        """Make ``trial_name`` of the open session the selected trial (undo/redo of an edit made
+        on another trial); its view record, or None if the session no longer has it."""
         tv = self.state.trial
         if tv is None or tv.name != trial_name:
             session = self.state.session
             tv = next((t for t in session.trials if t.name == trial_name), None) if session else None
             if tv is None:
-                return
+                return None
             self.state.select_trial(session, tv)
+            tv = self.state.trial
+        return tv
+
+    def apply(self, trial_name: str, events: Sequence[GaitEvent]) -> None:
+        """Set the events of ``trial_name`` (must be the selected trial) and re-analyse."""
+        if self._select(trial_name) is None:
+            return
         key = id(self.state.trial.trial)
         self._generation[key] = self._generation.get(key, 0) + 1   # an analysis in flight is now stale
         pending = self._pending.pop(key, None)
@@ -220,14 +228,9 @@ class EventEditor(QObject):
 
     def apply_windows(self, trial_name: str, side: str, windows: Optional[tuple]) -> None:
         """Set the user windows of one side (None = detected) and re-analyse in the background."""
-        tv = self.state.trial
-        if tv is None or tv.name != trial_name:
-            session = self.state.session
-            tv = next((t for t in session.trials if t.name == trial_name), None) if session else None
-            if tv is None:
-                return
-            self.state.select_trial(session, tv)
-            tv = self.state.trial
+        tv = self._select(trial_name)
+        if tv is None:
+            return
         user = self.user_windows(tv)
         if windows is None:
             user.pop(side, None)
