@@ -131,6 +131,9 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 # Fixed, tests now guard the fixes: QA-1..6 aeab54c, QA-10 b0e1009, QA-9 7c24a2c + eb72f5a,
 # QA-8 and QA-11 2e1a1fc + 8360d93, QA-14 ffc5211, QA-7 and QA-13 01fa0f4,
 # QA-12 879ad70, QA-15 aa1c5ed.
+QA16 = pytest.mark.xfail(reason="QA-16: of two byte-identical files the '- Copy' one is kept (first by name) and "
+                         "the original dropped; analyze does not show the note (core/session.py _without_copies)",
+                         strict=True)
 
 BAD_C3D = ["empty", "truncated_header", "truncated_data", "random", "text", "missing"]
 REASONS = ("empty", "truncated", "not a readable c3d", "too short", "not found", "not a c3d")
@@ -558,6 +561,7 @@ def test_analyze_result_names_a_trial_it_could_not_use(mixed_session, tmp_path, 
 
 
 @pytest.mark.parametrize("command", ["analyze", "import"])
+@QA16
 def test_identical_copy_of_a_trial_is_counted_once(command, tmp_path, capsys):
     """'pre_walk_01 - Copy.c3d' (same bytes, a file-manager copy) must not double the cycles."""
     d = tmp_path / "GL-0001" / "pre"
@@ -571,13 +575,15 @@ def test_identical_copy_of_a_trial_is_counted_once(command, tmp_path, capsys):
         rc, out, err = run(["analyze", d, "--json", js], capsys)
         assert rc == 0, err
         names = [t["trial_name"] for t in json.loads(js.read_text())["trials"]]
-        assert len(names) == 1, names
+        assert names == ["pre_walk_01"], names                  # the original, not the copy
     else:
         st = tmp_path / "s.genu"
         rc, out, err = run(["import", d, "--patient", st], capsys)
         rc, listing, _ = run(["ls", st], capsys)
-        assert sum(1 for l in listing.splitlines() if l.startswith("  T")) == 2, listing
-    assert "Copy" in out + err                               # the skipped copy is named
+        trials = [l.split()[1] for l in listing.splitlines() if l.startswith("  T")]
+        assert trials == ["pre_static_01", "pre_walk_01"], listing
+    # the user is told, and the copy is the one set aside
+    assert "pre_walk_01 - Copy.c3d is a byte-identical copy of pre_walk_01.c3d" in out + err, out + err
 
 
 # ----------------------------------------------------------------------------- two patients
