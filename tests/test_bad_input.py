@@ -21,15 +21,14 @@ import pytest
 
 from app.cli import main
 from tests.conftest import ROOT, SAMPLES
+from tests.data.make_bad_inputs import (make_bad_files, session_folder, walk_with_left_events_only,
+                                        write_in_units)
 
 PATIENT = SAMPLES / "GL-0001"
 PRE = PATIENT / "pre"
 STATIC = PRE / "pre_static_01.c3d"
 WALK = PRE / "pre_walk_01.c3d"
 VSK = PRE / "GL-0001.vsk"
-
-SUBJECT = {"Bodymass": 63, "Height": 1680, "LeftLegLength": 882, "RightLegLength": 878,
-           "LeftKneeWidth": 98, "RightKneeWidth": 100, "LeftAnkleWidth": 68, "RightAnkleWidth": 69}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -67,67 +66,16 @@ def no_files(folder: Path) -> list[str]:
     return [str(p) for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
 
-def without(trial, *labels):
-    keep = [i for i, l in enumerate(trial.labels) if l not in labels]
-    pick = lambda seq: tuple(seq[i] for i in keep) if seq else ()  # noqa: E731
-    return trial.with_changes(labels=pick(trial.labels), original_labels=pick(trial.original_labels),
-                              point_kinds=pick(trial.point_kinds), points=trial.points[:, keep])
-
-
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def bad(tmp_path_factory) -> dict[str, Path]:
-    """Damaged C3D files and subject files, generated from the samples."""
-    from core.io.c3d import read_c3d, write_trial_c3d
+    """Damaged C3D and subject files, generated from the samples (tests/data/make_bad_inputs.py)."""
     if not WALK.exists():
         pytest.skip("sample sessions absent (python -m core.synthetic.make_samples)")
-    d = tmp_path_factory.mktemp("bad")
-    raw = WALK.read_bytes()
-    files = {
-        "empty": d / "empty.c3d",
-        "truncated_header": d / "truncated_header.c3d",
-        "truncated_data": d / "truncated_data.c3d",
-        "random": d / "random.c3d",
-        "text": d / "notes_renamed.c3d",
-    }
-    files["empty"].write_bytes(b"")
-    files["truncated_header"].write_bytes(raw[:3000])       # inside the parameter section
-    files["truncated_data"].write_bytes(raw[:20000])        # inside a frame of the point data
-    files["cut_on_block"] = d / "cut_on_block.c3d"              # a copy interrupted on a 4 KiB page
-    files["cut_on_block"].write_bytes(raw[:(len(raw) // 3) // 4096 * 4096])
-    files["random"].write_bytes(np.random.default_rng(7).integers(0, 256, 8192, dtype=np.uint8).tobytes())
-    files["text"].write_text("Gait lab notes: patient walked 5 trials, see sheet.\n" * 60, encoding="utf-8")
-    files["missing"] = d / "does_not_exist.c3d"
-    walk, static = read_c3d(WALK), read_c3d(STATIC)
-    files["walk_noRKNE"] = write_trial_c3d(d / "walk_noRKNE.c3d", without(walk, "RKNE"))
-    files["static_noRKNE"] = write_trial_c3d(d / "static_noRKNE.c3d", without(static, "RKNE"))
-    # no subject values in the files themselves: only the subject file can give them
-    files["walk_noproc"] = write_trial_c3d(d / "walk_noproc.c3d", walk.with_changes(processing={}))
-    files["static_noproc"] = write_trial_c3d(d / "static_noproc.c3d", static.with_changes(processing={}))
-    # a 'walking' trial (GENULAB:TASK walk, no events) in which the subject stands still
-    params = dict(static.parameters)
-    params["GENULAB:TASK"] = "walk"
-    files["standing_walk"] = write_trial_c3d(d / "standing_walk_01.c3d",
-                                             static.with_changes(parameters=params, events=()))
-    subj = dict(SUBJECT)
-    del subj["LeftLegLength"]
-    (d / "no_leg_length.json").write_text(json.dumps(subj))
-    files["json_no_leg"] = d / "no_leg_length.json"
-    (d / "text_value.json").write_text(json.dumps({**SUBJECT, "LeftKneeWidth": "wide"}))
-    files["json_text_value"] = d / "text_value.json"
-    (d / "negative_knee.json").write_text(json.dumps({**SUBJECT, "RightKneeWidth": -100}))
-    files["json_negative"] = d / "negative_knee.json"
-    (d / "broken.json").write_text('{"LeftLegLength": 88')
-    files["json_broken"] = d / "broken.json"
-    vsk = VSK.read_text(encoding="utf-8")
-    assert 'NAME="LeftKneeWidth" VALUE="98"' in vsk
-    (d / "text_value.vsk").write_text(vsk.replace('NAME="LeftKneeWidth" VALUE="98"',
-                                                  'NAME="LeftKneeWidth" VALUE="9 8"'))
-    files["vsk_text_value"] = d / "text_value.vsk"
-    return files
+    return make_bad_files(tmp_path_factory.mktemp("bad"), WALK, STATIC, VSK)
 
 
-# Open bugs (see /work/notes/qa_report.md); strict: the mark goes as soon as the fix lands.
+# Open bugs (see the QA report in the project notes); strict: the mark goes as soon as the fix lands.
 # Fixed, tests now guard the fixes: QA-1..6 aeab54c, QA-10 b0e1009, QA-9 7c24a2c + eb72f5a,
 # QA-8 and QA-11 2e1a1fc + 8360d93, QA-14 ffc5211, QA-7 and QA-13 01fa0f4,
 # QA-12 879ad70, QA-15 aa1c5ed.
@@ -301,18 +249,11 @@ def test_impossible_knee_width_is_named(command, tmp_path, capsys):
 def one_sided_session(tmp_path_factory) -> Path:
     """A walk whose file holds the left foot's events only (common: one side marked), beside a
     normal walk, in a session folder with the static and the VSK."""
-    from core.io.c3d import read_c3d, write_trial_c3d
     if not WALK.exists():
         pytest.skip("sample sessions absent")
-    d = tmp_path_factory.mktemp("onesided") / "GL-0001" / "pre"
-    d.mkdir(parents=True)
-    for f in (STATIC, VSK, PRE / "pre_walk_02.c3d"):
-        shutil.copy(f, d)
-    shutil.copy(PATIENT / "patient.json", d.parent)
-    t = read_c3d(WALK)
-    left = tuple(e for e in t.events if e.context == "Left")
-    assert len(left) == 8
-    write_trial_c3d(d / "pre_walk_01.c3d", t.with_changes(events=left))
+    d = session_folder(tmp_path_factory.mktemp("onesided") / "GL-0001", "pre",
+                       (STATIC, VSK, PRE / "pre_walk_02.c3d"), PATIENT / "patient.json")
+    walk_with_left_events_only(WALK, d / "pre_walk_01.c3d")
     return d
 
 
@@ -340,25 +281,14 @@ def test_walk_without_events_or_motion(bad, tmp_path, capsys):
     assert_clean_error(rc, err, "standing_walk_01", "gait cycle")
 
 
-def _write_in_units(src: Path, out: Path, unit: str, scale: float) -> Path:
-    import ezc3d
-    c = ezc3d.c3d(str(src))
-    pts = c["data"]["points"]
-    pts[:3] *= scale
-    c["data"]["points"] = pts
-    c["parameters"]["POINT"]["UNITS"]["value"] = [unit]
-    c.write(str(out))
-    return out
-
-
 @pytest.mark.parametrize("unit, scale", [("m", 1e-3), ("cm", 0.1), ("mete", 1e-3)])
 def test_units_give_the_same_angles(unit, scale, tmp_path):
     """A trial stored in metres (or cm, or Vicon's truncated 'mete') gives the mm original's angles."""
     from core.pipeline import calibrate_static_result, process_trial
     st_mm = calibrate_static_result(STATIC)
-    st_u = calibrate_static_result(_write_in_units(STATIC, tmp_path / f"static_{unit}.c3d", unit, scale))
+    st_u = calibrate_static_result(write_in_units(STATIC, tmp_path / f"static_{unit}.c3d", unit, scale))
     ref = process_trial(WALK, static=st_mm)
-    got = process_trial(_write_in_units(WALK, tmp_path / f"walk_{unit}.c3d", unit, scale), static=st_u)
+    got = process_trial(write_in_units(WALK, tmp_path / f"walk_{unit}.c3d", unit, scale), static=st_u)
     assert got.trial.parameters.get("POINT:UNITS") in (unit, "mm")
     for name, a in ref.outputs.channels.items():
         b = got.outputs.channels[name]
@@ -423,11 +353,7 @@ def store(tmp_path_factory) -> Path:
     if not WALK.exists():
         pytest.skip("sample sessions absent")
     root = tmp_path_factory.mktemp("store")
-    sess = root / "GL-0001" / "pre"
-    sess.mkdir(parents=True)
-    for f in (STATIC, WALK, VSK):
-        shutil.copy(f, sess)
-    shutil.copy(PATIENT / "patient.json", sess.parent)
+    sess = session_folder(root / "GL-0001", "pre", (STATIC, WALK, VSK), PATIENT / "patient.json")
     st = root / "GL-0001.genu"
     assert main(["import", str(sess), "--patient", str(st)]) == 0
     return st
@@ -524,12 +450,9 @@ def test_report_on_a_session_without_analysis(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def mixed_session(bad, tmp_path_factory) -> Path:
     """A session folder: the static, one good walk, and a walk without RKNE (cannot be processed)."""
-    d = tmp_path_factory.mktemp("mixed") / "GL-0001" / "pre"
-    d.mkdir(parents=True)
-    for f in (STATIC, WALK, VSK):
-        shutil.copy(f, d)
+    d = session_folder(tmp_path_factory.mktemp("mixed") / "GL-0001", "pre", (STATIC, WALK, VSK),
+                       PATIENT / "patient.json")
     shutil.copy(bad["walk_noRKNE"], d / "pre_walk_09.c3d")
-    shutil.copy(PATIENT / "patient.json", d.parent)
     return d
 
 
@@ -564,12 +487,8 @@ def test_analyze_result_names_a_trial_it_could_not_use(mixed_session, tmp_path, 
 @QA16
 def test_identical_copy_of_a_trial_is_counted_once(command, tmp_path, capsys):
     """'pre_walk_01 - Copy.c3d' (same bytes, a file-manager copy) must not double the cycles."""
-    d = tmp_path / "GL-0001" / "pre"
-    d.mkdir(parents=True)
-    for f in (STATIC, WALK, VSK):
-        shutil.copy(f, d)
+    d = session_folder(tmp_path / "GL-0001", "pre", (STATIC, WALK, VSK), PATIENT / "patient.json")
     shutil.copy(WALK, d / "pre_walk_01 - Copy.c3d")
-    shutil.copy(PATIENT / "patient.json", d.parent)
     if command == "analyze":
         js = tmp_path / "a.json"
         rc, out, err = run(["analyze", d, "--json", js], capsys)
@@ -596,12 +515,9 @@ def two_patients(tmp_path_factory) -> tuple[Path, Path]:
     info = json.loads((PATIENT / "patient.json").read_text())
     out = []
     for pid, sess, name in (("GL-0001", "pre", info["name"]), ("GL-0999", "post", "Other Person")):
-        d = root / pid / sess
-        d.mkdir(parents=True)
-        for f in (f"{sess}_static_01.c3d", f"{sess}_walk_01.c3d", "GL-0001.vsk"):
-            shutil.copy(PATIENT / sess / f, d)
-        (d.parent / "patient.json").write_text(json.dumps({**info, "patient_id": pid, "name": name}))
-        out.append(d)
+        files = [PATIENT / sess / f for f in (f"{sess}_static_01.c3d", f"{sess}_walk_01.c3d", "GL-0001.vsk")]
+        out.append(session_folder(root / pid, sess, files,
+                                  patient={**info, "patient_id": pid, "name": name}))
     return out[0], out[1]
 
 
