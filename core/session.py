@@ -150,13 +150,15 @@ def _patient(folder: Path) -> tuple[Optional[Mapping[str, object]], Optional[Pat
 
 
 def _without_copies(files: Sequence[Path]) -> tuple[list[Path], list[str]]:
-    """Byte-identical copies of a file (e.g. 'walk - Copy.c3d') are used once: the first by name.
+    """Byte-identical copies of a file (e.g. 'walk - Copy.c3d') are used once: the original
+    (a name without 'copy', else the shortest name) is kept and each copy named in a note.
 
     Counting a trial twice would double its cycles and narrow the pre/post intervals.
     """
     import hashlib
     kept, notes, seen = [], [], {}
-    for p in files:
+    # the original before its copies: names without 'copy', then the shortest, then by name
+    for p in sorted(files, key=lambda q: ("copy" in q.stem.lower(), len(q.name), q.name)):
         h = hashlib.sha256()
         with open(p, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
@@ -167,7 +169,7 @@ def _without_copies(files: Sequence[Path]) -> tuple[list[Path], list[str]]:
             continue
         seen[digest] = p
         kept.append(p)
-    return kept, notes
+    return sorted(kept), notes
 
 
 def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = None,

@@ -89,6 +89,9 @@ def _process(args, overrides, quiet: bool):
     from core.pipeline import calibrate_static_result, process_session, process_trial
     if len(args.trials) == 1 and args.trials[0].is_dir():
         ps = process_session(args.trials[0], overrides, static=args.static, subject_file=args.subject)
+        for note in ps.folder.notes:
+            if "copy of" in note and not quiet:
+                print(f"note: {note}")
         for path, msg in ps.failures:
             print(f"genulab: {msg}", file=sys.stderr)
         return ps, ps.folder.label, ()
