@@ -78,10 +78,7 @@ def bad(tmp_path_factory) -> dict[str, Path]:
 # Open bugs (see the QA report in the project notes); strict: the mark goes as soon as the fix lands.
 # Fixed, tests now guard the fixes: QA-1..6 aeab54c, QA-10 b0e1009, QA-9 7c24a2c + eb72f5a,
 # QA-8 and QA-11 2e1a1fc + 8360d93, QA-14 ffc5211, QA-7 and QA-13 01fa0f4,
-# QA-12 879ad70, QA-15 aa1c5ed.
-QA16 = pytest.mark.xfail(reason="QA-16: of two byte-identical files the '- Copy' one is kept (first by name) and "
-                         "the original dropped; analyze does not show the note (core/session.py _without_copies)",
-                         strict=True)
+# QA-12 879ad70, QA-15 aa1c5ed, QA-16 414c3e2.
 
 BAD_C3D = ["empty", "truncated_header", "truncated_data", "random", "text", "missing"]
 REASONS = ("empty", "truncated", "not a readable c3d", "too short", "not found", "not a c3d")
@@ -484,7 +481,6 @@ def test_analyze_result_names_a_trial_it_could_not_use(mixed_session, tmp_path, 
 
 
 @pytest.mark.parametrize("command", ["analyze", "import"])
-@QA16
 def test_identical_copy_of_a_trial_is_counted_once(command, tmp_path, capsys):
     """'pre_walk_01 - Copy.c3d' (same bytes, a file-manager copy) must not double the cycles."""
     d = session_folder(tmp_path / "GL-0001", "pre", (STATIC, WALK, VSK), PATIENT / "patient.json")
