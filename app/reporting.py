@@ -130,7 +130,10 @@ def write_comparison_report(pre: SessionReportInput, post: SessionReportInput, p
     from core.comparison import compare_sessions
     from core.report.build import build_comparison_report
     if pre.patient.patient_id != post.patient.patient_id and "-" not in (pre.patient.patient_id, post.patient.patient_id):
-        raise GenuError(f"cannot compare sessions of two patients ({pre.patient.patient_id} vs {post.patient.patient_id})")
+        where = [getattr(getattr(i.processed, "folder", None), "path", None) or f"session '{i.session.label}'"
+                 for i in (pre, post)]
+        raise GenuError(f"cannot compare sessions of two patients ({pre.patient.patient_id} in {where[0]}, "
+                        f"{post.patient.patient_id} in {where[1]})")
     comparison = compare_sessions(pre.analysis, post.analysis)
     if snapshots:
         post = with_snapshots(post)

@@ -33,13 +33,13 @@ def change_sentences(c: SessionComparison) -> list[str]:
     for (task, side, metric), r in sorted(c.valgus.items()):
         if r.exceeds_measurement_error:
             out.append(f"{TASK_NAMES.get(task, task)}, {side}: peak {METRIC_NAMES.get(metric, metric)} "
-                       f"{fnum(r.pre_mean)} -> {fnum(r.post_mean)} {unit_of(metric)} (change {fnum(r.difference)}, "
+                       f"{fnum(r.pre_mean)} -> {fnum(r.post_mean)} {unit_of(metric)} (change {fnum(r.difference)} {unit_of(metric)}, "
                        f"95 % CI {fnum(r.ci_low)} to {fnum(r.ci_high)})")
     for (key, side), v in sorted(c.variables.items()):
         for which, r in (("maximum", v.peak_max), ("minimum", v.peak_min)):
             if r.exceeds_measurement_error:
                 out.append(f"Walking {_variable_name(key).lower()}, {side}: cycle {which} changed by {fnum(r.difference)} "
-                           f"{v.unit} (95 % CI {fnum(r.ci_low)} to {fnum(r.ci_high)})")
+                           f"{v.unit} (95 % CI {fnum(r.ci_low)} to {fnum(r.ci_high)} {v.unit})")
     for side, g in c.gps.items():
         if g.verdict == "exceeds measurement error":
             out.append(f"GPS {side}: {fnum(g.pre_gps)} -> {fnum(g.post_gps)} deg (change {fnum(g.difference)})")
@@ -63,7 +63,7 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
                      fnum(r.threshold), _verdict(r.verdict)])
         hl.append(r.exceeds_measurement_error)
     table(page, ["Task", "Side", "Metric", "Pre", "Post", "Change", "95 % CI", "SDD/MCID", "Verdict"], rows,
-          col_widths=[0.14, 0.07, 0.2, 0.07, 0.07, 0.1, 0.13, 0.08, 0.14], size=7.2, highlight=hl)
+          col_widths=[0.13, 0.06, 0.19, 0.06, 0.06, 0.1, 0.13, 0.1, 0.17], size=7.2, highlight=hl)
     heading(page, "Gait Profile Score")
     grows, ghl = [], []
     for side, g in c.gps.items():

@@ -64,6 +64,14 @@ class ReportHeader:
     patient_id: str
     session_date: str
     title: str = "Clinical gait analysis"
+    session_label: str = ""
+
+    @property
+    def session_line(self) -> str:
+        """'Session date 2026-09-07', or 'Session pre · date unknown' without a date."""
+        if self.session_date:
+            return f"Session date {self.session_date}"
+        return f"Session {self.session_label} · date unknown" if self.session_label else "Session date unknown"
 
 
 @dataclass
@@ -96,7 +104,7 @@ def new_page(header: ReportHeader, section: str) -> Page:
     fig.text(LEFT, HEADER_TOP - 0.018, header.title, ha="left", va="top", fontsize=8, color=MUTED)
     fig.text(RIGHT, HEADER_TOP, f"{header.patient_name}  ·  ID {header.patient_id}", ha="right", va="top",
              fontsize=9, weight="bold", color=INK)
-    fig.text(RIGHT, HEADER_TOP - 0.018, f"Session date {header.session_date}", ha="right", va="top",
+    fig.text(RIGHT, HEADER_TOP - 0.018, header.session_line, ha="right", va="top",
              fontsize=8, color=MUTED)
     fig.add_artist(Line2D([LEFT, RIGHT], [0.935, 0.935], color=ACCENT, lw=1.2,
                                            transform=fig.transFigure))
@@ -184,6 +192,8 @@ def save_pdf(pages: Sequence[Page], path: Path | str, metadata: Optional[dict] =
     from matplotlib.backends.backend_pdf import PdfPages
 
     path = Path(path)
+    if path.is_dir():
+        raise ReportError("is a folder: give the PDF file to write (e.g. report.pdf)", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

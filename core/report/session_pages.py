@@ -51,7 +51,7 @@ def foot_off_pct(analysis: SessionAnalysis) -> dict[str, float]:
 
 def header_for(inp: SessionReportInput, opts: ReportOptions, title: str = "Clinical gait analysis") -> ReportHeader:
     return ReportHeader(lab_name=opts.lab_name, patient_name=inp.patient.name, patient_id=inp.patient.patient_id,
-                        session_date=inp.session.date or inp.session.label, title=title)
+                        session_date=inp.session.date, session_label=inp.session.label, title=title)
 
 
 def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
