@@ -63,7 +63,7 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
                      fnum(r.threshold), _verdict(r.verdict)])
         hl.append(r.exceeds_measurement_error)
     table(page, ["Task", "Side", "Metric", "Pre", "Post", "Change", "95 % CI", "SDD/MCID", "Verdict"], rows,
-          col_widths=[0.13, 0.06, 0.19, 0.06, 0.06, 0.1, 0.13, 0.1, 0.17], size=7.2, highlight=hl)
+          col_widths=[0.155, 0.06, 0.18, 0.055, 0.055, 0.1, 0.13, 0.09, 0.175], size=7.2, highlight=hl)
     heading(page, "Gait Profile Score")
     grows, ghl = [], []
     for side, g in c.gps.items():
@@ -83,7 +83,7 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
     paragraph(page, ("Changes beyond measurement error:\n" + "\n".join(f"\u2022 {s}" for s in ex)) if ex else
               "No change exceeds measurement error.", size=7.2)
     if c.notes:
-        paragraph(page, " ".join(c.notes), size=7.2, color=MUTED)
+        paragraph(page, "\n".join(f"Note: {n}" for n in c.notes), size=7.2, color=MUTED)
     return page
 
 
