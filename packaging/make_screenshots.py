@@ -46,7 +46,7 @@ def default_inputs() -> list[Path]:
     samples = ROOT / "sample_c3d"
     pats = sorted(p for p in samples.iterdir() if p.is_dir()) if samples.is_dir() else []
     if pats:
-        return [d for d in sorted(pats[0].iterdir()) if d.is_dir()]
+        return [pats[0]]   # the patient folder: sessions open in date order (patient.json)
     return [ROOT.parent / "shared/reference/BTKData/PiG/PiG_Motion-FlatFoot-Full.c3d"]
 
 
