@@ -21,6 +21,7 @@ from app.workers import TaskRunner
 def export_trials(session: SessionView, folder: Path, c3d: bool, csv: bool, progress=None, cancelled=None) -> list[Path]:
     """Write processed C3D and/or CSV of every trial with outputs into ``folder``."""
     from core.io.c3d import write_outputs_csv, write_processed_c3d
+    from core.io.csv_out import filled_flag_parameters
     from core.errors import CancelledError
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -30,10 +31,16 @@ def export_trials(session: SessionView, folder: Path, c3d: bool, csv: bool, prog
             raise CancelledError()
         if progress is not None:
             progress(i / max(len(trials), 1), f"exporting {t.name}")
+        pt = t.raw_processed
+        filled = pt is not None and pt.filled_mask is not None and pt.filled_mask.any()
         if c3d and t.path is not None:
-            written.append(write_processed_c3d(t.path, folder / f"{t.name}.genulab.c3d", t.outputs, t.events))
+            flag = filled_flag_parameters(pt.filled_mask, pt.trial.labels, pt.trial.first_frame,
+                                          pt.settings.fill_gaps_max_frames) if filled else None
+            written.append(write_processed_c3d(t.path, folder / f"{t.name}.genulab.c3d", t.outputs, t.events,
+                                               parameters=flag))
         if csv:
-            written.append(write_outputs_csv(folder / f"{t.name}.csv", t.outputs))
+            written.append(write_outputs_csv(folder / f"{t.name}.csv", t.outputs,
+                                             filled_markers=pt.filled_markers() if filled else None))
     return written
 
 
