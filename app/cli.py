@@ -68,8 +68,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError as exc:
         # a file system problem the command did not anticipate (output path is a file, no
         # permission, disk full ...): one line naming the path, never a traceback
+        import errno
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        print(f"genulab: {where}{exc.strerror or exc}", file=sys.stderr)
+        why = {errno.EEXIST: "a file is in the way where a folder is needed",
+               errno.ENOTDIR: "a file is in the way where a folder is needed",
+               errno.EISDIR: "is a folder, not a file",
+               errno.ENOSPC: "no space left on the device",
+               errno.EACCES: "permission denied"}.get(exc.errno, exc.strerror or str(exc))
+        print(f"genulab: {where}{why}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("genulab: interrupted", file=sys.stderr)
