@@ -78,6 +78,20 @@ def _from_store(store_path: Path, key: str):
     return record.analysis
 
 
+def _check_store_order(store_path: Path, pre: str, post: str) -> None:
+    """Refuse comparing a session with itself; warn when 'pre' is dated after 'post'."""
+    from core.errors import GenuError
+    from core.store.store import open_store
+    with open_store(store_path, "r") as store:
+        a, b = store.session(pre), store.session(post)
+    if a.session_id == b.session_id:
+        raise GenuError(f"PRE and POST are the same session ({a.label}): nothing to compare", store_path)
+    if a.date is not None and b.date is not None and a.date > b.date:
+        print(f"genulab: warning: 'pre' session {a.label} ({a.date}) is dated after 'post' session "
+              f"{b.label} ({b.date}); changes are POST minus PRE in the order given ({b.label} minus {a.label})",
+              file=sys.stderr)
+
+
 def _same_patient(pre: Path, post: Path) -> None:
     """Refuse two session folders whose patient.json name different patients (before any work)."""
     from core.errors import GenuError
@@ -106,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     normative = _normative(args)
     quiet = args.json == "-"
     if args.store is not None:
+        _check_store_order(args.store, str(args.pre), str(args.post))
         pre, post = _from_store(args.store, str(args.pre)), _from_store(args.store, str(args.post))
     else:
         _same_patient(args.pre, args.post)
