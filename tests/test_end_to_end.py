@@ -399,3 +399,15 @@ def test_comparison_report_from_the_store(demo, comparison, tmp_path, capsys):
     line = next(l for l in text.splitlines() if l.split()[:2] == ["Walking", "Right"] and "3D knee valgus (raw)" in l)
     assert f"{r['pre_mean']:.1f}" in line and f"{r['post_mean']:.1f}" in line and f"{r['difference']:.1f}" in line
     assert "EXCEEDS" in line
+
+
+def test_store_comparison_order_is_checked(demo, capsys):
+    """PRE compared with itself is refused; PRE dated after POST is compared with a warning."""
+    out, _ = demo
+    st = out / "GL-0001.genu"
+    rc = main(["compare", "--store", str(st), "pre", "pre"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "same session (pre)" in err
+    rc = main(["compare", "--store", str(st), "post", "pre", "--n-perm", "100"])
+    err = capsys.readouterr().err
+    assert rc == 0 and "is dated after" in err and "2026-10-19" in err
