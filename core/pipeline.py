@@ -274,7 +274,22 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
         progress(1.0, "calibrated")
     from core.kinematics.cgm1 import implausible_offsets
     notes = tuple(res.notes) + tuple(f"warning: {m}" for _, m in implausible_offsets(cal.subject))
+    notes += _static_motion_warning(trial)
     return CalibrationResult(cal, trial, res.searched, notes, clock.ms)
+
+
+#: a standing (static) trial whose pelvis travels further than this is probably not one
+STATIC_MAX_TRAVEL_MM = 200.0
+
+
+def _static_motion_warning(trial: Trial) -> tuple[str, ...]:
+    """A warning when the 'static' trial moves like a walk (wrong file chosen as the static)."""
+    from core.session import pelvis_travel_mm
+    travel = pelvis_travel_mm(trial)
+    if np.isfinite(travel) and travel > STATIC_MAX_TRAVEL_MM:
+        return (f"warning: the static trial {trial.name} is not still: its pelvis travels {travel:.0f} mm "
+                f"(a standing trial moves less than {STATIC_MAX_TRAVEL_MM:.0f} mm); is it the right file?",)
+    return ()
 
 
 def calibrate_static(static: TrialInput, subject_file: Union[str, Path, None] = None,

@@ -117,6 +117,9 @@ def _run(args: argparse.Namespace, overrides, settings) -> int:
               f"{' computed' if c.iad_computed else ''}; StaticPlantFlex L {c.static_plant_flex_deg['Left']:.3f} "
               f"R {c.static_plant_flex_deg['Right']:.3f} deg; StaticRotOff L {c.static_rot_off_deg['Left']:.3f} "
               f"R {c.static_rot_off_deg['Right']:.3f} deg)")
+        for note in static.notes:
+            if note.startswith("warning"):
+                print(f"  {note}")
     else:
         print("no --static: foot offsets (StaticPlantFlex, StaticRotOff) come from the subject sources "
               "(dynamic PROCESSING, subject file, --set), as Vicon does when reprocessing")

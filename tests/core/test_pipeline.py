@@ -245,3 +245,16 @@ def test_events_detected_only_for_walking_trials():
     # asked explicitly, detection runs whatever the task
     forced = process_trial(sls, static=static, settings=ProcessingSettings(events="detect"))
     assert forced.events_detected
+
+
+def test_a_walk_given_as_the_static_is_flagged():
+    """A walking trial chosen by mistake as the static gets a warning naming it (real statics move < 20 mm)."""
+    from tests.conftest import SAMPLES
+    from core.pipeline import calibrate_static_result
+    walk = SAMPLES / "GL-0001" / "pre" / "pre_walk_01.c3d"
+    static = SAMPLES / "GL-0001" / "pre" / "pre_static_01.c3d"
+    if not walk.exists():
+        pytest.skip("sample sessions not generated")
+    warned = [n for n in calibrate_static_result(walk).notes if "is not still" in n]
+    assert len(warned) == 1 and "pre_walk_01" in warned[0]
+    assert not [n for n in calibrate_static_result(static).notes if "is not still" in n]
