@@ -13,6 +13,18 @@ from typing import Mapping, Optional
 import numpy as np
 
 
+def _checked_date(value: object) -> str:
+    """An ISO date (YYYY-MM-DD) as given, or the value marked invalid so a reader is not misled."""
+    import datetime as _dt
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    try:
+        return _dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return f"{text} (invalid date)"
+
+
 @dataclass(frozen=True)
 class PatientInfo:
     """Patient details as printed (strings as entered; empty when unknown)."""
@@ -37,7 +49,7 @@ class PatientInfo:
                 return None
         return cls(name=str(d.get("name", "") or "Unknown patient"),
                    patient_id=str(d.get("patient_id", d.get("id", "")) or "-"),
-                   birth_date=str(d.get("birth_date", d.get("dob", "")) or ""),
+                   birth_date=_checked_date(d.get("birth_date", d.get("dob", ""))),
                    sex=str(d.get("sex", "") or ""), height_mm=num("height_mm"), mass_kg=num("mass_kg"))
 
 

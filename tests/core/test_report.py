@@ -233,3 +233,9 @@ def test_report_from_real_reference_session(tmp_path):
     assert 0.5 < speed < 2.0
     assert _f(speed, 2) in pages[0]
     assert "MarkerDiameter" in text and "--set" in text
+
+
+def test_an_impossible_birth_date_is_marked_not_printed_as_valid():
+    from core.report.inputs import PatientInfo
+    assert PatientInfo.from_mapping({"birth_date": "31/02/1990"}).birth_date == "31/02/1990 (invalid date)"
+    assert PatientInfo.from_mapping({"birth_date": "1994-03-15"}).birth_date == "1994-03-15"
