@@ -118,7 +118,9 @@ def open_single_file(store_cls, path: Path, mode: str):
     version, written_by = _single_file_version(path)
     check_schema(version, written_by, path)
     if version != 1:
-        raise StoreError(f"a single-file store of schema {version} is not expected", path)
+        hint = (f": give the store folder {path.parent}, not its {path.name}" if path.parent.suffix == ".genu"
+                else "")
+        raise StoreError(f"a single-file store of schema {version} is not expected{hint}", path)
     if mode == "r":
         tmp = Path(tempfile.mkdtemp(prefix="genulab-migrated-"))
         migrate_v1(path, tmp / path.name, store_cls)
