@@ -25,15 +25,14 @@ from typing import Callable, Iterator, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from core.cycles import GaitCycle, all_cycles, skipped_strides, unique_events
+from core.cycles import GaitCycle, all_cycles
 from core.errors import CancelledError, GenuError, SubjectParameterError
 from core.events import EventDetectionSettings, TrialEvents, gait_events, trial_events
 from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
                              merge_sources, overrides_source, require_parameters, resolve_subject_report)
 from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
-from core.io.c3d_read import DECLARED_FRAMES_KEY
-from core.model import (EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, ModelOutputs, ParameterValue,
-                        QualityIssue, QualityReport, SubjectParameters, Trial)
+from core.model import ModelOutputs, ParameterValue, QualityIssue, QualityReport, SubjectParameters, Trial
+from core.trial_checks import cycle_issues, file_event_issues, static_motion_warning, within_frames
 
 Progress = Optional[Callable[[float, str], None]]
 Cancelled = Optional[Callable[[], bool]]
@@ -188,28 +187,6 @@ def prepare_trial(trial: Trial, settings: ProcessingSettings, static: bool) -> T
     return trial
 
 
-def _within_frames(trial: Trial) -> tuple[Trial, list[QualityIssue]]:
-    """Drop file events outside the trial's frames; report a file holding fewer frames than it declares.
-
-    A capture cut short (e.g. an interrupted copy ending on a block boundary) is read as
-    what it holds; its events beyond the last frame would otherwise make cycles without data.
-    """
-    issues = []
-    declared = trial.parameters.get(DECLARED_FRAMES_KEY)
-    if declared is not None and trial.n_frames < int(declared):
-        issues.append(QualityIssue("warning", "truncated",
-                                   f"the file declares {int(declared)} frames but holds {trial.n_frames} "
-                                   f"(frames {trial.first_frame}-{trial.last_frame}): the capture may have been cut "
-                                   "short (truncated copy?)", trial.name))
-    inside = tuple(e for e in trial.events if trial.first_frame <= e.frame <= trial.last_frame)
-    if len(inside) < len(trial.events):
-        n = len(trial.events) - len(inside)
-        issues.append(QualityIssue("warning", "events-outside", f"{n} event(s) of the file lie outside its frames "
-                                   f"{trial.first_frame}-{trial.last_frame} and were ignored", trial.name))
-        trial = trial.with_changes(events=inside)
-    return trial, issues
-
-
 def _with_searched(exc: SubjectParameterError, searched: Sequence[str]) -> SubjectParameterError:
     if exc.searched or not searched:
         return exc
@@ -274,22 +251,8 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
         progress(1.0, "calibrated")
     from core.kinematics.cgm1 import implausible_offsets
     notes = tuple(res.notes) + tuple(f"warning: {m}" for _, m in implausible_offsets(cal.subject))
-    notes += _static_motion_warning(trial)
+    notes += static_motion_warning(trial)
     return CalibrationResult(cal, trial, res.searched, notes, clock.ms)
-
-
-#: a standing (static) trial whose pelvis travels further than this is probably not one
-STATIC_MAX_TRAVEL_MM = 200.0
-
-
-def _static_motion_warning(trial: Trial) -> tuple[str, ...]:
-    """A warning when the 'static' trial moves like a walk (wrong file chosen as the static)."""
-    from core.session import pelvis_travel_mm
-    travel = pelvis_travel_mm(trial)
-    if np.isfinite(travel) and travel > STATIC_MAX_TRAVEL_MM:
-        return (f"warning: the static trial {trial.name} is not still: its pelvis travels {travel:.0f} mm "
-                f"(a standing trial moves less than {STATIC_MAX_TRAVEL_MM:.0f} mm); is it the right file?",)
-    return ()
 
 
 def calibrate_static(static: TrialInput, subject_file: Union[str, Path, None] = None,
@@ -419,52 +382,12 @@ def walking_decision(trial: Trial, outputs: Optional[ModelOutputs] = None) -> tu
     return walking, f"task unknown, pelvis travel {travel:.0f} mm ({'>' if walking else '<='} {WALK_TRAVEL_MM:.0f} mm)"
 
 
-#: mean stance (% of the cycle) of a side outside this range is implausible for walking: about
-#: 60 % normally (Perry & Burnfield 2010); foot strikes and offs swapped give 100 - stance (< 50);
-#: the upper bound leaves room for slow or pathological gait (Vicon's Test_Files/Movement_trial:
-#: 73.8 % left, a real slow walk)
-STANCE_PLAUSIBLE_PCT = (50.0, 75.0)
-
-
-def _file_event_issues(trial: Trial) -> tuple[Trial, list[GaitEvent], list[QualityIssue]]:
-    """Exact repeats of file events dropped (noted), and the file's foot strikes/offs whose
-    context is 'General' (no side: they cannot make cycles)."""
-    kept, repeats = unique_events(trial.events)
-    issues = []
-    if repeats:
-        listed = ", ".join(f"{e.context} {e.label} {e.frame}" for e in repeats[:8]) + (" ..." if len(repeats) > 8 else "")
-        issues.append(QualityIssue("warning", "duplicate-events",
-                                   f"{len(repeats)} repeated event(s) of the file (same frame, side and label) "
-                                   f"ignored: {listed}", trial.name))
-        trial = trial.with_changes(events=kept)
-    general = [e for e in trial.events if e.label in (EVENT_FOOT_STRIKE, EVENT_FOOT_OFF) and e.context == "General"]
-    return trial, general, issues
-
-
-def _cycle_issues(trial: Trial, events: Sequence[GaitEvent], cycles: Sequence[GaitCycle]) -> list[QualityIssue]:
-    """Strides left out of the cycles (with frames and reason) and implausible mean stance."""
-    issues = []
-    lo, hi = STANCE_PLAUSIBLE_PCT
-    for side in ("Left", "Right"):
-        skipped = skipped_strides(events, side)
-        if skipped:
-            where = ", ".join(f"{a}-{b} ({why})" for a, b, why in skipped)
-            issues.append(QualityIssue("warning", "cycles-dropped",
-                                       f"{len(skipped)} {side.lower()} stride(s) not used as gait cycles: frames {where}",
-                                       trial.name, side))
-        stance = [c.foot_off_percent for c in cycles if c.side == side and c.foot_off_percent is not None]
-        if stance and not lo <= float(np.mean(stance)) <= hi:
-            issues.append(QualityIssue("warning", "implausible-stance",
-                                       f"{side.lower()} mean stance {np.mean(stance):.1f} % of the cycle ({len(stance)} "
-                                       f"cycles) is outside {lo:g}-{hi:g} %: foot strikes and foot offs may be swapped "
-                                       "or wrong in the events", trial.name, side))
-    return issues
 
 
 def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
                        settings: ProcessingSettings) -> tuple[tuple, tuple[GaitCycle, ...], list[QualityIssue]]:
     """Events (file, else detected for walks, per ``settings.events``), cycles, quality issues."""
-    trial, general, issues = _file_event_issues(trial)
+    trial, general, issues = file_event_issues(trial)
     if settings.events == "detect":
         te = trial_events(trial.with_changes(events=()), outputs, settings.event_settings)
     elif settings.events == "file" or gait_events(trial.events):
@@ -493,7 +416,7 @@ def _events_and_cycles(trial: Trial, outputs: ModelOutputs,
     if not cycles and not [i for i in issues if i.code != "duplicate-events"] and walking_decision(trial, outputs)[0]:
         issues.append(QualityIssue("warning", "no-cycles", "no complete gait cycle in the events of this walk",
                                    trial.name))
-    return tuple(te.events), cycles, issues + _cycle_issues(trial, te.events, cycles)
+    return tuple(te.events), cycles, issues + cycle_issues(trial, te.events, cycles)
 
 
 def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path, None] = None,
@@ -518,7 +441,7 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
     path = None if isinstance(source, Trial) else Path(source)
     with clock.stage("read", 0.0, f"reading {path.name if path else source.name}"):
         trial = prepare_trial(read_trial(source), settings, static=False)
-        trial, range_issues = _within_frames(trial)
+        trial, range_issues = within_frames(trial)
         trial, gaps, mask, gap_issues = _gaps(trial, settings)
     with clock.stage("calibrate", 0.2, "subject parameters"):
         cal, searched, notes, cal_ms = _as_calibration(static, subject_file, overrides, settings)
