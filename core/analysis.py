@@ -32,6 +32,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from core.errors import AnalysisError
+from core.model import readonly_array as _ro
 
 #: task vocabulary (docs/valgus.md)
 TASKS = ("walk", "sls", "sl_stance", "drop_jump", "sl_landing")
@@ -55,10 +56,6 @@ FOOT_PRONATION_NOTE = ("Foot pronation cannot be measured with CGM1 (it needs a 
                        "foot model); it is not inferred here.")
 
 
-def _ro(a, dtype=np.float64) -> np.ndarray:
-    arr = np.array(a, dtype=dtype, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 def _freeze_nested(d: Mapping) -> Mapping:

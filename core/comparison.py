@@ -35,15 +35,12 @@ from core.stats import (CHANGE_RULE, GVS_VARIABLES, LIMB_KEYS, PELVIS_KEYS, Chan
                         compare_samples, curve_peaks, curve_permutation_test, gait_profile,
                         gait_variable_score_rows, mean_sd, measurement_error, percent_grid)
 from core.variables import VALGUS_METRICS_BY_KEY, VARIABLES_BY_KEY
+from core.model import readonly_array as _ro
 
 VALGUS_COMPARED = ("valgus_3d", "fppa", "mkd")
 SIDES = ("Left", "Right")
 
 
-def _ro(a) -> np.ndarray:
-    arr = np.array(a, dtype=np.float64, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ EVENT_FOOT_STRIKE = "Foot Strike"
 EVENT_FOOT_OFF = "Foot Off"
 
 
-def _frozen(a: np.ndarray, dtype=np.float64) -> np.ndarray:
+def readonly_array(a, dtype=np.float64) -> np.ndarray:
+    """A read-only copy of ``a`` (what every frozen result object holds)."""
     arr = np.array(a, dtype=dtype, copy=True)
     arr.setflags(write=False)
     return arr
@@ -87,7 +88,7 @@ class AnalogData:
     values: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", _frozen(self.values))
+        object.__setattr__(self, "values", readonly_array(self.values))
         if self.values.ndim != 2 or self.values.shape[1] != len(self.labels):
             raise GenuError(f"analog values {self.values.shape} do not match {len(self.labels)} labels")
 
@@ -145,7 +146,7 @@ class Trial:
     path: Optional[Path] = None
 
     def __post_init__(self) -> None:
-        pts = _frozen(self.points)
+        pts = readonly_array(self.points)
         if pts.ndim != 3 or pts.shape[2] != 3:
             raise GenuError(f"points must be (F, P, 3), got {pts.shape}", self.path)
         if pts.shape[1] != len(self.labels):
@@ -286,9 +287,9 @@ class ModelOutputs:
     rate_hz: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "channels", MappingProxyType({k: _frozen(v) for k, v in self.channels.items()}))
-        object.__setattr__(self, "segments", MappingProxyType({k: _frozen(v) for k, v in self.segments.items()}))
-        object.__setattr__(self, "progression", _frozen(self.progression))
+        object.__setattr__(self, "channels", MappingProxyType({k: readonly_array(v) for k, v in self.channels.items()}))
+        object.__setattr__(self, "segments", MappingProxyType({k: readonly_array(v) for k, v in self.segments.items()}))
+        object.__setattr__(self, "progression", readonly_array(self.progression))
 
     @property
     def n_frames(self) -> int:

@@ -32,6 +32,7 @@ import numpy as np
 
 from core.errors import NormativeDataError
 from core.resources import resource_path
+from core.model import readonly_array as _ro
 
 FORMAT = "genulab-normative/1"
 CYCLE_GRID = np.linspace(0.0, 100.0, 101)
@@ -43,10 +44,6 @@ SCHWARTZ_SPEED_CLASSES: Mapping[str, float] = MappingProxyType(
     {"VerySlow": 0.17, "Slow": 0.29, "Free": 0.43, "Fast": 0.56, "VeryFast": 0.69})
 
 
-def _ro(a) -> np.ndarray:
-    arr = np.array(a, dtype=np.float64, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from scipy import stats as _sps
 from core.errors import AnalysisError
 from core.normative import NormativeSet
 from core.variables import GVS_VARIABLES
+from core.model import readonly_array as _ro
 
 PELVIS_KEYS = GVS_VARIABLES[:3]
 LIMB_KEYS = GVS_VARIABLES[3:]
@@ -44,10 +45,6 @@ GPS_PELVIS_SIDE = "Left"
 GPS_GRID = "normative points (Schwartz 2008: 51 points, every 2 % of the cycle)"
 
 
-def _ro(a, dtype=np.float64) -> np.ndarray:
-    arr = np.array(a, dtype=dtype, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 def percent_grid(n_samples: int = 101) -> np.ndarray:
