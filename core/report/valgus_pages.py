@@ -8,6 +8,7 @@ import numpy as np
 
 from core.analysis import FOOT_PRONATION_NOTE, INDICATORS, SessionAnalysis, TrialAnalysis
 from core.report.figures import plot_timeseries_with_phases
+from core.valgus import FPPA_BOUNDS
 from core.report.inputs import ReportOptions, SessionReportInput
 from core.report.page import LEFT, MUTED, RIGHT, Page, heading, new_page, paragraph, table
 from core.report.session_pages import header_for
@@ -112,13 +113,13 @@ def _metric_table(page: Page, trials: list[TrialAnalysis], task: str) -> None:
 
 
 def _fppa_typical(task: str) -> str:
-    if task in ("sls", "sl_landing"):
-        return "< 12 deg F / < 9 deg M (Herrington 2010)"
-    if task == "drop_jump":
-        return "< 13 deg F / < 8 deg M (Herrington 2010)"
+    """Typical FPPA upper bounds of the task, from the analysis' own table (core.valgus)."""
+    bounds = FPPA_BOUNDS.get(task)
+    if bounds is None:
+        return "no gait norm (3D, not 2D video)"
     if task == "sl_stance":
-        return "< 9 deg (no stance norm)"
-    return "no gait norm (3D, not 2D video)"
+        return f"< {bounds['F']:g} deg (no stance norm)"
+    return f"< {bounds['F']:g} deg F / < {bounds['M']:g} deg M (Herrington 2010)"
 
 
 def _indicator_table(page: Page, trials: list[TrialAnalysis]) -> None:
