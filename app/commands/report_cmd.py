@@ -53,8 +53,6 @@ def _warn_unused(*inputs) -> None:
     """Name on stderr every recorded trial the report could not use (also on its quality page)."""
     from core.report.session_pages import unused_trials
     for inp in inputs:
-        if inp is None:
-            continue
         for name, reason in unused_trials(inp):
             print(f"genulab: warning: session '{inp.session.label}': trial {name} not used: {reason}", file=sys.stderr)
 
@@ -75,21 +73,19 @@ def run(args: argparse.Namespace) -> int:
     if is_folder:
         if args.session or args.compare:
             raise GenuError("--session/--compare need a patient store; for folders use --compare-folder", src)
-        pre = session_input_from_folder(src, overrides=args.set)
+        inputs = [session_input_from_folder(src, overrides=args.set)]
         if args.compare_folder:
-            post = session_input_from_folder(args.compare_folder, overrides=args.set)
-            out = write_comparison_report(pre, post, args.pdf, opts, snapshots=snaps)
-        else:
-            out = write_session_report(pre, args.pdf, opts, snapshots=snaps)
+            inputs.append(session_input_from_folder(args.compare_folder, overrides=args.set))
     elif args.compare:
-        pre = session_input_from_store(src, args.compare[0])
-        post = session_input_from_store(src, args.compare[1])
-        out = write_comparison_report(pre, post, args.pdf, opts, snapshots=snaps)
+        inputs = [session_input_from_store(src, label) for label in args.compare]
     else:
         if not args.session:
             raise GenuError("name the session with --session LABEL (or --compare PRE POST)", src)
-        inp = session_input_from_store(src, args.session)
-        out = write_session_report(inp, args.pdf, opts, snapshots=snaps)
-    _warn_unused(locals().get("inp"), locals().get("pre"), locals().get("post"))
+        inputs = [session_input_from_store(src, args.session)]
+    if len(inputs) == 2:
+        out = write_comparison_report(inputs[0], inputs[1], args.pdf, opts, snapshots=snaps)
+    else:
+        out = write_session_report(inputs[0], args.pdf, opts, snapshots=snaps)
+    _warn_unused(*inputs)
     print(f"report written: {out} ({time.perf_counter() - t0:.1f} s)")
     return 0
