@@ -39,6 +39,7 @@ class SessionFolder:
     ``subject.json`` found (or None). patient: contents of ``patient.json`` in the parent
     folder (or None); patient_file: its path. static_candidates: every trial that could be
     the static. notes: the decisions made (static choice, several subject files ...).
+    sha256: file name -> SHA-256 (hex) of every C3D file of the folder (hashed once here).
     """
 
     path: Path
@@ -50,6 +51,11 @@ class SessionFolder:
     patient_file: Optional[Path] = None
     static_candidates: tuple[Path, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sha256: Mapping[str, str] = field(default_factory=dict)
+
+    def sha256_of(self, path: Path) -> str:
+        """SHA-256 (hex) of one of the folder's C3D files (computed once, by discovery)."""
+        return self.sha256.get(Path(path).name) or file_sha256(path)
 
 
 def _c3d_files(folder: Path) -> list[Path]:
@@ -149,27 +155,33 @@ def _patient(folder: Path) -> tuple[Optional[Mapping[str, object]], Optional[Pat
     return None, None, []
 
 
-def _without_copies(files: Sequence[Path]) -> tuple[list[Path], list[str]]:
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 1 MiB blocks."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _without_copies(files: Sequence[Path]) -> tuple[list[Path], list[str], dict[str, str]]:
     """Byte-identical copies of a file (e.g. 'walk - Copy.c3d') are used once: the original
     (a name without 'copy', else the shortest name) is kept and each copy named in a note.
 
     Counting a trial twice would double its cycles and narrow the pre/post intervals.
+    Returns the files kept, the notes and every file's SHA-256 (file name -> hex).
     """
-    import hashlib
-    kept, notes, seen = [], [], {}
+    kept, notes, seen, digests = [], [], {}, {}
     # the original before its copies: names without 'copy', then the shortest, then by name
     for p in sorted(files, key=lambda q: ("copy" in q.stem.lower(), len(q.name), q.name)):
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest = h.hexdigest()
+        digest = digests[p.name] = file_sha256(p)
         if digest in seen:
             notes.append(f"{p.name} is a byte-identical copy of {seen[digest].name}: used once")
             continue
         seen[digest] = p
         kept.append(p)
-    return sorted(kept), notes
+    return sorted(kept), notes, digests
 
 
 def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = None,
@@ -192,7 +204,7 @@ def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = 
     files = _c3d_files(folder)
     if not files:
         raise GenuError("no C3D file in the session folder", folder)
-    files, dup_notes = _without_copies(files)
+    files, dup_notes, digests = _without_copies(files)
     if static is not None:
         chosen = folder / static if (folder / static).is_file() else Path(static)
         if not chosen.is_file():
@@ -204,4 +216,4 @@ def discover_session(folder: Union[str, Path], static: Union[str, Path, None] = 
     subj, n2 = _subject_file(folder)
     patient, pfile, n3 = _patient(folder)
     return SessionFolder(folder, folder.name, st, dynamics, subj, patient, pfile, cands,
-                         tuple(dup_notes + notes + n2 + n3))
+                         tuple(dup_notes + notes + n2 + n3), digests)

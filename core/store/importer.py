@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from core.errors import AnalysisError, StoreError
 from core.store.schema import PatientInfo, SessionInfo, SessionRecord, TrialInfo, TrialRecord
-from core.store.store import PatientStore, file_sha256, open_store, settings_digest
+from core.store.store import PatientStore, open_store, settings_digest
 
 Progress = Optional[Callable[[float, str], None]]
 
@@ -304,7 +304,7 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
                  process_session, read_c3d) -> ImportResult:
     report = list(store.notes) + _check_same_patient(store, pinfo) + list(sf.notes)
     existing = next((s for s in store.sessions if s.label == label), None)
-    hashes = {p: file_sha256(p) for p in ((sf.static,) if sf.static else ()) + tuple(sf.dynamics)}
+    hashes = {p: sf.sha256_of(p) for p in ((sf.static,) if sf.static else ()) + tuple(sf.dynamics)}
     skipped, new_dyn = _split_known(store, sf, hashes, report)
     if not new_dyn and (sf.static is None or store.find_sha256(hashes[sf.static])):
         report.append("nothing new to import")

@@ -9,37 +9,26 @@ Saving writes a new generation of one session file, then atomically replaces the
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
 import h5py
-import numpy as np
 
 from core.errors import StoreError
 from core.store import serialize as ser
 from core.store.atomic import atomic_h5, remove_orphans
 from core.store.lock import StoreLock
+from core.session import file_sha256  # noqa: F401 - part of core.store's API
 from core.store.schema import (INDEX_FORMAT, INDEX_NAME, LIBVER, LOCK_NAME, SCHEMA_VERSION,
                                SESSION_FORMAT, SESSIONS_DIR, PatientInfo, SessionInfo,
                                SessionRecord, TrialInfo, TrialRecord, app_version, utc_now)
 
 Progress = Callable[[float, str], None]
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def settings_digest(settings: object) -> str:
