@@ -132,9 +132,9 @@ def metrics_from_analysis(analysis: Any, n_frames: int) -> dict[str, np.ndarray]
 
 
 def frontal_fallback(trial: Trial, outputs: ModelOutputs) -> dict[str, np.ndarray]:
-    """FPPA and MKD ``(F, 2)`` from the joint centres (``core.valgus.frontal_metrics``) with
+    """FPPA and MKD ``(F, 2)`` from the joint centres (``core.analysis.valgus.frontal_metrics``) with
     the progression direction as frontal normal, for trials without an analysis."""
-    from core.valgus import frontal_metrics
+    from core.analysis.valgus import frontal_metrics
     from app.scene_data import forward_direction, joint_positions
     ch = outputs.channels
     if not all(f"{s}{j}" in ch for s in "LR" for j in ("HJC", "KJC", "AJC")):

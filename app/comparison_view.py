@@ -1,7 +1,7 @@
 """Comparison view: two sessions of a patient, pre and post curves overlaid, change table.
 
-The comparison itself is ``core.comparison.compare_sessions`` (run in the worker); this view
-only draws its :class:`~core.comparison.SessionComparison`: mean +- SD curves over the gait
+The comparison itself is ``core.analysis.comparison.compare_sessions`` (run in the worker); this view
+only draws its :class:`~core.analysis.comparison.SessionComparison`: mean +- SD curves over the gait
 cycle of both sessions (pre dashed, post solid; Left red, Right green) and a table of
 changes with the 95 % interval and the measurement-error verdict (valgus.md rule).
 """
@@ -136,7 +136,7 @@ class ComparisonView(QWidget):
         if self.runner.busy:
             self.status.setText("Busy: wait for the current task to finish.")
             return
-        fn = optional("core.comparison", "compare_sessions")
+        fn = optional("core.analysis.comparison", "compare_sessions")
         pre, post = self.pre.currentData(), self.post.currentData()
         if fn is None or pre is None or post is None or pre is post:
             self.status.setText("Choose two different analysed sessions.")

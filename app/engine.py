@@ -4,7 +4,7 @@ Everything here runs in a worker thread (:mod:`app.workers`): plain functions ta
 core's ``progress(fraction, message)`` and ``cancelled()`` callables and returning
 :class:`app.viewdata.SessionView` records. No Qt, no VTK.
 
-Engine parts are used when present (``core.pipeline``, ``core.session``, ``core.analysis``,
+Engine parts are used when present (``core.gait.pipeline``, ``core.gait.session``, ``core.analysis``,
 ``core.store``); a C3D processed by Vicon is always shown with the outputs stored in it.
 """
 from __future__ import annotations
@@ -73,7 +73,7 @@ def classify(path: Path) -> str:
 # ------------------------------------------------------------------------- analysis
 def analyse_trials(views: Sequence[TrialView], label: str, processed_session: Any = None) -> tuple[tuple[TrialView, ...], Any]:
     """Run the clinical analysis (``core.analysis``) on processed trials when available."""
-    analyze_session = optional("core.analysis", "analyze_session")
+    analyze_session = optional("core.analysis.session", "analyze_session")
     processed = [v.raw_processed for v in views if v.raw_processed is not None]
     if analyze_session is None or not processed:
         return tuple(views), None
@@ -111,7 +111,7 @@ def open_c3d(path: Path, progress: Progress = _noop_progress, cancelled: Cancell
     """One C3D -> a session of one trial (processed with a static beside it when possible)."""
     path = Path(path)
     folder = path.parent
-    process_trial = optional("core.pipeline", "process_trial")
+    process_trial = optional("core.gait.pipeline", "process_trial")
     statics = best_statics(path)
     progress(0.05, f"reading {path.name}")
     trial = read_trial(path)
@@ -201,7 +201,7 @@ def open_folder(folder: Path, progress: Progress = _noop_progress, cancelled: Ca
         return out
     if not c3ds:
         raise GenuError("the folder holds no C3D file", folder)
-    process_session = optional("core.pipeline", "process_session")
+    process_session = optional("core.gait.pipeline", "process_session")
     ps = None
     notes: tuple[str, ...] = ()
     if process_session is not None:
@@ -285,7 +285,7 @@ def reanalyse(view: TrialView, events: Sequence[GaitEvent], windows: Optional[di
     involved the trial keeps its task decision and thigh offsets. settings: the
     ``AnalysisSettings`` to use (e.g. the session analysis' own), default ones if None.
     """
-    analyze_trial = optional("core.analysis", "analyze_trial")
+    analyze_trial = optional("core.analysis.trial", "analyze_trial")
     processed = view.raw_processed
     analysis = None
     prev = view.raw_analysis
@@ -300,7 +300,7 @@ def reanalyse(view: TrialView, events: Sequence[GaitEvent], windows: Optional[di
         kwargs["windows"] = dict(windows)
     if analyze_trial is not None and processed is not None:
         try:
-            from core.cycles import all_cycles
+            from core.gait.cycles import all_cycles
             processed = replace(processed, events=tuple(events), cycles=all_cycles(events))
             analysis = analyze_trial(processed, **kwargs)
         except (TypeError, ValueError, GenuError):

@@ -2,7 +2,7 @@
 (add, move/resize, delete single-leg squat repetitions, landings, holds) on the selected trial.
 
 Each edit is a ``QUndoCommand`` on one ``QUndoStack``: redo/undo swap the trial's event list
-and re-derive cycles and (when the engine provides ``core.analysis.analyze_trial``) the
+and re-derive cycles and (when the engine provides ``core.analysis.trial.analyze_trial``) the
 analysis, through :func:`app.engine.reanalyse`. Edited events carry ``source="edited"``;
 saving them into a patient store is done by :mod:`app.store_bridge` when the session came
 from a store.
@@ -158,7 +158,7 @@ class EventEditor(QObject):
         emit(self.message, text)
 
     def _window(self, side: str, start: int, end: int) -> Any:
-        from core.analysis import WINDOW_KIND, TaskWindow
+        from core.analysis.types import WINDOW_KIND, TaskWindow
         return TaskWindow(WINDOW_KIND.get(self.state.trial.task, "repetition"), 0, side, int(start), int(end))
 
     def _push_windows(self, side: str, after: Sequence, text: str) -> None:

@@ -39,9 +39,9 @@ PCT = np.linspace(0.0, 100.0, 101)
 
 
 def load_bands():
-    """The default normative set (``core.normative``) or None when unavailable."""
+    """The default normative set (``core.analysis.normative``) or None when unavailable."""
     try:
-        from core.normative import load_normative
+        from core.analysis.normative import load_normative
         return load_normative()
     except Exception:  # noqa: BLE001 - the curves are still useful without bands
         return None
@@ -176,7 +176,7 @@ class CurvesPanel(QWidget):
 
     def _plot_cycles(self, ax, tv: TrialView, key: str) -> None:
         """Each cycle (repetition) of each side over 0-100 %, on the normal band."""
-        from core.cycles import normalise_cycle
+        from core.gait.cycles import normalise_cycle
         data = series(tv, key)
         band, sign = band_for(self.norms, key)
         if band is not None and any(c.kind == "cycle" for c in tv.cycles):

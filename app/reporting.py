@@ -35,8 +35,8 @@ def session_input_from_folder(folder: Path | str, overrides: Optional[Sequence[s
                               patient: Optional[Mapping[str, object]] = None, progress: Progress = None,
                               cancelled: Cancelled = None) -> SessionReportInput:
     """Process and analyse a session folder (static, dynamics, subject file; patient.json beside it)."""
-    from core.analysis import analyze_session
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.gait.pipeline import process_session
 
     processed = process_session(folder, overrides=overrides, progress=_sub(progress, 0.0, 0.8), cancelled=cancelled)
     analysis = analyze_session(processed, progress=_sub(progress, 0.8, 1.0), cancelled=cancelled)
@@ -127,7 +127,7 @@ def write_comparison_report(pre: SessionReportInput, post: SessionReportInput, p
                             opts: Optional[ReportOptions] = None, snapshots: bool = True,
                             progress: Progress = None, cancelled: Cancelled = None) -> Path:
     """The pre/post comparison PDF (comparison computed here from the two analyses)."""
-    from core.comparison import compare_sessions
+    from core.analysis.comparison import compare_sessions
     from core.report.build import build_comparison_report
     if pre.patient.patient_id != post.patient.patient_id and "-" not in (pre.patient.patient_id, post.patient.patient_id):
         where = [getattr(getattr(i.processed, "folder", None), "path", None) or f"session '{i.session.label}'"

@@ -116,7 +116,7 @@ def save_edited_events(session: Optional[SessionView], trial: Optional[TrialView
     if session.store_path is None:
         raise StoreError("this session was not opened from a patient store: import it first "
                          "(genulab import FOLDER --patient STORE), then open the store", session.path)
-    from core.cycles import all_cycles
+    from core.gait.cycles import all_cycles
     from core.store import PatientStore
     store = PatientStore.open(session.store_path, "a")
     try:

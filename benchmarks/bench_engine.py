@@ -44,7 +44,7 @@ from core.io.c3d import read_c3d, write_trial_c3d  # noqa: E402
 from core.io.subject import resolve_subject  # noqa: E402
 from core.kinematics.cgm1 import calibrate, reconstruct  # noqa: E402
 from core.model import Trial  # noqa: E402
-from core.pipeline import ProcessingSettings, calibrate_static_result, prepare_trial, process_trial  # noqa: E402
+from core.gait.pipeline import ProcessingSettings, calibrate_static_result, prepare_trial, process_trial  # noqa: E402
 
 SHARED = Path(os.environ.get("GENULAB_SHARED", ROOT.parent / "shared"))
 REF = SHARED / "reference"
@@ -169,7 +169,7 @@ def _cli_run(cmd: list[str], repeat: int) -> tuple[float, str]:
 
 def bench_cli(tmp: Path, repeat: int) -> dict:
     """``genulab process`` of a 10-s walk, with its events in the file and without (detected)."""
-    from core.events import detect_events
+    from core.gait.events import detect_events
     walk = read_c3d(PIG / "PiG_Motion-FlatFoot-Full.c3d")
     n = int(round(10.0 * walk.point_rate_hz))
     bare = synthetic_trial(walk, n, n_markers=len(LB))
@@ -186,7 +186,7 @@ def bench_cli(tmp: Path, repeat: int) -> dict:
     startup = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import app.cli, core.pipeline, core.io.c3d"], cwd=ROOT,
+        subprocess.run([sys.executable, "-c", "import app.cli, core.gait.pipeline, core.io.c3d"], cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
         startup = min(startup, 1000.0 * (time.perf_counter() - t0))
     return {"frames": n, "rate": walk.point_rate_hz, "runs": res, "startup": startup,
@@ -235,7 +235,7 @@ def report(ref: list[dict], syn: dict, cli: dict) -> str:
             "## `genulab process` end to end", "",
             f"A {cli['frames'] / cli['rate']:.0f}-s walk ({cli['frames']} frames @ {cli['rate']:g} Hz, the "
             f"lower-body markers) with its static, run as a new process (interpreter start-up and the imports of "
-            f"`app.cli`, `core.pipeline`, `core.io.c3d` alone take ~{cli['startup']:.0f} ms):", "",
+            f"`app.cli`, `core.gait.pipeline`, `core.io.c3d` alone take ~{cli['startup']:.0f} ms):", "",
             table([["events in the file (" + str(cli["n_events"]) + ")", f"{cli['runs']['file'][0]:.0f}", cli["runs"]["file"][1]],
                    ["no events in the file: detected (Zeni 2008)", f"{cli['runs']['detected'][0]:.0f}",
                     cli["runs"]["detected"][1]]],

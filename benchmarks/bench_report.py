@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def _inputs():
-    from core.analysis import analyze_session
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.gait.pipeline import process_session
     from core.report.inputs import PatientInfo, SessionInfo, SessionReportInput
     pdir = ROOT / "sample_c3d" / "GL-0001"
     patient = json.loads((pdir / "patient.json").read_text())
@@ -54,7 +54,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results_report.md")
     args = ap.parse_args()
     from app.reporting import with_snapshots
-    from core.comparison import compare_sessions
+    from core.analysis.comparison import compare_sessions
     from core.report.build import build_comparison_report, build_session_report
 
     inp = _inputs()

@@ -26,8 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.normative import CYCLE_GRID, load_normative  # noqa: E402
-from core.stats import curve_permutation_test, gait_profile, gait_variable_score_rows  # noqa: E402
+from core.analysis.normative import CYCLE_GRID, load_normative  # noqa: E402
+from core.analysis.stats import curve_permutation_test, gait_profile, gait_variable_score_rows  # noqa: E402
 from core.variables import GVS_VARIABLES  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def best(fn, repeat: int) -> float:
 
 
 def _sessions(n_cycles: int):
-    from core.analysis import AnalysisSettings, SessionAnalysis, TaskDecision, TrialAnalysis
+    from core.analysis.types import AnalysisSettings, SessionAnalysis, TaskDecision, TrialAnalysis
     norms = load_normative()
     rng = np.random.default_rng(0)
 
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     rows = norms.band("KneeAngles.x").at(CYCLE_GRID)[0] + rng.normal(0, 1, (1000, 101))
     print(f"| gait_variable_score_rows, 1000 curves | "
           f"{best(lambda: gait_variable_score_rows(rows, norms.band('KneeAngles.x')), args.repeat):.2f} |")
-    from core.comparison import compare_sessions
+    from core.analysis.comparison import compare_sessions
     pre, post = _sessions(10)
     print(f"| compare_sessions (22 variables, 20 vs 20 cycles, 2000 relabellings, 1000 bootstraps) | "
           f"{best(lambda: compare_sessions(pre, post, n_perm=2000, n_boot=1000), args.repeat):.0f} |")

@@ -147,7 +147,7 @@ def test_one_bad_trial_among_good_ones(bad, tmp_path, capsys):
 # ----------------------------------------------------------------------------- markers
 def test_missing_marker_named_by_the_engine(bad):
     from core.errors import MissingMarkersError
-    from core.pipeline import calibrate_static_result, process_trial
+    from core.gait.pipeline import calibrate_static_result, process_trial
     with pytest.raises(MissingMarkersError) as e:
         process_trial(bad["walk_noRKNE"])
     assert e.value.markers == ("RKNE",) and "RKNE" in str(e.value) and "walk_noRKNE.c3d" in str(e.value)
@@ -178,7 +178,7 @@ def test_inspect_lists_the_missing_marker(bad, capsys):
 # ----------------------------------------------------------------------------- subject parameters
 def test_missing_leg_length_names_parameter_and_sources(bad):
     from core.errors import SubjectParameterError
-    from core.pipeline import calibrate_static_result
+    from core.gait.pipeline import calibrate_static_result
     with pytest.raises(SubjectParameterError) as e:
         calibrate_static_result(bad["static_noproc"], bad["json_no_leg"])
     assert "LeftLegLength" in e.value.parameters
@@ -281,7 +281,7 @@ def test_walk_without_events_or_motion(bad, tmp_path, capsys):
 @pytest.mark.parametrize("unit, scale", [("m", 1e-3), ("cm", 0.1), ("mete", 1e-3)])
 def test_units_give_the_same_angles(unit, scale, tmp_path):
     """A trial stored in metres (or cm, or Vicon's truncated 'mete') gives the mm original's angles."""
-    from core.pipeline import calibrate_static_result, process_trial
+    from core.gait.pipeline import calibrate_static_result, process_trial
     st_mm = calibrate_static_result(STATIC)
     st_u = calibrate_static_result(write_in_units(STATIC, tmp_path / f"static_{unit}.c3d", unit, scale))
     ref = process_trial(WALK, static=st_mm)

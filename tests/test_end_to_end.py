@@ -50,7 +50,7 @@ def cli(args: list, capsys) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def engine():
     """The engine's own outputs for the sample walks (static + VSK), in memory."""
-    from core.pipeline import calibrate_static_result, process_trial
+    from core.gait.pipeline import calibrate_static_result, process_trial
     cal = calibrate_static_result(STATIC, VSK)
     return cal, {p.stem: process_trial(p, static=cal, subject_file=VSK) for p in WALKS}
 

@@ -114,7 +114,7 @@ def test_session_pipeline_reproduces_the_truth(session):
     """The whole chain a user runs (discover the folder, static by name, subject file,
     calibration, every dynamic trial): noise-free trials equal the truth within float32
     spacing, events from the file equal the true events, the static is found by name."""
-    pipeline = pytest.importorskip("core.pipeline")
+    pipeline = pytest.importorskip("core.gait.pipeline")
     folder = SAMPLES / PATIENT.patient_id / session
     ps = pipeline.process_session(folder)
     assert ps.calibration is not None

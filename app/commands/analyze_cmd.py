@@ -1,7 +1,7 @@
 """``genulab analyze [--static S] [--subject F] [--set N=V ...] [--task T --side S] TRIALS... [--json OUT]``.
 
 Processes the dynamic trials with CGM1 (or a whole session folder given as the only
-argument), runs the clinical analysis (``core.analysis.analyze_session``: valgus metrics,
+argument), runs the clinical analysis (``core.analysis.session.analyze_session``: valgus metrics,
 task windows, valgus phases, kinetic-chain indicators, cross-talk, cycle statistics,
 spatio-temporal parameters, GVS/GPS) and prints a readable summary: frames are C3D frame
 numbers and times seconds from the start of capture, as Vicon shows them. ``--json OUT``
@@ -58,7 +58,7 @@ def _pairs(items, what: str, cast=str) -> dict:
 
 
 def _settings(args):
-    from core.analysis import AnalysisSettings
+    from core.analysis.types import AnalysisSettings
     kw = {"sex": args.sex}
     metrics = _pairs(args.metric, "--metric")
     if metrics:
@@ -78,7 +78,7 @@ def _settings(args):
 def _normative(args):
     if not args.normative or not Path(args.normative).suffix:
         return None
-    from core.normative import load_lab_normative
+    from core.analysis.normative import load_lab_normative
     return load_lab_normative(args.normative)
 
 
@@ -86,7 +86,7 @@ def _process(args, overrides, quiet: bool):
     """A ProcessedSession (folder) or a tuple of processed trials, a label, and the
     ``(path, message)`` of the trials given one by one that could not be processed."""
     from core.errors import GenuError
-    from core.pipeline import calibrate_static_result, process_session, process_trial
+    from core.gait.pipeline import calibrate_static_result, process_session, process_trial
     if len(args.trials) == 1 and args.trials[0].is_dir():
         ps = process_session(args.trials[0], overrides, static=args.static, subject_file=args.subject)
         for note in ps.folder.notes:
@@ -109,11 +109,12 @@ def _process(args, overrides, quiet: bool):
 
 def run(args: argparse.Namespace) -> int:
     check_output_path(args.json)
-    from core.analysis import analyze_session, to_jsonable
-    from core.analysis_session import summary_lines
+    from core.analysis.session import analyze_session
+    from core.analysis.types import to_jsonable
+    from core.analysis.session import summary_lines
     from core.errors import AnalysisError
     from core.io.subject import parse_set_options
-    from core.tasks import canonical_side, canonical_task
+    from core.analysis.tasks import canonical_side, canonical_task
     if args.task and canonical_task(args.task) is None:
         raise AnalysisError(f"unknown task {args.task!r} (walk, sls, sl_stance, drop_jump, sl_landing)")
     if args.side and canonical_side(args.side) is None:
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if failed:  # trials given one by one that could not be processed
         from dataclasses import replace
         from types import SimpleNamespace
-        from core.analysis_session import processing_failures
+        from core.analysis.session import processing_failures
         sa = replace(sa, failures=processing_failures(SimpleNamespace(failures=failed)) + sa.failures)
     if not quiet:
         print("\n".join(summary_lines(sa)))

@@ -68,7 +68,7 @@ def print_text(res) -> None:
 def run(args: argparse.Namespace) -> int:
     check_output_path(args.json)
     from core.io.subject import parse_set_options
-    from core.pipeline import ProcessingSettings, calibrate_static_result
+    from core.gait.pipeline import ProcessingSettings, calibrate_static_result
     overrides = parse_set_options(args.set)
     settings = ProcessingSettings(label_map=str(args.label_map) if args.label_map else None)
     res = calibrate_static_result(args.static, args.subject, overrides, settings)

@@ -1,8 +1,8 @@
 """``genulab compare PRE_DIR POST_DIR [--json OUT]``: pre/post comparison of two sessions.
 
 Each folder is a session (static + dynamic trials + optional subject file, see
-``core.session.discover_session``); both are processed (CGM1), analysed
-(``core.analysis.analyze_session``) and compared (``core.comparison.compare_sessions``):
+``core.gait.session.discover_session``); both are processed (CGM1), analysed
+(``core.analysis.session.analyze_session``) and compared (``core.analysis.comparison.compare_sessions``):
 per valgus metric, task and side the change of the peaks with its 95 % CI and the
 measurement-error verdict (docs/valgus.md), the GPS change against its MCID, and per walking
 variable the peak change and a curve-level permutation test. ``--json -`` writes the JSON to
@@ -43,16 +43,16 @@ def register(subparsers) -> None:
 def _normative(args):
     if not args.normative:
         return None
-    from core.normative import available_normative_sets, load_lab_normative, load_normative
+    from core.analysis.normative import available_normative_sets, load_lab_normative, load_normative
     if args.normative in available_normative_sets():
         return load_normative(args.normative, args.speed_class) if args.speed_class else None
     return load_lab_normative(args.normative)
 
 
 def _analyse(folder: Path, overrides, settings, normative, quiet: bool):
-    from core.analysis import analyze_session
+    from core.analysis.session import analyze_session
     from core.errors import AnalysisError
-    from core.pipeline import process_session
+    from core.gait.pipeline import process_session
     if not folder.is_dir():
         raise AnalysisError("not a session folder", folder)
     ps = process_session(folder, overrides)
@@ -95,7 +95,7 @@ def _check_store_order(store_path: Path, pre: str, post: str) -> None:
 def _same_patient(pre: Path, post: Path) -> None:
     """Refuse two session folders whose patient.json name different patients (before any work)."""
     from core.errors import GenuError
-    from core.session import discover_session
+    from core.gait.session import discover_session
     ids = []
     for folder in (pre, post):
         patient = discover_session(folder).patient or {}
@@ -107,8 +107,8 @@ def _same_patient(pre: Path, post: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_output_path(args.json)
-    from core.analysis import AnalysisSettings, to_jsonable
-    from core.comparison import compare_sessions, summary_lines
+    from core.analysis.types import AnalysisSettings, to_jsonable
+    from core.analysis.comparison import compare_sessions, summary_lines
     from core.io.subject import parse_set_options
     overrides = parse_set_options(args.set)
     kw = {"sex": args.sex}

@@ -77,7 +77,7 @@ def _write_processed(store_path: Path, label: str, folder: Path, out_dir: Path) 
 
 def run(args: argparse.Namespace) -> int:
     from app.reporting import session_input_from_store, write_comparison_report, write_session_report
-    from core.comparison import compare_sessions, summary_lines
+    from core.analysis.comparison import compare_sessions, summary_lines
     from core.report.inputs import ReportOptions
     from core.report.text import key_findings
     from core.store.importer import import_session

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.io.subject import parse_set_options
-    from core.pipeline import ProcessingSettings
+    from core.gait.pipeline import ProcessingSettings
     from core.store.importer import import_session
     patient = {"name": args.name, "patient_id": args.patient_id, "birth_date": args.dob, "sex": args.sex}
     details = {"date": args.date, "condition": args.condition, "examiner": args.examiner, "notes": args.notes}

@@ -39,9 +39,9 @@ def _jsonable(v):
 
 def inspect_dict(path: Path, label_map_path: Path | None = None, marker_set: str = "pig_lower_body") -> dict:
     """Everything ``inspect`` reports, as a JSON-ready dict (raises GenuError on bad input)."""
-    from core.gaps import gap_report
+    from core.gait.gaps import gap_report
     from core.io.c3d import read_c3d
-    from core.markersets import load_label_map, load_marker_set, match_marker_set
+    from core.io.markersets import load_label_map, load_marker_set, match_marker_set
 
     trial = read_c3d(path)
     ms = load_marker_set(marker_set)

@@ -89,7 +89,7 @@ def _refuse_name_collisions(sources) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.io.subject import parse_set_options
-    from core.pipeline import ProcessingSettings
+    from core.gait.pipeline import ProcessingSettings
     overrides = parse_set_options(args.set)
     settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
                                   label_map=str(args.label_map) if args.label_map else None)
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, overrides, settings) -> int:
     from core.errors import GenuError
-    from core.pipeline import calibrate_static_result, process_trial
+    from core.gait.pipeline import calibrate_static_result, process_trial
     _refuse_name_collisions(args.dynamics)
     totals = {s: 0.0 for s in STAGES}
     static = None

@@ -66,7 +66,7 @@ def report_input(session: SessionView, progress=None, cancelled=None):
                              calibration=getattr(session.raw_session, "calibration", None))
     analysis = session.raw_analysis
     if edits:
-        from core.analysis import analyze_session
+        from core.analysis.session import analyze_session
         analysis = analyze_session(bundle, label=session.label, progress=progress, cancelled=cancelled)
     pat = dict(getattr(folder, "patient", None) or {})
     pat.setdefault("name", session.patient)

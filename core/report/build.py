@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from core import __version__
-from core.comparison import SessionComparison
+from core.analysis.comparison import SessionComparison
 from core.errors import CancelledError, ReportError
 from core.report.comparison_pages import change_table_page, comparison_summary_page, overlay_page
 from core.report.inputs import ReportOptions, SessionReportInput

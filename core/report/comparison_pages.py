@@ -1,7 +1,7 @@
 """Pages of the pre/post comparison report: overlaid curves, change table, valgus change."""
 from __future__ import annotations
 
-from core.comparison import SessionComparison
+from core.analysis.comparison import SessionComparison
 from core.report.figures import plot_band
 from core.report.inputs import ReportOptions, SessionReportInput
 from core.report.page import MUTED, SIDE_COLOURS, Page, heading, new_page, paragraph, table

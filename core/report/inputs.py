@@ -77,7 +77,7 @@ class SessionInfo:
 class SessionReportInput:
     """One session: what the single-session report and each half of a comparison use.
 
-    processed: ``core.pipeline.ProcessedSession``; analysis: ``core.analysis.SessionAnalysis``;
+    processed: ``core.gait.pipeline.ProcessedSession``; analysis: ``core.analysis.SessionAnalysis``;
     snapshots: ``"task/side"`` -> ``(H, W, 3)`` uint8 frontal snapshot at the peak valgus of
     that task and side (optional); event_edits: trial name -> number of edited events.
     """

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 
-from core.analysis import SessionAnalysis
-from core.comparison import walking_cycles
-from core.normative import NormativeSet, load_normative
+from core.analysis.types import SessionAnalysis
+from core.analysis.comparison import walking_cycles
+from core.analysis.normative import NormativeSet, load_normative
 from core.report.figures import direction_label, plot_cycles, plot_map, style_axes
 from core.report.inputs import ReportOptions, SessionReportInput
 from core.report.page import (MUTED, Page, ReportHeader, axes_block, heading, new_page, paragraph, table)
-from core.stats import GPS_PELVIS_SIDE
+from core.analysis.stats import GPS_PELVIS_SIDE
 from core.report.text import TASK_NAMES, bullet_lines, fnum, key_findings
 from core.variables import GVS_VARIABLES, VARIABLES_BY_KEY
 

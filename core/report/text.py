@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, Optional
 
-from core.analysis import FOOT_PRONATION_NOTE, SessionAnalysis
+from core.analysis.types import FOOT_PRONATION_NOTE, SessionAnalysis
 
 METRIC_NAMES = {
     "valgus_3d": "3D knee valgus (raw)",

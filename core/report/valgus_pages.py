@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from core.analysis import FOOT_PRONATION_NOTE, INDICATORS, SessionAnalysis, TrialAnalysis
+from core.analysis.types import FOOT_PRONATION_NOTE, INDICATORS, SessionAnalysis, TrialAnalysis
 from core.report.figures import plot_timeseries_with_phases
-from core.valgus import FPPA_BOUNDS
+from core.analysis.valgus import FPPA_BOUNDS
 from core.report.inputs import ReportOptions, SessionReportInput
 from core.report.page import LEFT, MUTED, RIGHT, Page, heading, new_page, paragraph, table
 from core.report.session_pages import header_for
@@ -113,7 +113,7 @@ def _metric_table(page: Page, trials: list[TrialAnalysis], task: str) -> None:
 
 
 def _fppa_typical(task: str) -> str:
-    """Typical FPPA upper bounds of the task, from the analysis' own table (core.valgus)."""
+    """Typical FPPA upper bounds of the task, from the analysis' own table (core.analysis.valgus)."""
     bounds = FPPA_BOUNDS.get(task)
     if bounds is None:
         return "no gait norm (3D, not 2D video)"

@@ -1,9 +1,9 @@
 """Import a Vicon-style session folder (static + dynamic C3D files + subject file) into a store.
 
-The folder is described by :func:`core.session.discover_session` (static trial recognised
+The folder is described by :func:`core.gait.session.discover_session` (static trial recognised
 by name, ``static``/``cal``, or by content; the caller's choice wins; the choice is
-reported), processed by :func:`core.pipeline.process_session` and analysed by
-:func:`core.analysis.analyze_session`. Each C3D file is identified by the SHA-256 of its
+reported), processed by :func:`core.gait.pipeline.process_session` and analysed by
+:func:`core.analysis.session.analyze_session`. Each C3D file is identified by the SHA-256 of its
 bytes: a file already in the store is reported and not imported twice. Patient details
 come from ``patient.json`` beside the session folders (or inside) and from explicit
 values, which win; so do session details (``"sessions": {"<folder>": {"date", "label",
@@ -171,7 +171,7 @@ def _trial_info(tid: str, raw, path: Path, sha: str, processed: Any = None, anal
 def _analyse(session: Any, label: str, notes: list[str]) -> Any:
     """``analyze_session`` of a ProcessedSession, or None (with a note) when it cannot run."""
     try:
-        from core.analysis import analyze_session
+        from core.analysis.session import analyze_session
     except ImportError:
         notes.append("analysis module not available: trials stored without analysis")
         return None
@@ -196,7 +196,7 @@ def import_session(folder: Path | str, store_path: Path | str, label: Optional[s
     patient: explicit patient details (PatientInfo field -> value), winning over patient.json.
     static: the user's choice of static trial (a file name in the folder).
     overrides: ``--set`` subject values (``{"MarkerDiameter": 16}`` or ``["Name=Value"]``).
-    settings: ``core.pipeline.ProcessingSettings`` (default settings if None).
+    settings: ``core.gait.pipeline.ProcessingSettings`` (default settings if None).
     session_details: SessionInfo fields (``date``, ``condition``, ``examiner``, ``notes``).
 
     Raises
@@ -206,8 +206,8 @@ def import_session(folder: Path | str, store_path: Path | str, label: Optional[s
     this call created is removed again when the import fails.
     """
     from core.io.c3d import read_c3d
-    from core.pipeline import process_session
-    from core.session import discover_session
+    from core.gait.pipeline import process_session
+    from core.gait.session import discover_session
 
     sf = discover_session(folder, static=static)
     from_json = _session_from_patient_json(sf.patient, sf.path.name)
@@ -334,7 +334,7 @@ def _import_into(store, sf, label, pinfo, overrides, settings, details, progress
 
 
 def _default_settings() -> Any:
-    from core.pipeline import ProcessingSettings
+    from core.gait.pipeline import ProcessingSettings
     return ProcessingSettings()
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from core.errors import StoreError
 from core.model import GaitEvent, ModelOutputs, Trial, frame_to_time
-from core.store.schema import INDEX_FORMAT, PatientInfo, SessionInfo, TrialInfo, TrialRecord
+from core.store.schema import INDEX_FORMAT, PatientInfo, SessionInfo, TrialInfo, TrialRecord, check_schema
 
 STALE_V1 = "migrated from store schema 1: reprocess to refresh the results"
 
@@ -114,7 +114,6 @@ def open_single_file(store_cls, path: Path, mode: str):
     In place: the new folder is built beside the file, the file is renamed
     ``<stem>.v1-backup<suffix>`` and the folder takes its name.
     """
-    from core.store.store import check_schema
     version, written_by = _single_file_version(path)
     check_schema(version, written_by, path)
     if version != 1:

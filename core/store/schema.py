@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from core.errors import StoreError
 from core.model import GaitEvent, ModelOutputs, QualityReport, SubjectParameters, Trial
 
 #: schema of the files written by this version
@@ -171,7 +173,7 @@ class TrialRecord:
     """Everything stored for one trial.
 
     raw: the trial exactly as read from the C3D (markers, labels, events, parameters).
-    processed: the engine's result (``core.pipeline.ProcessedTrial``) or None (static trial,
+    processed: the engine's result (``core.gait.pipeline.ProcessedTrial``) or None (static trial,
     or migrated data). subject, events, settings, outputs, quality: the subject parameters
     used (with their sources), events used (after edits), processing settings, model outputs
     and quality report; filled from ``processed`` when it is given (see
@@ -224,3 +226,13 @@ class SessionRecord:
     calibration: Any = None
     analysis: Any = None
     import_report: tuple[str, ...] = ()
+
+
+def check_schema(version: int, written_by: str, path: Path) -> None:
+    """Refuse a schema newer than this app knows (StoreError saying what to do)."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"written by a newer Genu Lab ({written_by}, store schema {version}); "
+                         f"this version reads schemas up to {SCHEMA_VERSION}: update Genu Lab "
+                         "to open it (the store was not modified)", path)
+    if version < 1:
+        raise StoreError(f"unknown store schema version {version}", path)

@@ -1,6 +1,6 @@
 """Generic, typed serializer: frozen dataclasses <-> HDF5 groups.
 
-Any frozen dataclass of the engine (``core.model``, ``core.pipeline``, ``core.analysis`` ...)
+Any frozen dataclass of the engine (``core.model``, ``core.gait.pipeline``, ``core.analysis`` ...)
 is stored without per-type code, in two steps so that each step stays small and testable:
 
 1. :func:`encode` turns a value into a neutral tree of :class:`Node` (an HDF5 group) and
@@ -48,11 +48,21 @@ from core.errors import StoreError
 
 #: modules whose dataclasses may be rebuilt from a file (prefix match on the module name)
 ALLOWED_MODULES = (
-    "core.model", "core.pipeline", "core.session", "core.analysis", "core.valgus",
-    "core.tasks", "core.stats", "core.normative", "core.comparison", "core.gaps",
-    "core.cycles", "core.events", "core.kinematics", "core.io.subject", "core.markersets",
-    "core.filtering", "core.spatiotemporal", "core.io", "core.store",
+    "core.model", "core.io", "core.kinematics", "core.kinetics", "core.gait", "core.analysis", "core.store",
 )
+#: where the modules of stores written before the core layout (issue 13) now live: a stored
+#: ``__type__`` such as ``core.analysis.TrialAnalysis`` is looked up as
+#: ``core.analysis.types.TrialAnalysis``
+MOVED_MODULES: Mapping[str, str] = MappingProxyType({
+    "core.analysis": "core.analysis.types",
+    "core.analysis_trial": "core.analysis.trial", "core.analysis_session": "core.analysis.session",
+    **{f"core.{m}": f"core.gait.{m}" for m in
+       ("gaps", "filtering", "events", "cycles", "pipeline", "trial_checks", "session")},
+    **{f"core.{m}": f"core.analysis.{m}" for m in
+       ("valgus", "tasks", "chain", "comparison", "stats", "normative", "spatiotemporal")},
+    "core.markersets": "core.io.markersets",
+})
+_FORMER = {new: old for old, new in MOVED_MODULES.items()}
 _REGISTERED: dict[str, type] = {}
 
 #: arrays with at least this many bytes are chunked, compressed and checksummed
@@ -109,6 +119,42 @@ def resolve_type(tag: str, where: str = "") -> type:
     """
     if tag in _REGISTERED:
         return _REGISTERED[tag]
+    found = _import_type(tag)
+    if found is None:
+        found = _import_type(_moved(tag))
+    if found is not None:
+        return found
+    raise StoreError(f"{where or 'store'}: stored type {tag!r} is not a known Genu Lab type "
+                     "(unknown, or outside the allowed core modules)")
+
+
+def _moved(tag: str) -> str:
+    """The tag with a module of an older layout replaced by its new place (or unchanged)."""
+    module, _, qual = tag.rpartition(".")
+    while module:
+        if module in MOVED_MODULES:
+            return f"{MOVED_MODULES[module]}.{qual}"
+        module, _, head = module.rpartition(".")
+        qual = f"{head}.{qual}"
+    return tag
+
+
+def with_former_tags(tree: Tree) -> Tree:
+    """A copy of an encoded tree whose ``__type__`` tags name the modules of the layout
+    before issue 13 (``core.gait.pipeline.X`` -> ``core.pipeline.X``), so that digests taken
+    by earlier versions (settings digests in a store's index) can still be compared."""
+    if isinstance(tree, Leaf):
+        return tree
+    attrs = dict(tree.attrs)
+    tag = attrs.get("__type__")
+    if isinstance(tag, str):
+        module, _, qual = tag.rpartition(".")
+        attrs["__type__"] = f"{_FORMER.get(module, module)}.{qual}"
+    return Node(attrs, {k: with_former_tags(v) for k, v in tree.members.items()})
+
+
+def _import_type(tag: str) -> Optional[type]:
+    """The class a ``module.qualname`` tag names, from the allow-list only (None if none)."""
     parts = tag.split(".")
     for i in range(len(parts) - 1, 0, -1):
         module, qual = ".".join(parts[:i]), parts[i:]
@@ -125,8 +171,7 @@ def resolve_type(tag: str, where: str = "") -> type:
             break
         if isinstance(obj, type):
             return obj
-    raise StoreError(f"{where or 'store'}: stored type {tag!r} is not a known Genu Lab type "
-                     "(unknown, or outside the allowed core modules)")
+    return None
 
 
 # ------------------------------------------------------------------------ slot names

@@ -23,8 +23,9 @@ from core.errors import StoreError
 from core.store import serialize as ser
 from core.store.atomic import atomic_h5, remove_orphans
 from core.store.lock import StoreLock
-from core.session import file_sha256  # noqa: F401 - part of core.store's API
-from core.store.schema import (INDEX_FORMAT, INDEX_NAME, LIBVER, LOCK_NAME, SCHEMA_VERSION,
+from core.gait.session import file_sha256  # noqa: F401 - part of core.store's API
+from core.store.schema import (check_schema,  # noqa: F401 - part of core.store.store's API
+                               INDEX_FORMAT, INDEX_NAME, LIBVER, LOCK_NAME, SCHEMA_VERSION,
                                SESSION_FORMAT, SESSIONS_DIR, PatientInfo, SessionInfo,
                                SessionRecord, TrialInfo, TrialRecord, app_version, utc_now)
 
@@ -36,6 +37,12 @@ def settings_digest(settings: object) -> str:
     if settings is None:
         return ""
     return ser.node_digest(ser.encode(settings, "settings"))[:16]
+
+
+def _digests(settings: object) -> tuple[str, ...]:
+    """The settings digest, and the one versions before the core layout (issue 13) wrote."""
+    tree = ser.encode(settings, "settings")
+    return (ser.node_digest(tree)[:16], ser.node_digest(ser.with_former_tags(tree))[:16])
 
 
 def _h5_open(path: Path, what: str) -> h5py.File:
@@ -474,23 +481,13 @@ def _session_order(s: SessionInfo):
     return (s.date is None, str(s.date or ""), s.session_id)
 
 
-def check_schema(version: int, written_by: str, path: Path) -> None:
-    """Refuse a schema newer than this app knows (StoreError saying what to do)."""
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"written by a newer Genu Lab ({written_by}, store schema {version}); "
-                         f"this version reads schemas up to {SCHEMA_VERSION}: update Genu Lab "
-                         "to open it (the store was not modified)", path)
-    if version < 1:
-        raise StoreError(f"unknown store schema version {version}", path)
-
-
 def staleness(info: TrialInfo, current_settings: object = None) -> str:
     """Why a trial's stored results may be stale ("" when they are current)."""
     if info.stale_reason:
         return info.stale_reason
     if info.app_version and info.app_version != app_version():
         return f"processed by Genu Lab {info.app_version} (running {app_version()})"
-    if current_settings is not None and info.settings_digest != settings_digest(current_settings):
+    if current_settings is not None and info.settings_digest not in _digests(current_settings):
         return "processed with other settings"
     return ""
 

@@ -6,6 +6,6 @@ placement), ``tasks`` (static, walk, single-leg squat, drop landing), ``valgus_t
 metrics and phases), ``catalogue`` (the sessions), ``generate`` (in-memory API),
 ``writer`` (C3D/VSK/JSON), ``make_samples`` (command line).
 
-This package must never import the engine (``core.kinematics``, ``core.valgus``,
+This package must never import the engine (``core.kinematics``, ``core.analysis.valgus``,
 ``core.analysis``, ``core.io``): the samples test the engine.
 """

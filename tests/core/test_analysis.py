@@ -8,12 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from core.analysis import (AnalysisSettings, SessionAnalysis, TrialAnalysis, analyze_session,
-                           analyze_trial, to_jsonable)
-from core.cycles import GaitCycle
+from core.analysis.types import AnalysisSettings, SessionAnalysis, TrialAnalysis, to_jsonable
+from core.analysis.session import analyze_session
+from core.analysis.trial import analyze_trial
+from core.gait.cycles import GaitCycle
 from core.errors import AnalysisError, InsufficientEventsError
 from core.model import ModelOutputs, ParameterValue, SubjectParameters, Trial
-from core.normative import load_normative
+from core.analysis.normative import load_normative
 from tests.conftest import reference_file
 
 N, FF, RATE = 300, 1, 100.0
@@ -169,7 +170,7 @@ def test_settings_override_threshold_and_errors(norms):
 
 # --------------------------------------------------------------------------- real Vicon walks
 def _process(static, dynamic, **overrides):
-    from core.pipeline import calibrate_static, process_trial
+    from core.gait.pipeline import calibrate_static, process_trial
     cal = calibrate_static(static, overrides=overrides or None)
     return process_trial(dynamic, static=cal, overrides=overrides or None)
 
@@ -342,7 +343,7 @@ def _sample_sessions():
 
 @pytest.fixture(scope="module")
 def sample_analyses():
-    from core.pipeline import process_session
+    from core.gait.pipeline import process_session
     root = _sample_sessions()
     return root, {s: analyze_session(process_session(root / s)) for s in ("pre", "post")}
 
@@ -475,7 +476,7 @@ def test_sample_walk_with_misplaced_thigh_wand_crosstalk_and_correction():
     DynaKAD-corrected one is within 1.0 deg of the truth (stated bound; the true knee is not a
     perfect hinge). On the right, the correction would remove true dynamic valgus: warned."""
     from core.io.c3d import read_c3d
-    from core.pipeline import calibrate_static, process_trial
+    from core.gait.pipeline import calibrate_static, process_trial
     folder = _sample_sessions() / "pre"
     vsk = next(folder.glob("*.vsk"))
     st, dy = read_c3d(folder / "pre_static_01.c3d"), read_c3d(folder / "pre_walk_01.c3d")

@@ -1,4 +1,4 @@
-"""core.comparison: pre/post comparison of two analysed sessions with known planted changes."""
+"""core.analysis.comparison: pre/post comparison of two analysed sessions with known planted changes."""
 from __future__ import annotations
 
 import math
@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.analysis import AnalysisSettings, SessionAnalysis, TaskDecision, TrialAnalysis, WalkingSummary, to_jsonable
-from core.comparison import compare_sessions, summary_lines
+from core.analysis.types import (AnalysisSettings, SessionAnalysis, TaskDecision, TrialAnalysis,
+                                 WalkingSummary, to_jsonable)
+from core.analysis.comparison import compare_sessions, summary_lines
 from core.errors import AnalysisError
-from core.normative import CYCLE_GRID, load_normative
-from core.stats import gait_profile, mean_sd
+from core.analysis.normative import CYCLE_GRID, load_normative
+from core.analysis.stats import gait_profile, mean_sd
 from core.variables import GVS_VARIABLES
 
 NORMS = load_normative("schwartz2008", "Free")
@@ -186,8 +187,8 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_c3d" / "GL-0001"
 def sample_comparison():
     if not (SAMPLES / "pre").is_dir() or not (SAMPLES / "post").is_dir():
         pytest.skip(f"sample sessions not available: {SAMPLES}")
-    from core.analysis import analyze_session
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.gait.pipeline import process_session
     settings = AnalysisSettings(sex="F")
     pre = analyze_session(process_session(SAMPLES / "pre"), settings)
     post = analyze_session(process_session(SAMPLES / "post"), settings)

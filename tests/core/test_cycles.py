@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.cycles import GaitCycle, all_cycles, gait_cycles, normalise_cycle, normalise_cycles
+from core.gait.cycles import GaitCycle, all_cycles, gait_cycles, normalise_cycle, normalise_cycles
 from core.errors import InsufficientEventsError
 from core.model import GaitEvent
 from tests.conftest import reference_file
@@ -73,7 +73,7 @@ def test_normalise_many_and_errors():
 
 def test_a_missed_foot_strike_never_merges_two_strides():
     """Two foot offs between consecutive strikes mean a strike is missing: no cycle there."""
-    from core.cycles import gait_cycles
+    from core.gait.cycles import gait_cycles
     from core.model import GaitEvent
     ev = [GaitEvent("Foot Strike", "Left", f, (f - 1) / 100) for f in (10, 110, 310)]
     ev += [GaitEvent("Foot Off", "Left", f, (f - 1) / 100) for f in (70, 170, 270)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.events import (DEFAULT_LAG_S, EventDetectionSettings, complete_signal, detect_events,
+from core.gait.events import (DEFAULT_LAG_S, EventDetectionSettings, complete_signal, detect_events,
                          detect_events_detailed, gait_events, match_events, moving_average,
                          refine_strikes, signal_extrema, trial_events)
 from tests.conftest import reference_file
@@ -189,19 +189,3 @@ def test_signal_extrema_never_crosses_gaps():
     gapped[int(peaks[1]) - 3: int(peaks[1]) + 3] = np.nan
     assert len(signal_extrema(gapped, rate, maxima=True)) == 2
     assert len(signal_extrema(x, rate, maxima=False)) == 3
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_find_peaks_1d_equals_scipy(seed):
-    from scipy.signal import find_peaks
-
-    from core.events import find_peaks_1d
-    rng = np.random.default_rng(seed)
-    n = 3000
-    t = np.arange(n) / 100.0
-    x = 300 * np.sin(2 * np.pi * t / rng.uniform(0.8, 1.4)) + rng.normal(0, 5 + 20 * (seed % 3), n)
-    if seed == 5:
-        x = np.round(x / 40.0) * 40.0  # flat tops and equal heights
-    for distance, prom in ((1, 0.0), (50, 0.0), (50, 40.0), (7, 15.0), (120, 200.0)):
-        ref, _ = find_peaks(x, distance=distance, prominence=prom if prom > 0 else None)
-        np.testing.assert_array_equal(find_peaks_1d(x, distance, prom), ref)

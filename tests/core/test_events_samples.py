@@ -16,7 +16,7 @@ import json
 import numpy as np
 import pytest
 
-from core.events import EventDetectionSettings, detect_events_detailed
+from core.gait.events import EventDetectionSettings, detect_events_detailed
 from core.io.c3d import read_c3d
 from tests.conftest import SAMPLES
 
@@ -100,7 +100,7 @@ def test_heel_gap_strike_comes_from_the_ankle_marker(path):
 def test_pipeline_walk_03_cycles_complete_with_ajc_stand_in(session):
     """Through the pipeline (events forced to detection): the model's AJC stands in for the gapped
     heel, every true complete cycle is there, and the quality report names the substitution."""
-    from core.pipeline import ProcessingSettings, process_trial
+    from core.gait.pipeline import ProcessingSettings, process_trial
     folder = SAMPLES / "GL-0001" / session
     path = folder / f"{session}_walk_03.c3d"
     if not path.exists():

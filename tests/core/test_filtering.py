@@ -6,7 +6,7 @@ import pytest
 from scipy.signal import butter, sosfiltfilt
 
 from core.errors import GenuError
-from core.filtering import filter_trial, lowpass_filtfilt, pad_length
+from core.gait.filtering import filter_trial, lowpass_filtfilt, pad_length
 from core.model import Trial
 
 RATE = 100.0

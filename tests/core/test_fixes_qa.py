@@ -81,9 +81,10 @@ def mixed_folder(tmp_path_factory):
 
 
 def test_qa9_session_analysis_names_the_trial_it_could_not_process(mixed_folder):
-    from core.analysis import analyze_session, to_jsonable
-    from core.analysis_session import summary_lines
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.analysis.types import to_jsonable
+    from core.analysis.session import summary_lines
+    from core.gait.pipeline import process_session
     ps = process_session(mixed_folder)
     assert [Path(p).name for p, _ in ps.failures] == ["pre_walk_09.c3d"]
     sa = analyze_session(ps)
@@ -205,7 +206,7 @@ def test_m14_comparison_with_gaps_or_nothing_in_common_warns_nobody():
     """No raw numpy RuntimeWarning ('Mean of empty slice') reaches the user; notes say what
     could not be compared."""
     import warnings
-    from core.comparison import compare_sessions
+    from core.analysis.comparison import compare_sessions
     from core.errors import AnalysisError
     from core.variables import GVS_VARIABLES
     from tests.core.test_comparison import _build, _session, _trial
@@ -258,7 +259,7 @@ def test_qa11_a_store_that_cannot_be_created_leaves_nothing(tmp_path):
 def test_qa14_gvs_means_skip_a_side_without_cycles():
     """A walk whose file marks the left foot only has an empty 'Right' entry: the GPS means use
     the cycles that exist (the right side from the other walk), never a KeyError."""
-    from core.analysis_session import gvs_mean_curves
+    from core.analysis.session import gvs_mean_curves
     from core.variables import GVS_VARIABLES
     from tests.core.test_comparison import _build, _trial
     full, one_sided = _build(7)[0]

@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import SubjectParameterError
 from core.io.c3d import read_c3d
-from core.pipeline import ProcessingSettings, calibrate_static_result, process_trial
+from core.gait.pipeline import ProcessingSettings, calibrate_static_result, process_trial
 from tests.conftest import SAMPLES
 
 PRE = SAMPLES / "GL-0001" / "pre"
@@ -66,7 +66,7 @@ def _with_events(walk, events):
 
 
 def test_m19_repeated_foot_strikes_dropped_with_a_note(walk, static, recwarn):
-    from core.spatiotemporal import spatiotemporal
+    from core.analysis.spatiotemporal import spatiotemporal
     plain = process_trial(walk, static=static)
     dup = process_trial(_with_events(walk, walk.events + walk.events[:5]), static=static)
     assert dup.events == plain.events and dup.cycles == plain.cycles
@@ -102,7 +102,7 @@ def test_m21_swapped_strikes_and_offs_warn_on_stance(walk, static):
 
 
 def test_m22_strides_without_foot_off_are_reported(walk, static):
-    from core.cycles import skipped_strides
+    from core.gait.cycles import skipped_strides
     ev = [e for e in walk.events if not (e.context == "Right" and e.label == "Foot Off" and e.frame > 100)]
     pt = process_trial(_with_events(walk, ev), static=static)
     assert len(pt.cycles) == 4

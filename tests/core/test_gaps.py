@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core.errors import MissingMarkersError
-from core.gaps import fill_gaps, gap_report, missing_runs
+from core.gait.gaps import fill_gaps, gap_report, missing_runs
 from core.io.c3d import read_c3d
 from core.model import Trial
 from tests.conftest import reference_file

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import GenuError, MissingMarkersError
 from core.io.c3d import read_c3d
-from core.markersets import (label_key, load_label_map, load_marker_set, match_marker_set,
+from core.io.markersets import (label_key, load_label_map, load_marker_set, match_marker_set,
                              normalise_labels, require_markers)
 from core.model import Trial
 from tests.conftest import reference_file

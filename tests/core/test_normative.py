@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.errors import NormativeDataError
-from core.normative import (CYCLE_GRID, Band, available_normative_sets, choose_speed_class,
+from core.analysis.normative import (CYCLE_GRID, Band, available_normative_sets, choose_speed_class,
                             dimensionless_speed, load_lab_normative, load_normative)
 from core.variables import GVS_VARIABLES, VARIABLES_BY_KEY
 from tests.conftest import NORMATIVE_SRC

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from core.errors import CancelledError, SubjectParameterError
-from core.pipeline import (ProcessingSettings, calibrate_static, calibrate_static_result,
+from core.gait.pipeline import (ProcessingSettings, calibrate_static, calibrate_static_result,
                            process_session, process_trial)
-from core.session import discover_session, is_static_name
+from core.gait.session import discover_session, is_static_name
 from tests.conftest import reference_file
 
 TEST_FILES = ("cadop-pyCGM", "SampleData", "Test_Files")
@@ -230,7 +230,7 @@ def test_workstation_session_degrees_foot_flat_and_gapped_sacr():
 
 def test_events_detected_only_for_walking_trials():
     from core.io.c3d import read_c3d
-    from core.pipeline import walking_decision
+    from core.gait.pipeline import walking_decision
     static = calibrate_static_result(reference_file(*PIG, "PiG_Calibration-FlatFoot-Full.c3d"), overrides=FLAT16)
     walk = read_c3d(reference_file(*PIG, "PiG_Motion-FlatFoot-Full.c3d")).with_changes(events=())
     assert walking_decision(walk)[0]  # task unknown, pelvis travels 3.6 m
@@ -250,7 +250,7 @@ def test_events_detected_only_for_walking_trials():
 def test_a_walk_given_as_the_static_is_flagged():
     """A walking trial chosen by mistake as the static gets a warning naming it (real statics move < 20 mm)."""
     from tests.conftest import SAMPLES
-    from core.pipeline import calibrate_static_result
+    from core.gait.pipeline import calibrate_static_result
     walk = SAMPLES / "GL-0001" / "pre" / "pre_walk_01.c3d"
     static = SAMPLES / "GL-0001" / "pre" / "pre_static_01.c3d"
     if not walk.exists():

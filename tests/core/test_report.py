@@ -36,8 +36,8 @@ def _f(x: float, nd: int = 1) -> str:
 def sessions():
     if not (PATIENT_DIR / "pre").is_dir():
         pytest.skip("sample sessions not generated (python -m core.synthetic.make_samples)")
-    from core.analysis import analyze_session
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.gait.pipeline import process_session
     from core.report.inputs import PatientInfo, SessionInfo, SessionReportInput
     patient = json.loads((PATIENT_DIR / "patient.json").read_text())
     out = {}
@@ -59,7 +59,7 @@ def pre_report(sessions, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def comparison_report(sessions, tmp_path_factory):
-    from core.comparison import compare_sessions
+    from core.analysis.comparison import compare_sessions
     from core.report.build import build_comparison_report
     from core.report.inputs import ReportOptions
     c = compare_sessions(sessions["pre"].analysis, sessions["post"].analysis)
@@ -104,7 +104,7 @@ def test_summary_numbers_equal_analysis_and_hand_computed(pre_report, sessions):
     assert _f(float(np.mean(strides)), 2) == row.split()[3]
     assert f"overall {_f(a.gps_overall_deg)} deg" in summary.replace("\n", " ")
     # normal walking speed by hand: class-mean dimensionless speed x sqrt(g x mean leg length)
-    from core.normative import load_normative
+    from core.analysis.normative import load_normative
     subj = sessions["pre"].processed.trials[0].subject
     leg_m = (subj.get("LeftLegLength") + subj.get("RightLegLength")) / 2000.0
     v_norm = load_normative(a.normative_name, a.speed_class).dimensionless_speed * math.sqrt(9.81 * leg_m)
@@ -148,7 +148,7 @@ def test_squat_fppa_peak_by_hand(pre_report, sessions):
 
 def test_map_page_gvs_by_hand(pre_report, sessions):
     """GVS of knee flexion, right side = RMS(mean curve - normative mean) at the norm's 51 points (every 2 %)."""
-    from core.normative import load_normative
+    from core.analysis.normative import load_normative
     _, pages = pre_report
     a = sessions["pre"].analysis
     curves = np.concatenate([t.cycle_curves["Right"]["KneeAngles.x"] for t in a.trials if t.task == "walk"])
@@ -217,8 +217,8 @@ def test_report_from_real_reference_session(tmp_path):
     folder.mkdir()
     shutil.copy(static, folder / static.name)
     shutil.copy(motion, folder / motion.name)
-    from core.analysis import analyze_session
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.gait.pipeline import process_session
     from core.report.build import build_session_report
     from core.report.inputs import PatientInfo, ReportOptions, SessionInfo, SessionReportInput
     p = process_session(folder, overrides=["MarkerDiameter=16", "LeftFootFlat=1", "RightFootFlat=1"])

@@ -1,4 +1,4 @@
-"""core.stats / core.spatiotemporal: cycle statistics, GVS/GPS, change rule, curve test, spatio-temporal."""
+"""core.analysis.stats / core.analysis.spatiotemporal: cycle statistics, GVS/GPS, change rule, curve test, spatio-temporal."""
 from __future__ import annotations
 
 import math
@@ -8,8 +8,8 @@ import pytest
 from scipy import stats as sps
 
 from core.model import GaitEvent, Trial
-from core.normative import CYCLE_GRID, load_normative
-from core.stats import (MEASUREMENT_ERROR, compare_samples, curve_peaks, curve_permutation_test,
+from core.analysis.normative import CYCLE_GRID, load_normative
+from core.analysis.stats import (MEASUREMENT_ERROR, compare_samples, curve_peaks, curve_permutation_test,
                         cycle_statistics, gait_profile, gait_variable_score, measurement_error,
                         spatiotemporal, symmetry)
 from core.variables import GVS_VARIABLES

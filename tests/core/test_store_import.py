@@ -44,8 +44,8 @@ def flat_store(flat_session, tmp_path_factory):
 
 
 def test_reference_session_end_to_end_equals_the_engine(flat_session, flat_store):
-    from core.analysis import analyze_session
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.gait.pipeline import process_session
     path, res = flat_store
     assert res.added == ("PiG_Motion-FlatFoot-Full.c3d",)
     assert any("static trial: PiG_Calibration-FlatFoot-Full.c3d (by name)" in line for line in res.report)
@@ -208,8 +208,8 @@ def test_sample_sessions_import_reproduces_the_engine(tmp_path):
     sessions = _sample_sessions()
     if not sessions:
         pytest.skip("sample_c3d/ has no session folders yet")
-    from core.analysis import analyze_session
-    from core.pipeline import process_session
+    from core.analysis.session import analyze_session
+    from core.gait.pipeline import process_session
     store = tmp_path / "sample.genu"
     for folder in sessions:
         import_session(folder, store)

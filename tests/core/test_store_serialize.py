@@ -153,3 +153,34 @@ def test_edge_values_round_trip(tmp_path):
              "inf": float("-inf"), "big": 2 ** 62, "huge": -(3 ** 90), "nested": ((), [], {}, (None,)),
              "odd_path": Path("caf\udce9") / ("x" * 9000)}
     assert_same(value, _roundtrip(tmp_path, value))
+
+
+# ------------------------------------------- stores written before the core layout (issue 13)
+def test_types_of_the_former_layout_resolve_to_their_new_modules():
+    from core.analysis.types import TrialAnalysis
+    from core.gait.pipeline import ProcessedTrial, ProcessingSettings
+    from core.io.markersets import MarkerSet
+    assert ser.resolve_type("core.analysis.TrialAnalysis") is TrialAnalysis
+    assert ser.resolve_type("core.pipeline.ProcessedTrial") is ProcessedTrial
+    assert ser.resolve_type("core.pipeline.ProcessingSettings") is ProcessingSettings
+    assert ser.resolve_type("core.markersets.MarkerSet") is MarkerSet
+    with pytest.raises(StoreError, match="not a known Genu Lab type"):
+        ser.resolve_type("core.pipeline.NoSuchThing")
+
+
+def test_a_tree_written_with_former_tags_decodes_and_its_settings_are_current(tmp_path):
+    from core.gait.pipeline import ProcessingSettings
+    from core.store.schema import TrialInfo
+    from core.store.store import settings_digest, staleness
+    settings = ProcessingSettings(fill_gaps_max_frames=3)
+    old_tree = ser.with_former_tags(ser.encode(settings))
+    assert old_tree.attrs["__type__"] == "core.pipeline.ProcessingSettings"
+    with h5py.File(tmp_path / "old.h5", "w") as f:
+        ser.write_node(f.create_group("v"), old_tree)
+    with h5py.File(tmp_path / "old.h5", "r") as f:
+        assert ser.decode(ser.read_node(f["v"])) == settings
+    former_digest = ser.node_digest(old_tree)[:16]
+    assert former_digest != settings_digest(settings)
+    info = TrialInfo(trial_id="T001", name="walk", settings_digest=former_digest)
+    assert staleness(info, settings) == ""
+    assert staleness(info, ProcessingSettings(fill_gaps_max_frames=4)) == "processed with other settings"

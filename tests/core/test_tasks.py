@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.analysis import AnalysisSettings, TaskDecision
-from core.cycles import GaitCycle
+from core.analysis.types import AnalysisSettings, TaskDecision
+from core.gait.cycles import GaitCycle
 from core.errors import AnalysisError
 from core.model import ModelOutputs, Trial
-from core.tasks import (canonical_side, canonical_task, decide_task, detect_task, landing_windows,
+from core.analysis.tasks import (canonical_side, canonical_task, decide_task, detect_task, landing_windows,
                         squat_repetitions, stance_hold, stance_windows, task_from_name, task_windows)
 
 FF, RATE = 101, 100.0

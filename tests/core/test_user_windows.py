@@ -10,7 +10,9 @@ from dataclasses import replace
 
 import pytest
 
-from core.analysis import TaskWindow, analyze_session, analyze_trial
+from core.analysis.types import TaskWindow
+from core.analysis.session import analyze_session
+from core.analysis.trial import analyze_trial
 from core.errors import AnalysisError
 from tests.conftest import SAMPLES
 
@@ -22,7 +24,7 @@ NAME = "pre_sls_R_01"
 def session():
     if not (PRE / f"{NAME}.c3d").exists():
         pytest.skip("sample_c3d/GL-0001/pre is not available")
-    from core.pipeline import process_session
+    from core.gait.pipeline import process_session
     return process_session(PRE)
 
 

@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from core.analysis import TaskWindow
+from core.analysis.types import TaskWindow
 from core.errors import AnalysisError
 from core.model import ModelOutputs
-from core.valgus import (default_threshold, facing_direction, find_phases, frontal_metrics,
+from core.analysis.valgus import (default_threshold, facing_direction, find_phases, frontal_metrics,
                          indicator_series, min_frames_for, runs_above, swing_crosstalk, valgus_3d)
 
 

@@ -25,14 +25,14 @@ from typing import Callable, Iterator, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from core.cycles import GaitCycle, all_cycles
+from core.gait.cycles import GaitCycle, all_cycles
 from core.errors import CancelledError, GenuError, SubjectParameterError
-from core.events import EventDetectionSettings, TrialEvents, gait_events, trial_events
+from core.gait.events import EventDetectionSettings, TrialEvents, gait_events, trial_events
 from core.io.subject import (CALIBRATED, REQUIRED, SubjectResolution, SubjectSource, from_processing,
                              merge_sources, overrides_source, require_parameters, resolve_subject_report)
 from core.kinematics.cgm1 import StaticCalibration, calibrate, reconstruct
 from core.model import ModelOutputs, ParameterValue, QualityIssue, QualityReport, SubjectParameters, Trial
-from core.trial_checks import cycle_issues, file_event_issues, static_motion_warning, within_frames
+from core.gait.trial_checks import cycle_issues, file_event_issues, static_motion_warning, within_frames
 
 Progress = Optional[Callable[[float, str], None]]
 Cancelled = Optional[Callable[[], bool]]
@@ -53,7 +53,7 @@ class ProcessingSettings:
     events: ``"auto"`` (the file's; else detected for walking trials only, see
         :func:`walking_decision`), ``"detect"`` (always detect) or ``"file"`` (never detect).
     event_min_interval_s, event_min_prominence_mm, event_refine_strike_s: detector
-        settings (core.events).
+        settings (core.gait.events).
     stale_tolerance_deg: a dynamic file's PROCESSING offsets further than this from the
         static calibration are reported as stale.
     """
@@ -105,7 +105,7 @@ class ProcessedTrial:
     trial: the trial as processed (labels normalised, gaps filled if asked). outputs: CGM1
     outputs. subject: parameters used, each with its source. events: events used (file or
     detected, see ``source``). cycles: gait cycles of both sides. gaps: gap report of the
-    input markers (``core.gaps.GapReport``) or None. quality: recoverable problems.
+    input markers (``core.gait.gaps.GapReport``) or None. quality: recoverable problems.
     settings: the options used. timings_ms: stage -> milliseconds (read, calibrate, model,
     events). filled_mask: ``(F, P)`` True where a marker sample was filled, or None.
     calibration: the static calibration used, or None. searched: subject sources.
@@ -179,7 +179,7 @@ def read_trial(source: TrialInput) -> Trial:
 
 def prepare_trial(trial: Trial, settings: ProcessingSettings, static: bool) -> Trial:
     """Canonical marker labels (marker-set aliases) and the required-marker check."""
-    from core.markersets import load_label_map, load_marker_set, normalise_labels, require_markers
+    from core.io.markersets import load_label_map, load_marker_set, normalise_labels, require_markers
     ms = load_marker_set(settings.marker_set)
     label_map = load_label_map(settings.label_map) if settings.label_map else None
     trial = normalise_labels(trial, ms, label_map)
@@ -330,7 +330,7 @@ def _parameter_issues(trial: Trial, subject: SubjectParameters, outputs: ModelOu
 
 def _gaps(trial: Trial, settings: ProcessingSettings) -> tuple[Trial, object, Optional[np.ndarray], list[QualityIssue]]:
     """Gap report of the markers CGM1 uses and, if asked, bounded filling (flagged)."""
-    from core.gaps import fill_gaps, gap_report
+    from core.gait.gaps import fill_gaps, gap_report
     from core.kinematics.cgm1 import required_markers
     labels = [m for m in required_markers(False) + ("SACR", "LPSI", "RPSI") if trial.has(m)]
     report = gap_report(trial, labels)
@@ -366,11 +366,11 @@ def _as_calibration(static, subject_file, overrides, settings) -> tuple[Optional
 def walking_decision(trial: Trial, outputs: Optional[ModelOutputs] = None) -> tuple[bool, str]:
     """Is the trial a walk (so gait events may be detected)? Returns (answer, why).
 
-    The task comes from ``GENULAB:TASK``, else from the trial name's keywords (core.tasks);
+    The task comes from ``GENULAB:TASK``, else from the trial name's keywords (core.analysis.tasks);
     a trial of unknown task is a walk when its pelvis travels more than
-    ``core.tasks.WALK_TRAVEL_MM`` between its first and last valid frames.
+    ``core.analysis.tasks.WALK_TRAVEL_MM`` between its first and last valid frames.
     """
-    from core.tasks import WALK_TRAVEL_MM, canonical_task, pelvis_travel_mm, task_from_name
+    from core.gait.trial_task import WALK_TRAVEL_MM, canonical_task, pelvis_travel_mm, task_from_name
     task = canonical_task(trial.parameters.get("GENULAB:TASK"))
     rule = "GENULAB:TASK"
     if task is None:
@@ -477,7 +477,7 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
 class ProcessedSession:
     """A processed session folder.
 
-    folder: the :class:`core.session.SessionFolder`. calibration: the static calibration (or
+    folder: the :class:`core.gait.session.SessionFolder`. calibration: the static calibration (or
     None when the folder has no static). trials: the processed dynamic trials, in file order.
     failures: ``(path, message)`` of trials that could not be processed. notes: decisions
     taken (static choice, subject file, calibration sources).
@@ -498,14 +498,14 @@ def process_session(folder, overrides: Overrides = None, progress: Progress = No
 
     Parameters
     ----------
-    folder: a session folder path or a :class:`core.session.SessionFolder`.
+    folder: a session folder path or a :class:`core.gait.session.SessionFolder`.
     overrides: ``--set`` values. static: the caller's choice of static trial.
     subject_file: overrides the subject file found in the folder.
 
     A trial that fails with a :class:`GenuError` is listed in ``failures``; a failing static
     calibration raises (every trial depends on it). Cancelling raises CancelledError.
     """
-    from core.session import SessionFolder, discover_session
+    from core.gait.session import SessionFolder, discover_session
     sf = folder if isinstance(folder, SessionFolder) else discover_session(folder, static=static)
     settings = settings or ProcessingSettings()
     subj = subject_file if subject_file is not None else sf.subject_file

@@ -26,12 +26,13 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
 from core.errors import NormativeDataError
 from core.resources import resource_path
+from core.model import SIDES
 from core.model import readonly_array as _ro
 
 FORMAT = "genulab-normative/1"
@@ -348,3 +349,27 @@ def _read_lab_csv(path: Path) -> NormativeSet:
     doc["source"] = meta.get("source") or str(path.name)
     doc["variables"] = data
     return _set_from_dict(doc, None, path)
+
+
+def choose_normative(settings, walking: Sequence, normative=None):
+    """The normative set and the spatio-temporal summary of the walking trials.
+
+    settings: ``core.analysis.types.AnalysisSettings``; walking: processed walking trials.
+
+    Speed class: ``settings.speed_class`` or the class closest to the patient's mean
+    dimensionless speed v / sqrt(g L) (Schwartz et al. 2008), L = mean leg length.
+    """
+    from core.analysis.spatiotemporal import pool_spatiotemporal, spatiotemporal
+    st = None
+    if walking:
+        st = pool_spatiotemporal([spatiotemporal(p.events or p.trial.events, p.trial) for p in walking])
+    if normative is not None or not settings.normative:
+        return normative, st
+    cls = settings.speed_class
+    if cls is None:
+        speed = st.overall()["speed_m_s"] if st is not None else math.nan
+        legs = [p.subject.get(f"{s}LegLength") for p in walking[:1] for s in SIDES
+                if getattr(p, "subject", None) is not None]
+        legs = [x for x in legs if x]
+        cls = choose_speed_class(dimensionless_speed(speed, float(np.mean(legs)) if legs else math.nan))
+    return load_normative(settings.normative, cls), st

@@ -34,10 +34,7 @@ import numpy as np
 from core.errors import AnalysisError
 from core.model import readonly_array as _ro
 
-#: task vocabulary (docs/valgus.md)
-TASKS = ("walk", "sls", "sl_stance", "drop_jump", "sl_landing")
-#: single-leg tasks (a stance side is needed)
-SINGLE_LEG_TASKS = ("sls", "sl_stance", "sl_landing")
+from core.gait.trial_task import SINGLE_LEG_TASKS, TASKS  # noqa: F401 - part of this contract
 #: window kinds per task
 WINDOW_KIND = {"walk": "stance", "sls": "repetition", "sl_stance": "hold",
                "drop_jump": "landing", "sl_landing": "landing"}
@@ -89,7 +86,7 @@ class AnalysisSettings:
     walk_fallback_deg: walking threshold where no band applies.
     min_duration_s: minimum duration of a valgus phase (20 ms).
     indicator_band_sd: an indicator is "beyond normal" outside mean +- this many SD.
-    normative: name of the normative set (``core.normative.load_normative``); ``""`` = no
+    normative: name of the normative set (``core.analysis.normative.load_normative``); ``""`` = no
         normal band (walking threshold = ``walk_fallback_deg``, indicators as values only).
     speed_class: normative speed class, or None to choose the closest to the patient.
     crosstalk_min_corr: cross-talk detected in walking swing when |corr(valgus, flexion)|
@@ -383,7 +380,7 @@ class TrialAnalysis:
     crosstalk: side -> :class:`CrosstalkCheck` (walking trials only, else empty).
     chain: side -> :class:`ChainSummary`. corrected_offset_deg: side -> phi used for the
     corrected series (None without one). notes: quality notes (strings).
-    window_source: side -> ``"detected"`` (windows found by :mod:`core.tasks`) or
+    window_source: side -> ``"detected"`` (windows found by :mod:`core.analysis.tasks`) or
     ``"edited"`` (windows given by the user, ``analyze_trial(..., windows=...)``).
     phase_metric, threshold_text, threshold_source, sex_flag: the phase rule of the trial
     (as in :class:`ValgusPhase`, also when no phase was found).
@@ -447,7 +444,7 @@ class WalkingSummary:
     n_cycles; mean / sd: variable key -> ``(101,)`` mean and SD curves over cycles (0-100 %
     of the gait cycle); peaks: key -> (max of the mean curve, its percent);
     spatiotemporal: name -> value (``speed_m_s``, ``cadence_steps_min``, ``stride_length_m``,
-    ``step_length_m``, ``stance_pct``, ... as given by core.stats); gvs: GVS key -> deg;
+    ``step_length_m``, ``stance_pct``, ... as given by core.analysis.stats); gvs: GVS key -> deg;
     gps_deg: Gait Profile Score of the side (Baker 2009); valgus_stance_peaks: metric ->
     ``(n_cycles,)`` peak per stance.
     """
@@ -511,7 +508,7 @@ class SessionAnalysis:
     settings: the :class:`AnalysisSettings` used (with the sex of the patient record when
     none was given); threshold_sources: ``"task/side"`` -> "text (source)".
     software_version: Genu Lab version. notes: decisions taken (e.g. sex from patient.json).
-    symmetry: variable key -> ``core.stats.Symmetry`` of the left and right walking cycles
+    symmetry: variable key -> ``core.analysis.stats.Symmetry`` of the left and right walking cycles
     (RMS and largest difference of the mean curves, correlation, symmetry indices).
     failures: ``(trial name, reason)`` of every recorded trial of the session that is not in
     ``trials``: not processed (e.g. ``"not processed: missing required markers: RKNE"``, from
@@ -587,66 +584,3 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, np.bool_):
         return bool(obj)
     return obj
-
-
-# --------------------------------------------------------------------------------------
-# orchestration (implemented in core.analysis_trial / core.analysis_session)
-# --------------------------------------------------------------------------------------
-def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), normative=None,
-                  task: Optional[str] = None, side: Optional[str] = None,
-                  thigh_offsets: Optional[Mapping[str, Optional[float]]] = None,
-                  decision: Optional[TaskDecision] = None,
-                  windows: Optional[Mapping[str, Sequence[TaskWindow]]] = None) -> TrialAnalysis:
-    """Analyse one processed trial.
-
-    Parameters
-    ----------
-    processed: a ``core.pipeline.ProcessedTrial`` (uses ``trial``, ``outputs``, ``subject``,
-        ``events``, ``cycles``).
-    settings: the rules (defaults of docs/valgus.md).
-    normative: ``core.normative.NormativeSet`` for the walking bands; None = the set named by
-        ``settings.normative`` at ``settings.speed_class`` or the class closest to this
-        trial's walking speed (``settings.normative == ""``: no band, the 5 deg fallback
-        threshold applies and indicators are reported as values only).
-    task, side: explicit user choice (rule ``"user"``); otherwise GENULAB group, trial name,
-        detection. decision: an already made :class:`TaskDecision` (overrides task/side).
-    thigh_offsets: side -> DynaKAD offset phi (deg) to offer the corrected 3D valgus
-        (``metrics[side]["valgus_3d_corrected"]``); never used for phases unless
-        ``settings.task_metric`` asks for it explicitly.
-    windows: side -> task windows edited by the user (C3D frames, inclusive). They replace
-        the detected windows of that side (phases are then found inside them, exact to the
-        frame); they are re-indexed in time order and given the task's window kind; the
-        result says so (``window_source[side] == "edited"`` and a note). A side the task
-        does not analyse, a window outside the trial's frames, ending before it starts or
-        overlapping another raises AnalysisError naming the trial.
-
-    Raises
-    ------
-    AnalysisError, InsufficientEventsError (walking without a complete gait cycle).
-    """
-    from core.analysis_trial import analyze_trial as _impl
-    return _impl(processed, settings, normative, task, side, thigh_offsets, decision, windows)
-
-
-def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), label: Optional[str] = None,
-                    normative=None, choices: Optional[Mapping[str, tuple[Optional[str], Optional[str]]]] = None,
-                    progress=None, cancelled=None,
-                    windows: Optional[Mapping[str, Mapping[str, Sequence[TaskWindow]]]] = None
-                    ) -> SessionAnalysis:
-    """Analyse a processed session (all its dynamic trials).
-
-    Parameters
-    ----------
-    session: a ``core.pipeline.ProcessedSession`` (``trials``: ProcessedTrial, ``folder``) or a
-        sequence of ProcessedTrial.
-    settings: the rules; label: session label (default: the folder's label or name).
-    normative: a NormativeSet to use as is; default ``load_normative(settings.normative,
-        class)`` with the speed class given in settings or chosen from the walking speed
-        (Schwartz 2008 dimensionless speed, closest class).
-    choices: trial name -> (task, side) explicit user choices.
-    progress, cancelled: plain callables ``progress(fraction, message)``, ``cancelled() -> bool``.
-    windows: trial name -> side -> user task windows (see :func:`analyze_trial`); a name
-        that is not a trial of the session raises AnalysisError.
-    """
-    from core.analysis_session import analyze_session as _impl
-    return _impl(session, settings, label, normative, choices, progress, cancelled, windows=windows)

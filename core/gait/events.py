@@ -30,8 +30,8 @@ Vicon's reference walks this moves strikes from 40-90 ms early to within a few f
 file events; on walks where the heel is still well above the floor there (the synthetic
 samples) the plain Zeni maximum is kept. Measured errors: docs/events.md.
 
-Peaks are found with :func:`find_peaks_1d` (the definitions of :func:`scipy.signal.find_peaks`
-in numpy alone) on each run of valid frames (never across a gap), at least
+Peaks are found with :func:`scipy.signal.find_peaks` on each run of valid frames (never across
+a gap), at least
 ``min_interval_s`` apart and with a prominence of at least ``min_prominence_mm``: an event at
 the very start or end of a trial is detected only when the signal falls by that much on both
 sides of the extremum within the data; a peak at the edge of a run is not an event.
@@ -179,96 +179,20 @@ def _runs(valid: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-def _local_maxima(x: np.ndarray) -> np.ndarray:
-    """Rows of the local maxima of ``x`` (F,); a flat top gives its middle row (lower middle)."""
-    n = x.size
-    if n < 3:
-        return np.zeros(0, dtype=int)
-    new = np.concatenate(([True], x[1:] != x[:-1]))
-    starts = np.flatnonzero(new)
-    ends = np.concatenate((starts[1:] - 1, [n - 1]))
-    v = x[starts]
-    j = np.flatnonzero((v[1:-1] > v[:-2]) & (v[1:-1] > v[2:])) + 1
-    return (starts[j] + ends[j]) // 2
-
-
-def _select_by_distance(x: np.ndarray, peaks: np.ndarray, distance: int) -> np.ndarray:
-    """Keep the highest peaks first, dropping lower ones closer than ``distance`` rows."""
-    keep = np.ones(peaks.size, dtype=bool)
-    for i in np.argsort(x[peaks])[::-1]:  # a loop over peaks, not frames
-        if keep[i]:
-            lo = np.searchsorted(peaks, peaks[i] - distance, side="right")
-            hi = np.searchsorted(peaks, peaks[i] + distance, side="left")
-            keep[lo:i] = False
-            keep[i + 1:hi] = False
-    return peaks[keep]
-
-
-def _nearest_higher(x: np.ndarray, p: int, step: int, left: bool) -> int:
-    """Row of the nearest sample higher than ``x[p]`` on one side, or -1 / ``x.size``.
-
-    Searches windows growing four-fold from ``step`` rows, so a peak costs about one stride
-    of samples instead of the whole trial.
-    """
-    w = max(step, 8)
-    while True:
-        if left:
-            lo = max(0, p - w)
-            hit = np.flatnonzero(x[lo:p] > x[p])
-            if hit.size:
-                return lo + int(hit[-1])
-            if lo == 0:
-                return -1
-        else:
-            hi = min(x.size, p + 1 + w)
-            hit = np.flatnonzero(x[p + 1:hi] > x[p])
-            if hit.size:
-                return p + 1 + int(hit[0])
-            if hi == x.size:
-                return x.size
-        w *= 4
-
-
-def _prominences(x: np.ndarray, peaks: np.ndarray, step: int = 64) -> np.ndarray:
-    """Topographic prominence of each peak: height above the higher of its two bases."""
-    out = np.empty(peaks.size)
-    for k, p in enumerate(peaks):  # a loop over peaks, not frames
-        lo = _nearest_higher(x, int(p), step, left=True) + 1
-        hi = _nearest_higher(x, int(p), step, left=False) - 1
-        out[k] = x[p] - max(x[lo:p + 1].min(), x[p:hi + 1].min())
-    return out
-
-
-def find_peaks_1d(x: np.ndarray, distance: int = 1, prominence: float = 0.0) -> np.ndarray:
-    """Peaks of a NaN-free 1-D signal, as ``scipy.signal.find_peaks(x, distance=, prominence=)``.
-
-    Same definitions and order of selection as SciPy (local maxima with flat tops at their
-    middle, then the distance rule keeping the highest peaks, then the prominence rule), in
-    numpy alone, so that detecting events does not pay SciPy's signal-module import (~0.6 s),
-    which matters for a command-line run on a short trial. A test checks it against SciPy.
-    """
-    x = np.asarray(x, dtype=float)
-    peaks = _local_maxima(x)
-    if distance > 1 and peaks.size > 1:
-        peaks = _select_by_distance(x, peaks, distance)
-    if prominence > 0 and peaks.size:
-        peaks = peaks[_prominences(x, peaks, max(2 * distance, 8)) >= prominence]
-    return peaks
-
-
 def signal_extrema(signal: np.ndarray, rate_hz: float, maxima: bool,
                    settings: EventDetectionSettings = EventDetectionSettings()) -> np.ndarray:
     """Row indices of the maxima (or minima) of a 1-D signal with NaN gaps.
 
     signal: ``(F,)`` mm. Each run of valid samples is searched separately.
     """
+    from scipy.signal import find_peaks  # deferred: ~0.7 s to import, needed only to detect events
     sig = signal if maxima else -signal
     distance = max(1, int(round(settings.min_interval_s * rate_hz)))
     rows: list[np.ndarray] = []
     for a, b in _runs(~np.isnan(sig)):
         if b - a < 3:
             continue
-        peaks = find_peaks_1d(sig[a:b], distance=distance, prominence=settings.min_prominence_mm)
+        peaks, _ = find_peaks(sig[a:b], distance=distance, prominence=settings.min_prominence_mm)
         rows.append(peaks + a)
     return np.concatenate(rows).astype(int) if rows else np.zeros(0, dtype=int)
 

@@ -1,7 +1,7 @@
 """Analysis of one trial: metrics, windows, thresholds, phases, cycles, cross-talk, chain.
 
-Implements :func:`core.analysis.analyze_trial` (the result objects and the rules are
-documented in :mod:`core.analysis` and docs/analysis.md).
+Implements :func:`analyze_trial` (the result objects and the rules are
+documented in :mod:`core.analysis.types` and docs/analysis.md).
 """
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from core.analysis import (INDICATORS, AnalysisSettings, CrosstalkCheck, TaskDecision, TaskWindow,
-                           TrialAnalysis)
-from core.chain import summarise_chain, with_crosstalk_caution
-from core.cycles import all_cycles, normalise_cycles
+from core.analysis.types import (INDICATORS, AnalysisSettings, CrosstalkCheck, TaskDecision, TaskWindow,
+                                 TrialAnalysis)
+from core.analysis.chain import summarise_chain, with_crosstalk_caution
+from core.gait.cycles import all_cycles, normalise_cycles
 from core.errors import AnalysisError, InsufficientEventsError
 from core.model import SIDE_PREFIX, SIDES, ModelOutputs
-from core.tasks import decide_task, task_windows, user_windows
-from core.valgus import (ThresholdRule, default_threshold, facing_direction, find_phases,
+from core.analysis.tasks import decide_task, task_windows, user_windows
+from core.analysis.valgus import (ThresholdRule, default_threshold, facing_direction, find_phases,
                          frontal_metrics, indicator_series, min_frames_for, swing_crosstalk, valgus_3d)
 from core.variables import KINEMATIC_VARIABLES
 
@@ -213,13 +213,13 @@ def _chain(side: str, task: str, phases: Sequence, xtalk: Mapping[str, Crosstalk
 def trial_windows(decision: TaskDecision, trial, outputs: ModelOutputs, cycles: Sequence,
                   settings: AnalysisSettings, edited: Optional[Mapping[str, Sequence[TaskWindow]]] = None
                   ) -> tuple[dict[str, tuple[TaskWindow, ...]], dict[str, str], list[str]]:
-    """Task windows per side: detected (:func:`core.tasks.task_windows`), the user's where given.
+    """Task windows per side: detected (:func:`core.analysis.tasks.task_windows`), the user's where given.
 
     Returns (side -> windows, side -> ``"detected"``/``"edited"``, notes). Detection is not
     needed (and its failure is not an error) when the user gives the windows of every side
     the task analyses.
     """
-    from core.tasks import analysed_sides
+    from core.analysis.tasks import analysed_sides
     edited = dict(edited or {})
     name = trial.name if trial is not None else "trial"
     user = {}
@@ -246,7 +246,33 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
                   thigh_offsets: Optional[Mapping[str, Optional[float]]] = None,
                   decision: Optional[TaskDecision] = None,
                   windows: Optional[Mapping[str, Sequence[TaskWindow]]] = None) -> TrialAnalysis:
-    """Analyse one processed trial (see :func:`core.analysis.analyze_trial`)."""
+    """Analyse one processed trial.
+
+    Parameters
+    ----------
+    processed: a ``core.gait.pipeline.ProcessedTrial`` (uses ``trial``, ``outputs``, ``subject``,
+        ``events``, ``cycles``).
+    settings: the rules (defaults of docs/valgus.md).
+    normative: ``core.analysis.normative.NormativeSet`` for the walking bands; None = the set named by
+        ``settings.normative`` at ``settings.speed_class`` or the class closest to this
+        trial's walking speed (``settings.normative == ""``: no band, the 5 deg fallback
+        threshold applies and indicators are reported as values only).
+    task, side: explicit user choice (rule ``"user"``); otherwise GENULAB group, trial name,
+        detection. decision: an already made :class:`TaskDecision` (overrides task/side).
+    thigh_offsets: side -> DynaKAD offset phi (deg) to offer the corrected 3D valgus
+        (``metrics[side]["valgus_3d_corrected"]``); never used for phases unless
+        ``settings.task_metric`` asks for it explicitly.
+    windows: side -> task windows edited by the user (C3D frames, inclusive). They replace
+        the detected windows of that side (phases are then found inside them, exact to the
+        frame); they are re-indexed in time order and given the task's window kind; the
+        result says so (``window_source[side] == "edited"`` and a note). A side the task
+        does not analyse, a window outside the trial's frames, ending before it starts or
+        overlapping another raises AnalysisError naming the trial.
+
+    Raises
+    ------
+    AnalysisError, InsufficientEventsError (walking without a complete gait cycle).
+    """
     trial, outputs = processed.trial, processed.outputs
     if decision is None:
         decision = decide_task(trial, outputs, task, side, settings)
@@ -256,7 +282,7 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
         raise InsufficientEventsError(f"walking trial {trial.name} has no complete gait cycle "
                                       "(foot strike, foot off, foot strike)", trial.path)
     if normative is None and settings.normative:
-        from core.analysis_session import choose_normative
+        from core.analysis.normative import choose_normative
         normative = choose_normative(settings, [processed] if (decision.task == "walk" and cycles) else [])[0]
     ff, n, rate = outputs.first_frame, outputs.n_frames, outputs.rate_hz
     offsets = dict(thigh_offsets or {})

@@ -1,7 +1,7 @@
 """Analysis of a session: task decisions, DynaKAD offsets, normal bands, per-trial analyses,
 walking summary (cycle statistics, spatio-temporal parameters, GVS/GPS) and per-task summaries.
 
-Implements :func:`core.analysis.analyze_session` (documented in :mod:`core.analysis`).
+Implements :func:`analyze_session`.
 """
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from core import __version__
-from core.analysis import (AnalysisSettings, ChainSummary, SessionAnalysis, TaskDecision, TaskSummary,
-                           ThighOffset, TrialAnalysis, WalkingSummary, task_key)
-from core.analysis_trial import analyze_trial, trial_cycles
-from core.chain import summarise_chain, with_crosstalk_caution
+from core.analysis.types import (AnalysisSettings, ChainSummary, SessionAnalysis, TaskDecision,
+                                 TaskSummary, ThighOffset, TrialAnalysis, WalkingSummary, task_key)
+from core.analysis.trial import analyze_trial, trial_cycles
+from core.analysis.chain import summarise_chain, with_crosstalk_caution
+from core.analysis.normative import choose_normative
 from core.errors import AnalysisError, CancelledError, GenuError, InsufficientEventsError
 from core.model import SIDES
-from core.tasks import decide_task
+from core.analysis.tasks import decide_task
 from core.variables import GVS_VARIABLES
 
 DYNAKAD_METHOD = "DynaKAD-type variance method (cgm1_spec 16.3), thigh frame rotated about its z axis"
@@ -99,32 +100,9 @@ def offset_summary(side: str, phi: Optional[float], reason: str, walking: Sequen
     return ThighOffset(side, phi, len(walking), n_frames, DYNAKAD_METHOD, r, c, removed, warn)
 
 
-def choose_normative(settings: AnalysisSettings, walking: Sequence, normative=None):
-    """The normative set and the spatio-temporal summary of the walking trials.
-
-    Speed class: ``settings.speed_class`` or the class closest to the patient's mean
-    dimensionless speed v / sqrt(g L) (Schwartz et al. 2008), L = mean leg length.
-    """
-    from core.normative import choose_speed_class, dimensionless_speed, load_normative
-    from core.spatiotemporal import pool_spatiotemporal, spatiotemporal
-    st = None
-    if walking:
-        st = pool_spatiotemporal([spatiotemporal(p.events or p.trial.events, p.trial) for p in walking])
-    if normative is not None or not settings.normative:
-        return normative, st
-    cls = settings.speed_class
-    if cls is None:
-        speed = st.overall()["speed_m_s"] if st is not None else math.nan
-        legs = [p.subject.get(f"{s}LegLength") for p in walking[:1] for s in SIDES
-                if getattr(p, "subject", None) is not None]
-        legs = [x for x in legs if x]
-        cls = choose_speed_class(dimensionless_speed(speed, float(np.mean(legs)) if legs else math.nan))
-    return load_normative(settings.normative, cls), st
-
-
 def walking_summary(trials: Sequence[TrialAnalysis], side: str, st, profile) -> Optional[WalkingSummary]:
     """Pool the cycles of the walking trials of one side into a :class:`WalkingSummary`."""
-    from core.stats import cycle_statistics
+    from core.analysis.stats import cycle_statistics
     keys = sorted({k for t in trials for k in t.cycle_curves.get(side, {})})
     if not keys:
         return None
@@ -147,8 +125,8 @@ def walking_summary(trials: Sequence[TrialAnalysis], side: str, st, profile) -> 
 
 
 def walking_symmetry(trials: Sequence[TrialAnalysis]) -> dict:
-    """Variable key -> ``core.stats.Symmetry`` of the pooled left and right walking cycles."""
-    from core.stats import symmetry
+    """Variable key -> ``core.analysis.stats.Symmetry`` of the pooled left and right walking cycles."""
+    from core.analysis.stats import symmetry
     pooled = {s: {} for s in SIDES}
     for t in trials:
         for s in SIDES:
@@ -195,7 +173,21 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
                     normative=None, choices: Optional[Mapping[str, tuple]] = None,
                     progress=None, cancelled=None,
                     windows: Optional[Mapping[str, Mapping[str, Sequence]]] = None) -> SessionAnalysis:
-    """Analyse every processed trial of a session (see :func:`core.analysis.analyze_session`)."""
+    """Analyse a processed session (all its dynamic trials).
+
+    Parameters
+    ----------
+    session: a ``core.gait.pipeline.ProcessedSession`` (``trials``: ProcessedTrial, ``folder``) or a
+        sequence of ProcessedTrial.
+    settings: the rules; label: session label (default: the folder's label or name).
+    normative: a NormativeSet to use as is; default ``load_normative(settings.normative,
+        class)`` with the speed class given in settings or chosen from the walking speed
+        (Schwartz 2008 dimensionless speed, closest class).
+    choices: trial name -> (task, side) explicit user choices.
+    progress, cancelled: plain callables ``progress(fraction, message)``, ``cancelled() -> bool``.
+    windows: trial name -> side -> user task windows (see :func:`analyze_trial`); a name
+        that is not a trial of the session raises AnalysisError.
+    """
     processed = _trials_of(session)
     if not processed:
         raise AnalysisError("the session has no processed dynamic trial")
@@ -240,7 +232,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     thigh = {s: offset_summary(s, offsets[s][0], offsets[s][1], walk_res, settings) for s in SIDES}
     profile = None
     if walk_res and norms is not None:
-        from core.stats import gait_profile
+        from core.analysis.stats import gait_profile
         profile = gait_profile(gvs_mean_curves(walk_res), norms)
     walking_sum = {s: w for s in SIDES if (w := walking_summary(walk_res, s, st, profile)) is not None}
     sym = walking_symmetry(walk_res)

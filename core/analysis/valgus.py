@@ -286,8 +286,8 @@ def find_phases(task: str, side: str, metric: str, series: np.ndarray, threshold
     -------
     list of :class:`core.analysis.ValgusPhase`, in time order.
     """
-    from core.analysis import INDICATORS, ValgusPhase
-    from core.chain import indicator_result
+    from core.analysis.types import INDICATORS, ValgusPhase
+    from core.analysis.chain import indicator_result
     a, b = window.start_frame - first_frame, window.end_frame - first_frame
     a, b = max(a, 0), min(b, len(series) - 1)
     starts, ends = runs_above(series[a:b + 1], threshold[a:b + 1], min_frames)

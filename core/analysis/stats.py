@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats as _sps
 
 from core.errors import AnalysisError
-from core.normative import NormativeSet
+from core.analysis.normative import NormativeSet
 from core.variables import GVS_VARIABLES
 from core.model import readonly_array as _ro
 
@@ -206,7 +206,7 @@ def gait_variable_score_rows(mean_curves, band, max_missing_fraction: float = 0.
     mean_curves: ``(B, K)`` mean curves on ``percent_grid(K)``; the band's percent points are
         read by linear interpolation between samples (exact samples for K = 101 and the
         2 % points of Schwartz 2008: no interpolation of patient data happens then).
-    band: :class:`core.normative.Band`.
+    band: :class:`core.analysis.normative.Band`.
     max_missing_fraction: a row is NaN when more of the band points than this are missing.
 
     Returns
@@ -236,7 +236,7 @@ def gait_variable_score(mean_curve, band, max_missing_fraction: float = 0.1) -> 
     ----------
     mean_curve: ``(K,)`` patient mean curve on ``percent_grid(K)`` (K = 101: the band's 2 %
         points are samples of it).
-    band: :class:`core.normative.Band`.
+    band: :class:`core.analysis.normative.Band`.
     max_missing_fraction: NaN result when more of the points than this are missing.
     """
     return float(gait_variable_score_rows(np.asarray(mean_curve, float)[None, :], band, max_missing_fraction)[0])
@@ -571,5 +571,5 @@ def curve_permutation_test(pre_curves, post_curves, n_perm: int = 5000, seed: in
 
 
 # spatio-temporal parameters live in their own module; re-exported here (interface name).
-from core.spatiotemporal import (PARAMETERS as SPATIOTEMPORAL_PARAMETERS, SpatioTemporal,  # noqa: E402,F401
+from core.analysis.spatiotemporal import (PARAMETERS as SPATIOTEMPORAL_PARAMETERS, SpatioTemporal,  # noqa: E402,F401
                                  pool_spatiotemporal, spatiotemporal)

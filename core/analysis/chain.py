@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from core.analysis import FOOT_PRONATION_NOTE, INDICATORS, ChainSummary, IndicatorResult, ValgusPhase
+from core.analysis.types import (FOOT_PRONATION_NOTE, INDICATORS, ChainSummary, IndicatorResult, ValgusPhase)
 from core.variables import VARIABLES_BY_KEY
 
 #: sign of an indicator deviation that goes with valgus (+1 above normal, -1 below, 0 none)

@@ -20,7 +20,7 @@ from typing import Iterable, Optional
 import numpy as np
 
 from core.errors import GenuError
-from core.gaps import missing_runs
+from core.gait.gaps import missing_runs
 from core.model import Trial
 
 

@@ -2,7 +2,7 @@
 
 For every kinematic variable and valgus metric the change is reported with its 95 %
 confidence interval and the verdict of the measurement-error rule of docs/valgus.md
-(:data:`core.stats.CHANGE_RULE`): a change "exceeds measurement error" when |difference| is
+(:data:`core.analysis.stats.CHANGE_RULE`): a change "exceeds measurement error" when |difference| is
 larger than the metric's SDD/MCID **and** the 95 % CI of the difference excludes zero.
 
 * Walking curves (per variable and side): mean/SD curves of both sessions over all their
@@ -28,10 +28,10 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from core.analysis import SessionAnalysis
+from core.analysis.types import SessionAnalysis
 from core.errors import AnalysisError, GenuError
-from core.normative import NormativeSet, load_normative
-from core.stats import (CHANGE_RULE, GVS_VARIABLES, LIMB_KEYS, PELVIS_KEYS, ChangeResult, CurveTestResult,
+from core.analysis.normative import NormativeSet, load_normative
+from core.analysis.stats import (CHANGE_RULE, GVS_VARIABLES, LIMB_KEYS, PELVIS_KEYS, ChangeResult, CurveTestResult,
                         compare_samples, curve_peaks, curve_permutation_test, gait_profile,
                         gait_variable_score_rows, mean_sd, measurement_error, percent_grid)
 from core.variables import VALGUS_METRICS_BY_KEY, VARIABLES_BY_KEY
@@ -78,7 +78,7 @@ class GpsChange:
 
     pre_gps / post_gps: Baker 2009 GPS of each session's mean curves; difference = post - pre;
     se: bootstrap standard error of the difference; ci_low / ci_high = difference +- 1.96 se;
-    mcid: 1.6 deg (Baker 2012); verdict as :data:`core.stats.CHANGE_RULE`.
+    mcid: 1.6 deg (Baker 2012); verdict as :data:`core.analysis.stats.CHANGE_RULE`.
     """
 
     side: str
@@ -102,7 +102,7 @@ class SessionComparison:
     """Result of :func:`compare_sessions` (used by the store, the app and the report).
 
     pre_label / post_label: session labels. variables: (key, side) -> :class:`VariableChange`
-    (walking cycles). valgus: (task, side, metric) -> :class:`core.stats.ChangeResult` of the
+    (walking cycles). valgus: (task, side, metric) -> :class:`core.analysis.stats.ChangeResult` of the
     per-window peak. gps: ``"Left"``/``"Right"``/``"Overall"`` -> :class:`GpsChange`.
     spatiotemporal: (name, side) -> (pre, post, post - pre) session means (no CI: the session
     summaries hold means only). normative_pre / normative_post: the normal sets used;

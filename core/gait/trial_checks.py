@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from core.cycles import GaitCycle, skipped_strides, unique_events
+from core.gait.cycles import GaitCycle, skipped_strides, unique_events
 from core.io.c3d_read import DECLARED_FRAMES_KEY
 from core.model import EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, QualityIssue, Trial
 
@@ -49,7 +49,7 @@ STATIC_MAX_TRAVEL_MM = 200.0
 
 def static_motion_warning(trial: Trial) -> tuple[str, ...]:
     """A warning when the 'static' trial moves like a walk (wrong file chosen as the static)."""
-    from core.session import pelvis_travel_mm
+    from core.gait.session import pelvis_travel_mm
     travel = pelvis_travel_mm(trial)
     if np.isfinite(travel) and travel > STATIC_MAX_TRAVEL_MM:
         return (f"warning: the static trial {trial.name} is not still: its pelvis travels {travel:.0f} mm "
