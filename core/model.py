@@ -127,6 +127,8 @@ class Trial:
     processing: the PROCESSING group as found (name -> float or str).
     parameters: other metadata of interest, e.g. ``{"GENULAB:TASK": "sls"}``,
         ``"SUBJECTS:NAMES"``; name -> str or float.
+    read_warnings: repairs the reader made to read a damaged or non-standard file (each
+        names the ``GROUP:PARAMETER`` concerned); empty for a well-formed file.
     """
 
     name: str
@@ -144,6 +146,7 @@ class Trial:
     manufacturer: str = ""
     software: str = ""
     path: Optional[Path] = None
+    read_warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         pts = readonly_array(self.points)
@@ -155,6 +158,7 @@ class Trial:
             raise GenuError(f"point rate must be positive, got {self.point_rate_hz}", self.path)
         object.__setattr__(self, "points", pts)
         object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "read_warnings", tuple(self.read_warnings))
         if not self.original_labels:
             object.__setattr__(self, "original_labels", tuple(self.labels))
         if not self.point_kinds:

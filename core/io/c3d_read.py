@@ -22,9 +22,10 @@ from typing import Optional
 import numpy as np
 
 from core.errors import C3DReadError
-from core.io.c3d_check import declared_frames, parameter_section_problem
+from core.io.c3d_check import declared_frames
 from core.io.c3d_events import events_from_group
-from core.io.c3d_fast import fast_read
+from core.io.c3d_fast import LayoutError, decode_c3d
+from core.io.c3d_params import MIPS, ParameterSectionError, Section, read_section
 from core.model import AnalogData, ForcePlate, Trial
 
 #: POINT parameters listing model outputs, and the kind they give a point
@@ -263,13 +264,9 @@ def _light_c3d(ezc3d, path: Path) -> dict:
                      "analogs": raw.get_analogs()}}
 
 
-def open_c3d(path: Path, light: bool = False):
-    """Parse a file with ezc3d; any refusal becomes a C3DReadError naming the file.
-
-    ``light=True`` returns a plain dict with the header, parameters, points, residuals and
-    analogs only (for reading), from :func:`core.io.c3d_fast.fast_read` when the file is a
-    well-formed Intel file, else from ezc3d; otherwise the full ezc3d object (for
-    copying/writing)."""
+def parameter_section(path: Path) -> Optional[Section]:
+    """The file's parameter section (see :mod:`core.io.c3d_params`), None when the file
+    does not look like a C3D; an unreadable section becomes a C3DReadError naming the file."""
     if not path.exists():
         raise C3DReadError("file not found", path)
     if path.is_dir():
@@ -280,30 +277,64 @@ def open_c3d(path: Path, light: bool = False):
     if size < 512:
         raise C3DReadError(f"file is too short to be a C3D file ({size} bytes)", path)
     try:
-        problem = parameter_section_problem(path)
+        return read_section(path)
+    except ParameterSectionError as exc:
+        raise C3DReadError(f"not a readable C3D file: {exc}", path) from None
     except OSError as exc:
         raise C3DReadError(f"cannot be read: {exc.strerror or exc}", path) from None
-    if problem:
-        raise C3DReadError(f"not a readable C3D file: {problem}", path)
-    if light:
-        try:
-            fast = fast_read(path)
-        except (OSError, ValueError, TypeError, KeyError, IndexError):
-            fast = None
+
+
+def _own_read(path: Path, section: Section, tolerant: bool) -> Optional[dict]:
+    """:func:`core.io.c3d_fast.decode_c3d`; None when the layout needs ezc3d's judgement
+    (strict mode), a C3DReadError when even the tolerant reading fails."""
+    try:
+        return decode_c3d(path, section, tolerant=tolerant)
+    except LayoutError as exc:
+        if tolerant:
+            raise C3DReadError(f"not a readable C3D file: {exc}", path) from None
+        return None
+    except (OSError, ValueError, TypeError, KeyError, IndexError) as exc:
+        if tolerant:
+            raise C3DReadError(f"not a readable C3D file ({type(exc).__name__}: {exc})", path) from None
+        return None
+
+
+def open_c3d(path: Path, light: bool = False, section: Optional[Section] = None):
+    """Parse a file; any refusal becomes a C3DReadError naming the file.
+
+    ``light=True`` returns a plain dict with the header, parameters, points, residuals,
+    analogs and ``read_warnings`` (for reading): from the numpy reader
+    (:func:`core.io.c3d_fast.decode_c3d`) when header and parameters agree, else from
+    ezc3d, and for the files ezc3d refuses (MIPS, repaired parameter sections) from the
+    numpy reader in its tolerant mode. Otherwise the full ezc3d object (for
+    copying/writing), which does not exist for the files ezc3d refuses."""
+    section = parameter_section(path) if section is None else section
+    if light and section is not None:
+        fast = _own_read(path, section, tolerant=False)
         if fast is not None:
             return fast
+        if section.ezc3d_refuses:
+            return _own_read(path, section, tolerant=True)
+    elif section is not None and section.ezc3d_refuses:
+        raise C3DReadError(f"is readable, but ezc3d (which makes the copy) cannot open it "
+                           f"({section.ezc3d_refuses})", path)
     import ezc3d  # deferred: importing the binding costs time for commands that never read
 
     try:
-        return _light_c3d(ezc3d, path) if light else ezc3d.c3d(str(path), extract_forceplat_data=False)
+        c = _light_c3d(ezc3d, path) if light else ezc3d.c3d(str(path), extract_forceplat_data=False)
     except MemoryError:
         raise C3DReadError("not a readable C3D file (corrupt sizes in the header)", path) from None
     except Exception as exc:  # ezc3d raises RuntimeError, IOError, ValueError, ...
+        if light and section is not None:
+            return _own_read(path, section, tolerant=True)
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise C3DReadError(f"not a readable C3D file: {reason}", path) from None
+    if light and section is not None:
+        c["read_warnings"] = section.repairs
+    return c
 
 
-def check_complete(c, path: Path) -> None:
+def check_complete(c, path: Path, declared: Optional[int] = None) -> None:
     """Refuse a file cut short in its data section.
 
     ezc3d silently returns the frames it could read from a truncated file (and rewrites
@@ -313,7 +344,6 @@ def check_complete(c, path: Path) -> None:
     cleanly (on a frame or block boundary); those are read as they are.
     """
     try:
-        declared = declared_frames(path)
         with open(path, "rb") as f:
             head = f.read(512)
         size = path.stat().st_size
@@ -327,7 +357,8 @@ def check_complete(c, path: Path) -> None:
     scale = param_float(c["parameters"], "POINT", "SCALE", -1.0)
     word = 4 if scale < 0 else 2
     per_frame = (4 * n_points + n_analog * (n_samples // max(stored, 1))) * word
-    data_start = 512 * (((head[16] | (head[17] << 8)) or 1) - 1)
+    big = "processor" in c and c["processor"] == MIPS
+    data_start = 512 * ((int.from_bytes(head[16:18], "big" if big else "little") or 1) - 1)
     leftover = size - data_start - stored * per_frame
     if leftover != 0 and size % 512 != 0:
         raise C3DReadError(f"file is truncated: it declares {declared} frames but holds only "
@@ -413,6 +444,7 @@ def trial_from_ezc3d(c, path: Path) -> Trial:
         force_plates=read_force_plates(params, unit_scale(units)),
         processing=group_dict(params, "PROCESSING"), parameters=metadata_of(params),
         manufacturer=company, software=software, path=path,
+        read_warnings=tuple(c["read_warnings"]) if "read_warnings" in c else (),
     )
 
 
@@ -434,15 +466,17 @@ def read_c3d(path: str | Path) -> Trial:
     Raises
     ------
     C3DReadError
-        The file does not exist, is empty, truncated, corrupt or in a form ezc3d refuses
-        (e.g. MIPS big-endian); the message names the file and the reason.
+        The file does not exist, is empty, truncated or corrupt beyond repair; the
+        message names the file and the reason. Repairs made to read a damaged file are
+        listed in ``Trial.read_warnings``.
     """
     path = Path(path)
-    c = open_c3d(path, light=True)
-    check_complete(c, path)
+    section = parameter_section(path)
+    c = open_c3d(path, light=True, section=section)
+    declared = declared_frames(path, section) if section is not None else None
+    check_complete(c, path, declared)
     try:
         trial = trial_from_ezc3d(c, path)
-        declared = declared_frames(path)
         if declared is not None and trial.n_frames < declared:
             trial = trial.with_changes(parameters={**trial.parameters, DECLARED_FRAMES_KEY: float(declared)})
         return trial
