@@ -194,8 +194,9 @@ def _next_of(buf: bytes, e: Entry, order: str, w: _Walk, limit: int) -> int:
     if not (e.nxt == 0 or (e.nxt == e.end and e.desc_len >= 0)):
         w.nonstandard = True
     if e.end > limit or e.data[1] > limit:
+        where = "into the data section, which starts" if limit < len(buf) else "past the file, which ends"
         raise ParameterSectionError(f"bad parameter section (entry {what} at byte {w.base + e.pos} runs "
-                                    f"past the parameter section, which ends at byte {w.base + limit})")
+                                    f"{where} at byte {w.base + limit})")
     if e.nxt == 0:
         return 0
     if e.nxt == e.end and e.desc_len >= 0:
@@ -246,6 +247,9 @@ def walk_section(buf: bytes, pos: int, processor: int, limit: Optional[int] = No
         e = _entry(buf, pos, order)
         if e is None:
             after = f" after {w.label(w.params[-1][0])}" if w.params else ""
+            if limit < len(buf) and limit - pos < 140:  # an entry header is at most 140 bytes
+                raise ParameterSectionError(f"bad parameter section (the entry at byte {w.base + pos}{after} "
+                                            f"is cut by the data section, which starts at byte {w.base + limit})")
             raise ParameterSectionError(f"bad parameter section (no valid entry at byte {w.base + pos}{after})")
         if e.gid < 0:
             w.groups[-e.gid] = e.name
@@ -303,7 +307,7 @@ def read_section(path: Path) -> Optional[Section]:
         data_block = int(np.frombuffer(head[16:18], order + "u2")[0])
         # the data section, when it starts after the parameters, bounds them
         bound = 512 * (data_block - 1) - start if data_block > head[0] else None
-        section = first + f.read((bound or max(first[2], 1) * 512 + 65536) - 4)
+        section = first + f.read((bound or max(first[2], 1) * 512) + 65536 - 4)
     limit = bound if bound is not None else len(section)
     w = walk_section(section, 4, first[3], limit, base=start)
     groups = _groups(section, w, first[3])

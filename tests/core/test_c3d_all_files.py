@@ -21,8 +21,8 @@ from tests.conftest import REFERENCE
 EXPECTED_REFUSALS = {
     "BTKData/others/Empty.c3d": "file is empty (0 bytes)",
     "c3d.org/sample_18/bad_parameter_section.c3d":
-        "bad parameter section (entry EVENT:LABELS at byte 5564 runs past the parameter section, "
-        "which ends at byte 5632)",
+        "bad parameter section (entry EVENT:LABELS at byte 5564 runs into the data section, "
+        "which starts at byte 5632)",
 }
 #: files ezc3d 1.7.2 refuses (MANIFEST "Robustness findings") that are read after repairs,
 #: with a word each warning must contain (the entry it names)

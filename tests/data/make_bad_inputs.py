@@ -106,3 +106,133 @@ def walk_with_left_events_only(src: Path, out: Path) -> Path:
     left = tuple(e for e in t.events if e.context == "Left")
     assert len(left) == 8
     return write_trial_c3d(out, t.with_changes(events=left))
+
+
+# ----------------------------------------------------------------------- C3D byte surgery
+# A small C3D serialiser of its own (not core.io.c3d_params, which it tests): a well-formed
+# Intel file is split into its header, parameter entries and data section, the entries are
+# damaged or converted, and the file is put together again (C3D User Guide, C3D.ORG 2008).
+
+class RawEntry:
+    """One parameter-section entry as bytes, with the damage to apply when it is written.
+
+    ``desc_byte``: None writes ``len(desc)``, ``"omit"`` writes no description-length byte
+    (nor description); ``pad``: bytes written after the entry and covered by its offset;
+    ``offset``: an explicit (wrong) offset to the next entry."""
+
+    def __init__(self, gid: int, name: bytes, ptype: int = 0, dims: tuple = (), data: bytes = b"",
+                 desc: bytes = b""):
+        self.gid, self.name, self.ptype, self.dims, self.data, self.desc = gid, name, ptype, dims, data, desc
+        self.desc_byte: object = None
+        self.pad = b""
+        self.offset: Optional[int] = None
+
+
+def _s8(b: int) -> int:
+    return b - 256 if b > 127 else b
+
+
+def split_c3d(path: Path) -> tuple[bytes, list[RawEntry], bytes]:
+    """``(header, entries, data section)`` of a well-formed Intel C3D file."""
+    raw = path.read_bytes()
+    head, start = raw[:512], 512 * (raw[0] - 1)
+    assert raw[start + 3] == 84, "split_c3d needs an Intel file"
+    entries, pos = [], start + 4
+    while raw[pos] != 0:
+        nchar, gid = abs(_s8(raw[pos])), _s8(raw[pos + 1])
+        name = raw[pos + 2:pos + 2 + nchar]
+        p = op = pos + 2 + nchar
+        nxt = int.from_bytes(raw[p:p + 2], "little")
+        p += 2
+        e = RawEntry(gid, name)
+        if gid > 0:
+            e.ptype, ndim = _s8(raw[p]), raw[p + 1]
+            e.dims = tuple(raw[p + 2:p + 2 + ndim])
+            p += 2 + ndim
+            size = abs(e.ptype) * int(np.prod(e.dims) if e.dims else (0 if e.ptype == -1 else 1))
+            e.data, p = raw[p:p + size], p + size
+        e.desc = raw[p + 1:p + 1 + raw[p]]
+        entries.append(e)
+        if nxt == 0:
+            break
+        pos = p + 1 + raw[p]
+        assert pos == op + nxt, "split_c3d needs a well-formed chain"
+    data_block = int.from_bytes(head[16:18], "little")
+    return head, entries, raw[512 * (data_block - 1):]
+
+
+def find_entry(entries: list[RawEntry], group: str, name: str) -> RawEntry:
+    """The parameter ``GROUP:NAME`` of ``entries``."""
+    gid = next(-e.gid for e in entries if e.gid < 0 and e.name.decode().upper() == group)
+    return next(e for e in entries if e.gid == gid and e.name.decode().upper() == name)
+
+
+def _swapped(e: RawEntry) -> bytes:
+    if e.ptype == 2:
+        return np.frombuffer(e.data, "<i2").astype(">i2").tobytes()
+    if e.ptype == 4:
+        return np.frombuffer(e.data, "<f4").astype(">f4").tobytes()
+    return e.data
+
+
+def join_c3d(out: Path, head: bytes, entries: list[RawEntry], data: bytes, big_endian: bool = False,
+             data_block: Optional[int] = None) -> Path:
+    """Write the file: entries (with their damage) in blocks after the header, then ``data``.
+
+    ``big_endian`` converts header words, parameters and data to a MIPS (processor 86) file
+    (``data`` must then be given already swapped); ``data_block`` overrides where the header
+    says the data start (to make the data section overlap the parameters)."""
+    body = _body(entries, "big" if big_endian else "little")
+    nblocks = (len(body) + 4 + 511) // 512
+    block = 2 + nblocks if data_block is None else data_block
+    point = next((-x.gid for x in entries if x.gid < 0 and x.name.upper() == b"POINT"), None)
+    ds = next((x for x in entries if x.gid == point and x.name.upper() == b"DATA_START"), None)
+    if ds is not None and data_block is None:  # keep POINT:DATA_START right
+        ds.data = int(block).to_bytes(2, "little")
+        body = _body(entries, "big" if big_endian else "little")
+    return _write(out, head, body, nblocks, block, data, big_endian)
+
+
+def _body(entries: list[RawEntry], bo: str) -> bytes:
+    """The entry chain (and its terminating zero byte) in byte order ``bo``."""
+    body = bytearray()
+    for i, e in enumerate(entries):
+        rest = bytearray()
+        if e.gid > 0:
+            rest += bytes([e.ptype & 0xFF, len(e.dims)]) + bytes(e.dims)
+            rest += _swapped(e) if bo == "big" else e.data
+        if e.desc_byte != "omit":
+            rest += bytes([len(e.desc) if e.desc_byte is None else int(e.desc_byte) & 0xFF]) + e.desc
+        rest += e.pad
+        last = i == len(entries) - 1
+        offset = e.offset if e.offset is not None else (0 if last else 2 + len(rest))
+        body += bytes([len(e.name), e.gid & 0xFF]) + e.name + offset.to_bytes(2, bo) + rest
+    return bytes(body + b"\x00")
+
+
+def _write(out: Path, head: bytes, body: bytes, nblocks: int, block: int, data: bytes, big: bool) -> Path:
+    h = bytearray(head)
+    h[16:18] = int(block).to_bytes(2, "little")
+    if big:
+        words = np.frombuffer(bytes(h[2:12]) + bytes(h[16:20]), "<u2").astype(">u2").tobytes()
+        h[2:12], h[16:20] = words[:10], words[10:]
+        h[12:16] = np.frombuffer(bytes(h[12:16]), "<f4").astype(">f4").tobytes()
+        h[20:24] = np.frombuffer(bytes(h[20:24]), "<f4").astype(">f4").tobytes()
+    section = bytes([0x01, 0x50, nblocks, 86 if big else 84]) + body
+    section += b"\x00" * (512 * nblocks - len(section))
+    start = 512 * (block - 1)
+    blob = bytes(h) + section
+    blob = blob[:start] + b"\x00" * max(0, start - len(blob)) + data
+    out.write_bytes(blob)
+    return out
+
+
+def mips_copy(src: Path, out: Path) -> Path:
+    """``src`` (an Intel file) as a MIPS big-endian file: every 16-bit word and float of the
+    header's layout words, the parameters and the data byte-swapped, processor byte 86."""
+    head, entries, data = split_c3d(src)
+    scale = np.frombuffer(head[12:16], "<f4")[0]
+    data = data[:len(data) // 4 * 4]
+    swapped = (np.frombuffer(data, "<f4").astype(">f4") if scale < 0
+               else np.frombuffer(data, "<i2").astype(">i2")).tobytes()
+    return join_c3d(out, head, entries, swapped, big_endian=True)
