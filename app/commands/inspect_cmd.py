@@ -1,6 +1,6 @@
 """``genulab inspect FILE.c3d [--json] [--label-map MAP.json] [--marker-set NAME]``.
 
-Says what a C3D file holds: manufacturer/software, point rate, frames (first-last C3D
+Says what a C3D file holds: the repairs the reader made to read it, manufacturer/software, point rate, frames (first-last C3D
 frame numbers) and duration, markers, the marker set recognised and the required markers
 missing, gaps per marker of the set, events (label, context, frame, time), the
 PROCESSING subject parameters, analog channels and force plates. ``--json`` prints the
@@ -82,9 +82,10 @@ def inspect_dict(path: Path, label_map_path: Path | None = None, marker_set: str
 
 
 def _warnings(trial) -> list[str]:
-    """Problems a user must see before trusting the file (truncation, events out of range)."""
+    """Problems a user must see before trusting the file (repairs the reader made,
+    truncation, events out of range)."""
     from core.io.c3d_read import DECLARED_FRAMES_KEY
-    out = []
+    out = [f"repaired while reading: {w}" for w in trial.read_warnings]
     declared = trial.parameters.get(DECLARED_FRAMES_KEY)
     if declared is not None:
         out.append(f"the file declares {int(declared)} frames but holds {trial.n_frames}: "

@@ -36,3 +36,17 @@ def test_inspect_bad_file_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "broken.c3d" in err and err.startswith("genulab:")
     assert main(["inspect", str(tmp_path / "none.c3d")]) == 2
+
+
+def test_inspect_shows_the_repairs_of_a_damaged_file(capsys):
+    """BTK mocap36.c3d (OptiTrack): POINT:LABELS lacks its description-length byte; ezc3d
+    refuses the file, inspect reads it and says what was repaired."""
+    path = reference_file("BTKData", "others", "mocap36.c3d")
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "frames 1-1380 (1380 frames, 13.800 s)" in out and "Markers   36" in out
+    assert ("WARNING   repaired while reading: POINT:LABELS: the entry has no description-length "
+            "byte") in out
+    assert main(["inspect", "--json", str(path)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert any("POINT:LABELS" in w for w in d["warnings"])
