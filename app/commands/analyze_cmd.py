@@ -95,7 +95,8 @@ def _process(args, overrides, quiet: bool):
         for path, msg in ps.failures:
             print(f"genulab: {msg}", file=sys.stderr)
         return ps, ps.folder.label, ()
-    static = calibrate_static_result(args.static, args.subject, overrides) if args.static else None
+    static = (calibrate_static_result(args.static, args.subject, overrides, dynamics=tuple(args.trials))
+              if args.static else None)
     done, failures = [], []
     for path in args.trials:
         try:

@@ -1,7 +1,9 @@
-"""``genulab calibrate STATIC.c3d [--subject FILE] [--set Name=Value ...] [--json OUT]``.
+"""``genulab calibrate STATIC.c3d [--dynamic DYN.c3d ...] [--subject FILE] [--set Name=Value ...] [--json OUT]``.
 
 Prints the calibrated subject: inter-ASIS distance, ASIS-trochanter distances, the foot
 offsets StaticPlantFlex / StaticRotOff in degrees, and every value used with its source.
+``--dynamic`` adds a dynamic trial's PROCESSING group as the lowest-precedence subject
+source (as ``genulab process`` does with its dynamic trials).
 ``--json -`` writes the same as JSON to standard output (and nothing else).
 """
 from __future__ import annotations
@@ -21,6 +23,9 @@ def register(subparsers) -> None:
                                           "parameters used, each with its source.")
     p.add_argument("static", type=Path, help="static (standing) trial, C3D")
     p.add_argument("--subject", type=Path, help="subject file: Vicon .vsk, Workstation .mp or .json")
+    p.add_argument("--dynamic", type=Path, action="append", default=[], metavar="DYN.c3d",
+                   help="a dynamic trial whose PROCESSING group is a subject source (lowest precedence; "
+                        "of several, the first given wins); repeatable")
     p.add_argument("--label-map", type=Path, metavar="MAP.json",
                    help='lab label map, JSON {"lab label": "PiG label"}')
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
@@ -71,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from core.gait.pipeline import ProcessingSettings, calibrate_static_result
     overrides = parse_set_options(args.set)
     settings = ProcessingSettings(label_map=str(args.label_map) if args.label_map else None)
-    res = calibrate_static_result(args.static, args.subject, overrides, settings)
+    res = calibrate_static_result(args.static, args.subject, overrides, settings, dynamics=tuple(args.dynamic))
     if args.json:
         write_json(result_dict(res), args.json)
     if args.json != "-":

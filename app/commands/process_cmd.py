@@ -109,7 +109,8 @@ def _run(args: argparse.Namespace, overrides, settings) -> int:
     totals = {s: 0.0 for s in STAGES}
     static = None
     if args.static is not None:
-        static = calibrate_static_result(args.static, args.subject, overrides, settings)
+        static = calibrate_static_result(args.static, args.subject, overrides, settings,
+                                         dynamics=tuple(args.dynamics))
         for k, v in static.timings_ms.items():
             totals[k] += v
         c = static.calibration
@@ -117,8 +118,9 @@ def _run(args: argparse.Namespace, overrides, settings) -> int:
               f"{' computed' if c.iad_computed else ''}; StaticPlantFlex L {c.static_plant_flex_deg['Left']:.3f} "
               f"R {c.static_plant_flex_deg['Right']:.3f} deg; StaticRotOff L {c.static_rot_off_deg['Left']:.3f} "
               f"R {c.static_rot_off_deg['Right']:.3f} deg)")
+        print(f"  subject looked in (lowest precedence first): {'; '.join(static.searched)}")
         for note in static.notes:
-            if note.startswith("warning"):
+            if note.startswith("warning") or "disagree" in note or "not used as a subject source" in note:
                 print(f"  {note}")
     else:
         print("no --static: foot offsets (StaticPlantFlex, StaticRotOff) come from the subject sources "

@@ -216,9 +216,23 @@ def _apply(subject: SubjectParameters, sources: Sequence[Optional[SubjectSource]
 # static calibration
 # ----------------------------------------------------------------------------------------
 
+def _readable(dynamics: Sequence[TrialInput]) -> tuple[list[Trial], list[str]]:
+    """The dynamic trials that can be read (for their PROCESSING group), and a note for
+    each one that cannot (its own processing reports the error)."""
+    trials, notes = [], []
+    for d in dynamics:
+        try:
+            trials.append(read_trial(d))
+        except GenuError as exc:
+            name = d.name if isinstance(d, Trial) else Path(d).name
+            notes.append(f"{name}: not used as a subject source for the calibration ({exc.reason})")
+    return trials, notes
+
+
 def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, None] = None,
                             overrides: Overrides = None, settings: Optional[ProcessingSettings] = None,
-                            progress: Progress = None, cancelled: Cancelled = None) -> CalibrationResult:
+                            progress: Progress = None, cancelled: Cancelled = None,
+                            dynamics: Sequence[TrialInput] = ()) -> CalibrationResult:
     """Calibrate CGM1 from a static trial and report the sources used.
 
     Parameters
@@ -226,6 +240,10 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
     static: path of the static C3D or a :class:`Trial`.
     subject_file: ``.vsk``, ``.mp`` or ``.json`` (optional).
     overrides: ``--set`` values, ``{"Name": value}`` or ``["Name=Value"]`` (degrees).
+    dynamics: the dynamic trials (paths or Trials) processed with this calibration: their
+        PROCESSING groups are the lowest-precedence subject sources (docs/subject_parameters.md:
+        dynamic PROCESSING, static PROCESSING, subject file, ``--set``); of several, the
+        first given wins. Each value of the result carries its source.
 
     Raises
     ------
@@ -237,7 +255,9 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
     with clock.stage("read", 0.0, "reading the static trial"):
         trial = prepare_trial(read_trial(static), settings, static=True)
     with clock.stage("calibrate", 0.5, "calibrating"):
-        res = resolve_subject_report(static=trial, subject_file=subject_file, overrides=overrides)
+        dyn_trials, unread = _readable(dynamics)
+        res = resolve_subject_report(dynamic=dyn_trials or None, static=trial, subject_file=subject_file,
+                                     overrides=overrides)
         subject = _apply(res.subject, [_settings_source(settings)])
         res.require(REQUIRED, "the static calibration")
         try:
@@ -250,7 +270,7 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
     if progress is not None:
         progress(1.0, "calibrated")
     from core.kinematics.cgm1 import implausible_offsets
-    notes = tuple(res.notes) + tuple(f"warning: {m}" for _, m in implausible_offsets(cal.subject))
+    notes = tuple(res.notes) + tuple(unread) + tuple(f"warning: {m}" for _, m in implausible_offsets(cal.subject))
     notes += static_motion_warning(trial)
     return CalibrationResult(cal, trial, res.searched, notes, clock.ms)
 
@@ -351,15 +371,18 @@ def _gaps(trial: Trial, settings: ProcessingSettings) -> tuple[Trial, object, Op
     return trial, report, mask, issues
 
 
-def _as_calibration(static, subject_file, overrides, settings) -> tuple[Optional[StaticCalibration], tuple[str, ...], tuple[str, ...], dict]:
-    """(calibration, searched, notes, timings) from whatever was given as the static."""
+def _as_calibration(static, subject_file, overrides, settings,
+                    dynamic: Optional[Trial] = None) -> tuple[Optional[StaticCalibration], tuple[str, ...], tuple[str, ...], dict]:
+    """(calibration, searched, notes, timings) from whatever was given as the static (a
+    static trial is calibrated with ``dynamic``'s PROCESSING among the subject sources)."""
     if static is None:
         return None, (), (), {}
     if isinstance(static, CalibrationResult):
         return static.calibration, static.searched, static.notes, {}
     if isinstance(static, StaticCalibration):
         return static, ("static calibration " + (static.trial_name or "given"),), (), {}
-    res = calibrate_static_result(static, subject_file, overrides, settings)
+    res = calibrate_static_result(static, subject_file, overrides, settings,
+                                  dynamics=(dynamic,) if dynamic is not None else ())
     return res.calibration, res.searched, res.notes, dict(res.timings_ms)
 
 
@@ -442,9 +465,11 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
     with clock.stage("read", 0.0, f"reading {path.name if path else source.name}"):
         trial = prepare_trial(read_trial(source), settings, static=False)
         trial, range_issues = within_frames(trial)
+        range_issues = [QualityIssue("warning", "file-repaired", f"repaired while reading: {w}", trial.name)
+                        for w in trial.read_warnings] + list(range_issues)
         trial, gaps, mask, gap_issues = _gaps(trial, settings)
     with clock.stage("calibrate", 0.2, "subject parameters"):
-        cal, searched, notes, cal_ms = _as_calibration(static, subject_file, overrides, settings)
+        cal, searched, notes, cal_ms = _as_calibration(static, subject_file, overrides, settings, trial)
         if cal is not None:
             subject, issues, searched = _subject_with_static(trial, cal, overrides, settings, searched)
         else:
@@ -514,7 +539,8 @@ def process_session(folder, overrides: Overrides = None, progress: Progress = No
     cal_res = None
     if sf.static is not None:
         sub = (lambda f, m: progress(f / n, m)) if progress else None
-        cal_res = calibrate_static_result(sf.static, subj, overrides, settings, sub, cancelled)
+        cal_res = calibrate_static_result(sf.static, subj, overrides, settings, sub, cancelled,
+                                          dynamics=tuple(sf.dynamics))
         notes.append(f"calibrated from {sf.static.name}; subject looked in: {'; '.join(cal_res.searched)}")
     trials, failures = [], []
     for i, path in enumerate(sf.dynamics, start=1):

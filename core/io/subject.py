@@ -33,7 +33,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
@@ -428,15 +428,37 @@ def _as_trial(obj: Union[Trial, str, Path, None]) -> Optional[Trial]:
     return read_c3d(Path(obj))
 
 
-def collect_sources(dynamic: Union[Trial, str, Path, None] = None,
+TrialOrPath = Union[Trial, str, Path]
+
+
+def _dynamic_sources(dynamic: Union[TrialOrPath, Sequence[TrialOrPath], None]) -> list[SubjectSource]:
+    """PROCESSING sources of one dynamic trial or several, lowest precedence first: of
+    several, the first given wins (it is appended last); a note names each parameter on
+    which they disagree."""
+    if dynamic is None:
+        return []
+    items = [dynamic] if isinstance(dynamic, (Trial, str, Path)) else list(dynamic)
+    sources = [from_processing(_as_trial(d), "dynamic") for d in items]
+    first = sources[0] if sources else None
+    for src in sources[1:]:
+        differ = [f"{n} {first.values[n]:g} vs {v:g}" for n, v in src.values.items()
+                  if n in first.values and abs(first.values[n] - v) > 1e-6 * max(1.0, abs(v))]
+        if differ:
+            note = (f"{first.label} and {src.label} disagree ({'; '.join(differ)}): "
+                    f"the first given was used")
+            sources[0] = replace(first, notes=first.notes + (note,))
+            first = sources[0]
+    return sources[::-1]
+
+
+def collect_sources(dynamic: Union[TrialOrPath, Sequence[TrialOrPath], None] = None,
                     static: Union[Trial, str, Path, None] = None,
                     subject_file: Union[str, Path, SubjectSource, None] = None,
                     overrides: Union[Mapping[str, float], Sequence[str], None] = None) -> list[SubjectSource]:
-    """The sources that exist, lowest precedence first."""
-    sources: list[SubjectSource] = []
-    dyn, sta = _as_trial(dynamic), _as_trial(static)
-    if dyn is not None:
-        sources.append(from_processing(dyn, "dynamic"))
+    """The sources that exist, lowest precedence first (``dynamic``: one trial or several,
+    see :func:`_dynamic_sources`)."""
+    sources: list[SubjectSource] = _dynamic_sources(dynamic)
+    sta = _as_trial(static)
     if sta is not None:
         sources.append(from_processing(sta, "static"))
     if subject_file is not None:
@@ -447,7 +469,7 @@ def collect_sources(dynamic: Union[Trial, str, Path, None] = None,
     return sources
 
 
-def resolve_subject_report(dynamic: Union[Trial, str, Path, None] = None,
+def resolve_subject_report(dynamic: Union[TrialOrPath, Sequence[TrialOrPath], None] = None,
                            static: Union[Trial, str, Path, None] = None,
                            subject_file: Union[str, Path, SubjectSource, None] = None,
                            overrides: Union[Mapping[str, float], Sequence[str], None] = None,

@@ -183,3 +183,20 @@ def test_parameters_overwritten_by_the_data_section_are_refused(source, tmp_path
     out = join_c3d(tmp_path / "overlap.c3d", head, entries, data, data_block=3)  # data from byte 1024
     with pytest.raises(C3DReadError, match=r"overlap\.c3d.*bad parameter section \(.*data section, which starts at byte 1024\)"):
         read_c3d(out)
+
+
+def test_repairs_become_quality_issues_of_the_processed_trial(tmp_path):
+    """A damaged copy of a sample walk is processed like the original, and its quality
+    report says what the reader repaired."""
+    from core.gait.pipeline import calibrate_static_result, process_trial
+    head, entries, data = split_c3d(WALK)
+    _no_desc_byte(entries)
+    damaged = join_c3d(tmp_path / "pre_walk_01.c3d", head, entries, data)
+    vsk = WALK.parent / "GL-0001.vsk"
+    cal = calibrate_static_result(WALK.parent / "pre_static_01.c3d", vsk)
+    a, b = process_trial(WALK, static=cal, subject_file=vsk), process_trial(damaged, static=cal, subject_file=vsk)
+    for name, v in a.outputs.channels.items():
+        np.testing.assert_array_equal(v, b.outputs.channels[name])
+    assert not a.quality.of("file-repaired")
+    [issue] = b.quality.of("file-repaired")
+    assert issue.severity == "warning" and "POINT:LABELS" in issue.message
