@@ -1,7 +1,7 @@
 """C3D input and output of Genu Lab (public entry points).
 
-* :func:`read_c3d` - any C3D file ezc3d can parse -> :class:`core.model.Trial`
-  (see :mod:`core.io.c3d_read`).
+* :func:`read_c3d` - a C3D file (Intel, DEC or MIPS; damaged parameter sections repaired
+  where they can be) -> :class:`core.model.Trial` (see :mod:`core.io.c3d_read`).
 * :func:`write_processed_c3d`, :func:`write_trial_c3d` - C3D writers
   (see :mod:`core.io.c3d_write`).
 * :func:`write_outputs_csv` - model outputs as CSV (see :mod:`core.io.csv_out`).

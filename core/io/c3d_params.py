@@ -189,27 +189,31 @@ class _Walk:
 
 
 def _next_of(buf: bytes, e: Entry, order: str, w: _Walk, limit: int) -> int:
-    """Position of the entry after ``e`` (0 at the end), repairing the chain where it can."""
+    """Position of the entry after ``e`` (0 at the end), repairing the chain where it can:
+    a real entry where the offset points is preferred (the chain is the format's
+    authority), then a real entry where ``e`` itself ends, then the end of the section."""
     what = w.label(e)
-    if not (e.nxt == 0 or (e.nxt == e.end and e.desc_len >= 0)):
-        w.nonstandard = True
-    if e.end > limit or e.data[1] > limit:
-        where = "into the data section, which starts" if limit < len(buf) else "past the file, which ends"
-        raise ParameterSectionError(f"bad parameter section (entry {what} at byte {w.base + e.pos} runs "
-                                    f"{where} at byte {w.base + limit})")
-    if e.nxt == 0:
-        return 0
-    if e.nxt == e.end and e.desc_len >= 0:
+    standard = e.nxt == 0 or (e.nxt == e.end and e.desc_len >= 0)
+    fits = e.end <= limit and e.data[1] <= limit
+
+    def entry_at(p: int) -> bool:
+        return e.pos < p < limit and _entry(buf, p, order) is not None
+
+    def end_at(p: int) -> bool:  # the terminating zero name length, or the data section
+        return e.pos < p <= limit and (p == limit or buf[p] == 0)
+
+    if standard and fits:
         return e.nxt
-    if e.desc_len < 0 and e.nxt == e.end_unsigned and _is_start(buf, e.nxt, order):
+    w.nonstandard = w.nonstandard or not standard
+    if fits and e.desc_len < 0 and e.nxt == e.end_unsigned and (entry_at(e.nxt) or end_at(e.nxt)):
         w.repairs.append(f"{what}: description length stored as a negative byte ({e.desc_len}), "
                          f"read as {e.desc_len % 256}")
         return e.nxt
-    if e.nxt == e.desc_pos and _is_start(buf, e.nxt, order):
+    if e.nxt == e.desc_pos and e.data[1] <= limit and (entry_at(e.nxt) or end_at(e.nxt)):
         w.repairs.append(f"{what}: the entry has no description-length byte; the next entry was "
                          "found where its offset points")
         return e.nxt
-    if e.nxt > e.pos and _is_start(buf, e.nxt, order):
+    if not standard and entry_at(e.nxt):
         if e.gid > 0 and e.nxt < e.data[1]:
             w.params[-1] = (e, False)
             w.repairs.append(f"{what}: its data ({e.data[1] - e.data[0]} bytes for dimensions "
@@ -218,12 +222,16 @@ def _next_of(buf: bytes, e: Entry, order: str, w: _Walk, limit: int) -> int:
             w.repairs.append(f"{what}: its offset to the next entry skips {e.nxt - e.end} byte(s); "
                              "the offset was followed")
         return e.nxt
-    for cand in (e.end, e.end_unsigned):
-        if cand > e.pos and _is_start(buf, cand, order):
-            tail = ("the section ends there" if buf[cand] == 0 else "continued there")
+    for cand in dict.fromkeys((e.end, e.end_unsigned)):
+        if fits and not standard and (entry_at(cand) or end_at(cand)):
+            tail = "continued there" if entry_at(cand) else "the section ends there"
             w.repairs.append(f"{what}: its offset to the next entry points to byte {w.base + e.nxt}, "
                              f"where no entry starts; the entry ends at byte {w.base + cand} and {tail}")
             return cand
+    if not fits:
+        where = "into the data section, which starts" if limit < len(buf) else "past the file, which ends"
+        raise ParameterSectionError(f"bad parameter section (entry {what} at byte {w.base + e.pos} runs "
+                                    f"{where} at byte {w.base + limit})")
     raise ParameterSectionError(f"bad parameter section (entry {what} at byte {w.base + e.pos}: neither "
                                 f"its offset (byte {w.base + e.nxt}) nor its end (byte {w.base + e.end}) "
                                 "leads to an entry)")
@@ -237,6 +245,8 @@ def walk_section(buf: bytes, pos: int, processor: int, limit: Optional[int] = No
     w = _Walk(base)
     seen: set[int] = set()
     while True:
+        if pos == limit and limit < len(buf):
+            return w  # the last entry ends where the data section starts
         if pos >= limit or pos in seen:
             raise ParameterSectionError("bad parameter section (the entry chain runs past the end of "
                                         "the parameter section)" if pos >= limit else

@@ -1,9 +1,12 @@
-"""Read any C3D file that ezc3d can parse into a :class:`core.model.Trial`.
+"""Read a C3D file into a :class:`core.model.Trial`.
 
 The C3D format is described in C3D.ORG, *The C3D File Format User Guide* (Motion Lab
-Systems, 2008). Files are parsed by ezc3d (Michaud & Begon 2021, *ezc3d: An easy C3D file
-I/O cross-platform solution for C++, Python and MATLAB*, JOSS 6(58):2911); this module turns
-ezc3d's arrays into the project's convention in a few vectorised numpy operations:
+Systems, 2008). Files are parsed by the numpy reader of :mod:`core.io.c3d_params` and
+:mod:`core.io.c3d_fast` (Intel, DEC and MIPS; damaged parameter sections repaired, each
+repair listed in ``Trial.read_warnings``), or by ezc3d (Michaud & Begon 2021, *ezc3d: An
+easy C3D file I/O cross-platform solution for C++, Python and MATLAB*, JOSS 6(58):2911)
+when header and parameters disagree; both give the same structure, which this module
+turns into the project's convention in a few vectorised numpy operations:
 
 * points ``(4, P, F)`` -> ``(F, P, 3)`` float64 in mm (only position points are scaled),
   NaN where the residual is negative or a marker sits exactly at (0, 0, 0);

@@ -145,6 +145,13 @@ def _wild_last_offset(entries):
     return "where no entry starts; the entry ends at byte"
 
 
+def _offset_into_own_data(entries):
+    e = find_entry(entries, "POINT", "SCALE")
+    assert e.data[:1] == b"\x00"  # -1.0 as float32: 00 00 80 bf; a zero byte is no entry
+    e.offset = 2 + 2 + len(e.dims)     # points at its own first data byte
+    return "POINT:SCALE: its offset to the next entry points to byte"
+
+
 def _float_offset(entries):
     e = find_entry(entries, "ANALOG", "OFFSET")
     e.ptype, e.data = 4, np.frombuffer(e.data, "<i2").astype("<f4").tobytes()
@@ -152,7 +159,7 @@ def _float_offset(entries):
 
 
 @pytest.mark.parametrize("damage", [_no_desc_byte, _negative_desc, _skipping_offset,
-                                    _wild_last_offset, _float_offset])
+                                    _wild_last_offset, _offset_into_own_data, _float_offset])
 def test_damaged_parameter_section_is_repaired_with_a_warning(source, tmp_path, damage):
     head, entries, data = split_c3d(source)
     expected = damage(entries)
