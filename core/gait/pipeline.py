@@ -229,6 +229,34 @@ def _readable(dynamics: Sequence[TrialInput]) -> tuple[list[Trial], list[str]]:
     return trials, notes
 
 
+def _recompute_stored_iad(subject: SubjectParameters) -> tuple[SubjectParameters, Optional[ParameterValue]]:
+    """Drop an inter-ASIS distance that only a dynamic file's PROCESSING holds.
+
+    That value is the product of an earlier static calibration (Nexus writes the computed IAD
+    into the subject, and so into the motion files' PROCESSING); with the static trial at hand
+    it is computed again, as Vicon does when the subject's own value is 0. A stale stored IAD
+    (BTK FlatFoot-One carries FlatFoot-Hole's) is then reported, not used. Returns the subject
+    and the dropped value (None when the IAD came from elsewhere).
+    """
+    p = subject.values.get("InterAsisDistance")
+    if p is None or not p.source.startswith("dynamic PROCESSING"):
+        return subject, None
+    return SubjectParameters({k: v for k, v in subject.values.items() if k != "InterAsisDistance"}), p
+
+
+def _stored_iad_check(stored: Optional[ParameterValue], subject: SubjectParameters,
+                      tolerance_mm: float = 0.01) -> tuple[str, ...]:
+    """A note comparing the dynamic file's stored IAD with the one computed from the static."""
+    if stored is None:
+        return ()
+    computed = subject.get("InterAsisDistance")
+    if computed is None or abs(computed - stored.value) <= tolerance_mm:
+        return (f"InterAsisDistance computed from the static ({computed:.2f} mm) equals the value in "
+                f"{stored.source} ({stored.value:.2f} mm)",) if computed is not None else ()
+    return (f"warning: InterAsisDistance computed from the static is {computed:.2f} mm; {stored.source} "
+            f"holds {stored.value:.2f} mm (stale: not used; --set InterAsisDistance={stored.value:g} uses it)",)
+
+
 def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, None] = None,
                             overrides: Overrides = None, settings: Optional[ProcessingSettings] = None,
                             progress: Progress = None, cancelled: Cancelled = None,
@@ -260,6 +288,7 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
                                      overrides=overrides)
         subject = _apply(res.subject, [_settings_source(settings)])
         res.require(REQUIRED, "the static calibration")
+        subject, iad_note = _recompute_stored_iad(subject)
         try:
             cal = calibrate(trial, subject)
         except SubjectParameterError as exc:
@@ -271,6 +300,7 @@ def calibrate_static_result(static: TrialInput, subject_file: Union[str, Path, N
         progress(1.0, "calibrated")
     from core.kinematics.cgm1 import implausible_offsets
     notes = tuple(res.notes) + tuple(unread) + tuple(f"warning: {m}" for _, m in implausible_offsets(cal.subject))
+    notes += _stored_iad_check(iad_note, cal.subject)
     notes += static_motion_warning(trial)
     return CalibrationResult(cal, trial, res.searched, notes, clock.ms)
 

@@ -64,10 +64,12 @@ def test_flatfoot_full_with_supplied_marker_diameter_equals_vicon():
                        static=reference_file(*PIG, "PiG_Calibration-FlatFoot-Full.c3d"), overrides=FLAT16)
     assert _max_angle_diff(pt) <= 0.005
     assert pt.subject.get("MarkerDiameter") == 16 and pt.subject.source("MarkerDiameter") == "--set"
-    # the static's PROCESSING holds IAD 0 (absent); the motion file's PROCESSING, the lowest
-    # source, holds the 199.902 Vicon computed from this static: used, not recomputed
-    assert pt.subject.source("InterAsisDistance") == "dynamic PROCESSING of PiG_Motion-FlatFoot-Full.c3d (radians)"
+    # the static's PROCESSING holds IAD 0 (absent); the motion file's PROCESSING holds the
+    # 199.902 Vicon computed from this static: with the static given it is computed again
+    # (the same value), so a stale stored IAD could never be used unnoticed
+    assert pt.subject.source("InterAsisDistance") == "calibrate"
     assert pt.subject.get("InterAsisDistance") == pytest.approx(199.902, abs=1e-3)
+    assert not pt.quality.of("stale-processing")
     assert not pt.events_detected and len(pt.cycles) >= 4
     assert {c.side for c in pt.cycles} == {"Left", "Right"}
 
