@@ -32,7 +32,6 @@ from typing import Sequence
 import numpy as np
 
 from core.synthetic.grf import G_MS2, FootLoads
-from core.synthetic.subject import Anthropometry
 from core.synthetic.tasks import DJ_BOX_FRAMES, RATE_HZ, Motion
 
 AXIAL_GYRATION = 0.1
@@ -123,12 +122,7 @@ def _euler(seg: Segment, w: np.ndarray, dw: np.ndarray) -> np.ndarray:
     return 1e-3 * np.einsum("fij,fj->fi", r, hl)
 
 
-def _loads_at_frames(loads: FootLoads, n_frames: int, per_frame: int) -> FootLoads:
-    return FootLoads(loads.points[::per_frame][:n_frames], loads.forces[::per_frame][:n_frames],
-                     loads.free[::per_frame][:n_frames])
-
-
-def leg_kinetics(motion: Motion, body: Anthropometry, side: str, mass_kg: float,
+def leg_kinetics(motion: Motion, side: str, mass_kg: float,
                  loads: FootLoads) -> dict[str, dict[str, np.ndarray]]:
     """Inverse dynamics of one leg at the point frames.
 
@@ -136,7 +130,6 @@ def leg_kinetics(motion: Motion, body: Anthropometry, side: str, mass_kg: float,
     Returns joint -> {``moment`` (F,3) N.mm, ``force`` (F,3) N, ``power`` (F,) W, lab frame,
     ``frame`` (F,3,3) the distal segment's anatomical frame}.
     """
-    del body
     breaks = breakpoints(motion)
     segs = leg_segments(motion, side, mass_kg)
     omega = {k: angular_velocity(s.inertia_frame, breaks) for k, s in segs.items()}

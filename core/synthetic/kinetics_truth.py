@@ -115,9 +115,8 @@ def _plates(loads: dict, n: int, rng: np.random.Generator) -> tuple[list, dict]:
     return channels, doc
 
 
-def _joints(motion: Motion, body: Anthropometry, mass_kg: float, side: str,
-            loads: FootLoads) -> tuple[dict, np.ndarray]:
-    kin = dynamics.leg_kinetics(motion, body, side, mass_kg, loads)
+def _joints(motion: Motion, mass_kg: float, side: str, loads: FootLoads) -> tuple[dict, np.ndarray]:
+    kin = dynamics.leg_kinetics(motion, side, mass_kg, loads)
     out = {}
     for joint, k in kin.items():
         out[joint] = {"moment_lab": np.round(k["moment"], 1),
@@ -185,7 +184,7 @@ def trial_kinetics(motion: Motion, body: Anthropometry, mass_kg: float, seed: in
     joints, abd = {}, {}
     for s in SIDES:
         if any(e["side"] == s and e["plate"] is not None for e in entries):
-            joints[s], abd[s] = _joints(motion, body, mass_kg, s, at_frames[s])
+            joints[s], abd[s] = _joints(motion, mass_kg, s, at_frames[s])
     feet = {}
     for s in SIDES:
         f = at_frames[s].force
