@@ -69,9 +69,9 @@ def derivative(x: np.ndarray, breaks: Sequence[int] = (), h: float = 1.0 / RATE_
     return out
 
 
-def angular_velocity(r: np.ndarray, breaks: Sequence[int] = ()) -> np.ndarray:
+def angular_velocity(r: np.ndarray, breaks: Sequence[int] = (), h: float = 1.0 / RATE_HZ) -> np.ndarray:
     """``(F, 3)`` rad/s, lab frame, of rotations ``(F, 3, 3)``: vee(dR/dt R^T)."""
-    w = derivative(r, breaks) @ np.swapaxes(r, -1, -2)
+    w = derivative(r, breaks, h) @ np.swapaxes(r, -1, -2)
     return 0.5 * np.stack([w[:, 2, 1] - w[:, 1, 2], w[:, 0, 2] - w[:, 2, 0], w[:, 1, 0] - w[:, 0, 1]], axis=1)
 
 
@@ -122,18 +122,20 @@ def _euler(seg: Segment, w: np.ndarray, dw: np.ndarray) -> np.ndarray:
     return 1e-3 * np.einsum("fij,fj->fi", r, hl)
 
 
-def leg_kinetics(motion: Motion, side: str, mass_kg: float,
-                 loads: FootLoads) -> dict[str, dict[str, np.ndarray]]:
+def leg_kinetics(motion: Motion, side: str, mass_kg: float, loads: FootLoads,
+                 rate_hz: float = RATE_HZ) -> dict[str, dict[str, np.ndarray]]:
     """Inverse dynamics of one leg at the point frames.
 
-    loads: the foot's ground reaction point loads at the frames (``(F, K, ...)``).
+    loads: the foot's ground reaction point loads at the frames (``(F, K, ...)``); rate_hz:
+    frame rate of the pose arrays (the tests also run it on every other frame).
     Returns joint -> {``moment`` (F,3) N.mm, ``force`` (F,3) N, ``power`` (F,) W, lab frame,
     ``frame`` (F,3,3) the distal segment's anatomical frame}.
     """
     breaks = breakpoints(motion)
+    h = 1.0 / rate_hz
     segs = leg_segments(motion, side, mass_kg)
-    omega = {k: angular_velocity(s.inertia_frame, breaks) for k, s in segs.items()}
-    omega["pelvis"] = angular_velocity(motion.pose.pelvis, breaks)
+    omega = {k: angular_velocity(s.inertia_frame, breaks, h) for k, s in segs.items()}
+    omega["pelvis"] = angular_velocity(motion.pose.pelvis, breaks, h)
     g = np.array([0.0, 0.0, -G_MS2])
     f_d = loads.forces.sum(axis=1)
     out: dict[str, dict[str, np.ndarray]] = {}
@@ -141,8 +143,8 @@ def leg_kinetics(motion: Motion, side: str, mass_kg: float,
     for (joint, name), proximal in zip(JOINTS, ("tibia", "femur", "pelvis")):
         s = segs[name]
         c = s.com
-        acc = derivative(derivative(c, breaks), breaks) / 1000.0                  # m/s^2
-        dh = _euler(s, omega[name], derivative(omega[name], breaks))
+        acc = derivative(derivative(c, breaks, h), breaks, h) / 1000.0            # m/s^2
+        dh = _euler(s, omega[name], derivative(omega[name], breaks, h))
         if prev is None:
             m_d = (np.sum(np.cross(loads.points - c[:, None, :], loads.forces), axis=1)
                    + np.stack([0 * c[:, 0], 0 * c[:, 0], loads.free.sum(axis=1)], axis=1))
