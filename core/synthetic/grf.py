@@ -22,10 +22,13 @@ measures only that part.
   first, the heel takes load within 100 ms; force directed at the virtual pivot.
 * static: each foot ``BW / 2`` with a 3 % slow sway, CoP near mid-foot, vertical.
 
-In pre, during right-side loading, the virtual pivot moves toward the right foot (:data:`TRUNK_LEAN`): an ipsilateral trunk lean, the usual compensation of a weak
-hip abductor (contralateral pelvic drop) that moves the body's centre of mass over the
-stance foot. With the valgus knee sitting medial, the ground reaction then passes lateral to
-the right knee: an external knee abduction moment.
+Clinical design: while a side's pathological pattern is active, the virtual pivot moves
+toward that foot's ankle centre by :data:`TRUNK_LEAN` (walk 0.1, landing 0.3) x the side's
+prescribed pelvic drop (deg) x the pattern's time profile (the generator's deviation bump):
+an ipsilateral trunk lean, the usual compensation of weak hip abductors (contralateral pelvic
+drop), which brings the centre of mass over the stance foot. In pre (right pelvic drop 5 deg
+walking, 2.4 deg landing) the ground reaction then passes lateral to the valgus right knee:
+an external knee abduction moment; post has the same rule with its smaller drop.
 """
 from __future__ import annotations
 
@@ -51,8 +54,8 @@ STANDING_SHARE = (0.42, 0.12, 0.16, 0.24, 0.06)
 
 @dataclass(frozen=True)
 class Contact:
-    """A foot's contact with the floor: side, kind (stance, squat, landing, standing), first
-    and last loaded C3D frames (inclusive) and the times (s from frame 1) it starts/ends."""
+    """A foot's contact with the floor: side, kind (stance, squat, landing, standing), index
+    among that side's contacts, and the times (s from frame 1) it starts and ends."""
 
     side: str
     kind: str

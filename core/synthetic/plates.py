@@ -10,8 +10,8 @@ Three floor-embedded plates (400 x 600 mm, top surface at lab z = 0) at fixed la
 * plate 3, type 2, x in [150, 750], y in [-240, 160]: plate x = lab y, plate y = lab x,
   plate z down.
 
-C3D conventions (c3d.org; the same as ezc3d and every real file in the project's reference
-set): ``CORNERS`` are lab coordinates of the four corners of the top surface, corner 1 in the
+C3D conventions (c3d.org; the same as ezc3d and the 11 real type-2/type-4 files of the
+project's reference set checked): ``CORNERS`` are lab coordinates of the four corners of the top surface, corner 1 in the
 plate's (+x, +y) quadrant, then (-x, +y), (-x, -y), (+x, -y); ``ORIGIN`` is the position of
 the centre of the top surface relative to the sensor origin, in the plate frame (z < 0: the
 sensor origin lies below the surface). The channels hold the wrench of the plate **on the
