@@ -40,7 +40,7 @@ from scipy.interpolate import CubicSpline
 from core.synthetic.curves import raised_cosine, ramp
 from core.synthetic.skeleton import SIGN
 from core.synthetic.subject import Anthropometry
-from core.synthetic.tasks import CYCLE_FRAMES, FOOT_OFF_FRAMES, RATE_HZ, Motion, _landing_profile
+from core.synthetic.tasks import CYCLE_FRAMES, FOOT_OFF_FRAMES, RATE_HZ, Motion, landing_profile
 
 G_MS2 = 9.81
 VPP_HEIGHT_MM = 1250.0
@@ -175,7 +175,7 @@ def _lean_profile(motion: Motion, side: str, times: np.ndarray) -> np.ndarray:
         pct = np.mod(frames - fs[0], CYCLE_FRAMES) * 100.0 / CYCLE_FRAMES
         return raised_cosine(pct, 30.0, 26.0)
     if motion.task == "drop_jump":
-        return _landing_profile(frames, int(motion.extras["initial_contact_frame"]), (0.0, 0.0, 1.0, 0.0))
+        return landing_profile(frames, int(motion.extras["initial_contact_frame"]), (0.0, 0.0, 1.0, 0.0))
     return np.zeros_like(times)
 
 
