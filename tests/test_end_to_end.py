@@ -66,12 +66,15 @@ def _ezc3d_points(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarr
 
 
 def _raw_points(path: Path, c) -> tuple[np.ndarray, list[str]]:
-    """(F, P, 4) float32 point words exactly as stored (Intel float file without analog data)."""
+    """(F, P, 4) float32 point words exactly as stored (Intel float file; each frame's record
+    is its point words followed by its analog samples)."""
     p = c["parameters"]
-    assert p["POINT"]["SCALE"]["value"][0] < 0 and c["data"]["analogs"].size == 0
+    assert p["POINT"]["SCALE"]["value"][0] < 0
     start = int(p["POINT"]["DATA_START"]["value"][0])
     n_p, n_f = int(p["POINT"]["USED"]["value"][0]), c["data"]["points"].shape[2]
-    raw = np.fromfile(path, dtype="<f4", offset=512 * (start - 1), count=n_f * n_p * 4)
+    n_a = c["data"]["analogs"].shape[1] * c["data"]["analogs"].shape[2] // max(n_f, 1)
+    raw = np.fromfile(path, dtype="<f4", offset=512 * (start - 1), count=n_f * (n_p * 4 + n_a))
+    raw = raw.reshape(n_f, n_p * 4 + n_a)[:, :n_p * 4]
     return raw.reshape(n_f, n_p, 4).astype(np.float64), [l.strip() for l in p["POINT"]["LABELS"]["value"]]
 
 

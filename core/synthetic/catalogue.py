@@ -112,9 +112,9 @@ def session_trials(session: str) -> tuple[TrialSpec, ...]:
     return (
         TrialSpec(session, "static", 1, lambda body: tasks.static(body, static_dir)),
         TrialSpec(session, "walk", 1, _walk(session, "+X", 400, 30, (0.0, 0.0)), events_in_file=True),
-        TrialSpec(session, "walk", 2, _walk(session, "-X", 380, 77, (0.0, 350.0)), noise_mm=0.5,
+        TrialSpec(session, "walk", 2, _walk(session, "-X", 380, 77, (0.0, 0.0)), noise_mm=0.5,
                   gaps=(("RTHI", 150, 4), ("LTOE", 262, 6)), events_in_file=not pre, seed=base + 2),
-        TrialSpec(session, "walk", 3, _walk(session, "+Y", 410, 12, (700.0, 0.0)), noise_mm=0.5,
+        TrialSpec(session, "walk", 3, _walk(session, "+Y", 410, 12, (700.0, 60.0)), noise_mm=0.5,
                   gaps=((("RHEE" if pre else "LHEE"), 120, 90), ("LKNE", 201, 3)),
                   events_in_file=pre, seed=base + 3),
         TrialSpec(session, "sls", 1, _sls(session, "Left"), side="Left",

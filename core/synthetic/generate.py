@@ -10,13 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 
+import zlib
+
 from core.synthetic.catalogue import TrialSpec
+from core.synthetic.kinetics_truth import TrialKinetics, trial_kinetics
+from core.synthetic.plates import ANALOG_RATE_HZ, PLATES
 from core.synthetic.markers import MARKERS, marker_array, place_markers
 from core.synthetic.skeleton import joint_centres, vicon_angles
 from core.synthetic.subject import BODY, PATIENT, Anthropometry, Patient
 from core.synthetic.tasks import RATE_HZ, Motion
 from core.synthetic.valgus_truth import MIN_DURATION_S, true_phases
-from core.synthetic.writer import processing_group, write_c3d, write_json
+from core.synthetic.writer import AnalogBlock, processing_group, write_c3d, write_json
 
 TRUTH_FORMAT = "genulab-sample-truth/1"
 
@@ -27,7 +31,8 @@ class SampleTrial:
 
     exact_markers / markers: ``(F, M, 3)`` mm in :data:`MARKERS` order, before and after
     noise and gaps (NaN in gaps). angles: Vicon channel -> ``(F, 3)`` deg; centres:
-    ``LHJC``... -> ``(F, 3)`` mm; truth: the JSON document (plain Python types).
+    ``LHJC``... -> ``(F, 3)`` mm; truth: the JSON document (plain Python types); kinetics:
+    the force-plate channels and the kinetic truth (also ``truth["kinetics"]``).
     """
 
     spec: TrialSpec
@@ -38,6 +43,7 @@ class SampleTrial:
     angles: dict
     centres: dict
     truth: dict
+    kinetics: TrialKinetics
 
     @property
     def name(self) -> str:
@@ -99,6 +105,11 @@ def truth_document(spec: TrialSpec, motion: Motion, angles: dict, centres: dict,
     return doc
 
 
+def analog_seed(spec: TrialSpec) -> int:
+    """Seed of a trial's analog noise (numpy PCG64): CRC-32 of its name."""
+    return zlib.crc32(spec.name.encode("ascii"))
+
+
 def generate_trial(spec: TrialSpec, body: Anthropometry = BODY, patient: Patient = PATIENT) -> SampleTrial:
     """Build one trial in memory (deterministic)."""
     motion = spec.build(body)
@@ -106,7 +117,17 @@ def generate_trial(spec: TrialSpec, body: Anthropometry = BODY, patient: Patient
     angles = vicon_angles(motion.pose)
     centres = joint_centres(motion.pose)
     truth = truth_document(spec, motion, angles, centres, body, patient)
-    return SampleTrial(spec, motion, MARKERS, exact, imperfect(exact, spec), angles, centres, truth)
+    kin = trial_kinetics(motion, body, patient.mass_kg, analog_seed(spec))
+    truth["kinetics"] = kin.doc
+    return SampleTrial(spec, motion, MARKERS, exact, imperfect(exact, spec), angles, centres, truth, kin)
+
+
+def analog_block(kin: TrialKinetics) -> AnalogBlock:
+    """What :func:`write_c3d` needs to write the plates of a trial."""
+    plates = tuple({"type": p.plate_type, "corners": p.corners, "origin": p.origin,
+                    "channels": list(range(6 * i + 1, 6 * i + 7)), "cal_matrix": p.cal_matrix}
+                   for i, p in enumerate(PLATES))
+    return AnalogBlock(kin.analog, kin.labels, kin.units, ANALOG_RATE_HZ, plates)
 
 
 def genulab_group(spec: TrialSpec) -> dict[str, str]:
@@ -121,6 +142,7 @@ def write_trial(trial: SampleTrial, folder: Path, body: Anthropometry = BODY,
     events = trial.motion.events if spec.events_in_file else ()
     c3d = write_c3d(folder / f"{spec.name}.c3d", trial.labels, trial.markers.astype(np.float32).astype(float),
                     RATE_HZ, events, processing_group(body.vsk_parameters(patient)),
-                    genulab_group(spec), patient.patient_id, spec.task == "static")
+                    genulab_group(spec), patient.patient_id, spec.task == "static",
+                    analog_block(trial.kinetics))
     truth = write_json(folder / f"{spec.name}.truth.json", trial.truth)
     return c3d, truth

@@ -342,7 +342,7 @@ DJ_NORMAL_ADD = 0.0                          # normal hip adduction / rotation a
 DJ_NORMAL_ROT = 1.0
 
 
-def _landing_profile(f: np.ndarray, ic: int, values: tuple[float, float, float, float]) -> np.ndarray:
+def landing_profile(f: np.ndarray, ic: int, values: tuple[float, float, float, float]) -> np.ndarray:
     """Piecewise-smooth curve: stand (box) -> landing preparation at ``ic`` -> peak at
     ``ic + DJ_PEAK_FRAMES`` -> stand. values = (standing, at contact, at peak, end)."""
     stand, at_ic, peak, end = values
@@ -356,22 +356,22 @@ def _landing_profile(f: np.ndarray, ic: int, values: tuple[float, float, float, 
 
 def _landing_angles(f: np.ndarray, ic: int, dev: dict[str, Deviation], d_stand: dict,
                     r_stand: dict) -> tuple[np.ndarray, dict]:
-    load = _landing_profile(f, ic, (0.0, 0.0, 1.0, 0.0))
-    tilt = _landing_profile(f, ic, (9.0, 7.0, 20.0, 11.0))
+    load = landing_profile(f, ic, (0.0, 0.0, 1.0, 0.0))
+    tilt = landing_profile(f, ic, (9.0, 7.0, 20.0, 11.0))
     obl = dev["Right"].pelvic_drop * load * -1.0 + dev["Left"].pelvic_drop * load
     pelvis = np.stack([tilt, obl, 0.0 * f], axis=1)
     legs = {}
     for s in ("Left", "Right"):
         dv = dev[s]
         legs[s] = LegAngles(
-            _landing_profile(f, ic, (4.0, 18.0, 62.0, 12.0)),
-            _landing_profile(f, ic, (0.0, 0.0, DJ_NORMAL_ADD, 0.0)) + dv.hip_add * load,
-            _landing_profile(f, ic, (0.0, 0.0, DJ_NORMAL_ROT, 0.0)) + dv.hip_rot * load,
-            _landing_profile(f, ic, (2.0, 14.0, 78.0, 14.0)),
-            _landing_profile(f, ic, (0.0, 0.0, 0.0, 0.0)) - dv.knee_valgus * load,
-            _landing_profile(f, ic, (0.0, 0.0, 3.0, 0.0)) - KNEE_COUNTER_ROTATION * dv.hip_rot * load,
-            ankle_dors=_landing_profile(f, ic, (d_stand[s], -24.0, 24.0, d_stand[s])),
-            ankle_rot=_landing_profile(f, ic, (r_stand[s], -6.0, -10.0, r_stand[s])))
+            landing_profile(f, ic, (4.0, 18.0, 62.0, 12.0)),
+            landing_profile(f, ic, (0.0, 0.0, DJ_NORMAL_ADD, 0.0)) + dv.hip_add * load,
+            landing_profile(f, ic, (0.0, 0.0, DJ_NORMAL_ROT, 0.0)) + dv.hip_rot * load,
+            landing_profile(f, ic, (2.0, 14.0, 78.0, 14.0)),
+            landing_profile(f, ic, (0.0, 0.0, 0.0, 0.0)) - dv.knee_valgus * load,
+            landing_profile(f, ic, (0.0, 0.0, 3.0, 0.0)) - KNEE_COUNTER_ROTATION * dv.hip_rot * load,
+            ankle_dors=landing_profile(f, ic, (d_stand[s], -24.0, 24.0, d_stand[s])),
+            ankle_rot=landing_profile(f, ic, (r_stand[s], -6.0, -10.0, r_stand[s])))
     return pelvis, legs
 
 

@@ -6,7 +6,8 @@ tool reads them: POINT data float32 in mm at 100 Hz, invalid samples as zeros wi
 the start of capture: ``(frame - 1) / rate``), the PROCESSING group with the subject
 parameters under Nexus' short names (angles in **radians**, no ``Marker Diameter`` entry:
 that entry marks Workstation files), SUBJECTS, TRIAL, MANUFACTURER, and the ``GENULAB``
-group (TASK, SIDE). Files are written to a temporary name and moved into place.
+group (TASK, SIDE), and optionally the analog channels of the force plates (1000 Hz, float)
+with the FORCE_PLATFORM group (:class:`AnalogBlock`). Files are written to a temporary name and moved into place.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional
 from xml.sax.saxutils import quoteattr
 
 import ezc3d
@@ -41,13 +43,60 @@ def _replace(tmp: Path, path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class AnalogBlock:
+    """Analog channels and force plates to write with a trial.
+
+    values: ``(F * per_frame, C)`` float; labels/units: ``(C,)``; rate_hz: analog rate;
+    plates: ``FORCE_PLATFORM`` entries: dicts with ``type``, ``corners`` ``(4, 3)`` lab mm,
+    ``origin`` ``(3,)``, ``channels`` (1-based analog channel numbers, 6) and for type 4
+    ``cal_matrix`` ``(6, 6)``.
+    """
+
+    values: np.ndarray
+    labels: tuple[str, ...]
+    units: tuple[str, ...]
+    rate_hz: float
+    plates: tuple[dict, ...]
+
+
+def _analog(c3d, block: AnalogBlock, n_frames: int) -> None:
+    """ANALOG (float storage: SCALE 1, GEN_SCALE 1, OFFSET 0, as Nexus writes float files)
+    and FORCE_PLATFORM (USED, TYPE, ZERO, CORNERS, ORIGIN, CHANNEL, CAL_MATRIX)."""
+    n_ch = len(block.labels)
+    an = c3d["parameters"]["ANALOG"]
+    an["RATE"]["value"] = np.array([block.rate_hz])
+    an["LABELS"]["value"] = list(block.labels)
+    an["DESCRIPTIONS"]["value"] = ["" for _ in block.labels]
+    an["UNITS"]["value"] = list(block.units)
+    an["SCALE"]["value"] = np.ones(n_ch)
+    an["OFFSET"]["value"] = np.zeros(n_ch, dtype=int)
+    an["GEN_SCALE"]["value"] = np.array([1.0])
+    c3d["data"]["analogs"] = np.asarray(block.values, float).T[None, :, :]
+    fp = block.plates
+    ints = {"USED": np.array([len(fp)]), "TYPE": np.array([int(p["type"]) for p in fp]),
+            "ZERO": np.array([1, 0]),
+            "CHANNEL": np.stack([np.asarray(p["channels"], int) for p in fp], axis=1)}
+    for name, value in ints.items():
+        c3d.add_parameter("FORCE_PLATFORM", name, 0)     # an integer parameter, then its values
+        c3d["parameters"]["FORCE_PLATFORM"][name]["value"] = value
+    c3d.add_parameter("FORCE_PLATFORM", "CORNERS",
+                      np.stack([np.asarray(p["corners"], float).T for p in fp], axis=2))
+    c3d.add_parameter("FORCE_PLATFORM", "ORIGIN", np.stack([np.asarray(p["origin"], float) for p in fp], axis=1))
+    cal = np.stack([np.eye(6) if p.get("cal_matrix") is None else np.asarray(p["cal_matrix"], float)
+                    for p in fp], axis=2)
+    c3d.add_parameter("FORCE_PLATFORM", "CAL_MATRIX", cal)
+
+
 def write_c3d(path: Path, labels: Iterable[str], points: np.ndarray, rate_hz: float,
               events: Iterable[tuple[str, str, int]], processing: Mapping[str, float],
-              genulab: Mapping[str, str], subject_name: str, is_static: bool) -> Path:
+              genulab: Mapping[str, str], subject_name: str, is_static: bool,
+              analog: Optional[AnalogBlock] = None) -> Path:
     """Write one trial.
 
     points: ``(F, M, 3)`` mm, NaN where the marker is missing (written as zeros, residual -1).
     events: ``(label, context, frame)`` with C3D frame numbers (first frame = 1).
+    analog: optional analog channels and force plates (:class:`AnalogBlock`).
     """
     labels = list(labels)
     n_frames = points.shape[0]
@@ -62,6 +111,8 @@ def write_c3d(path: Path, labels: Iterable[str], points: np.ndarray, rate_hz: fl
     c3d["data"]["points"] = data
     c3d["data"]["meta_points"] = {"residuals": np.where(missing.T, -1.0, 0.0)[None, :, :],
                                   "camera_masks": np.zeros((7, len(labels), n_frames), dtype=bool)}
+    if analog is not None:
+        _analog(c3d, analog, n_frames)
     for label, context, frame in events:
         c3d.add_event(time=[0, (frame - 1) / rate_hz], context=context, label=label,
                       subject=subject_name, icon_id=1 if label == "Foot Strike" else 2)
