@@ -295,3 +295,25 @@ def session_age(session) -> tuple[Optional[float], str]:
 def check_age(ns: Optional[NormativeSet], age_years: Optional[float], basis: str) -> AgeCheck:
     """:class:`AgeCheck` of a patient against a set."""
     return AgeCheck(age_years, basis, age_caution(ns, age_years, basis))
+
+
+def analysis_caution(analysis, birth_date=None, session_date=None) -> str:
+    """The normative caution of a session analysis, for display.
+
+    An analysis made with the age check (``normative_basis`` recorded) gives its own
+    ``normative_caution``. An older one (stored before the check existed) is checked here
+    from the birth and session dates given (ISO strings or dates), so that no display shows
+    bands without the check; "" when it used no normal bands.
+    """
+    if analysis is None or not getattr(analysis, "normative_name", ""):
+        return ""
+    if getattr(analysis, "normative_basis", ""):
+        return str(getattr(analysis, "normative_caution", "") or "")
+    try:
+        ns = load_any(analysis.normative_name, getattr(analysis, "speed_class", None))
+    except NormativeDataError:
+        return (f"The normal bands ({analysis.normative_name}) are not installed here: the patient's age "
+                "could not be checked against their population.")
+    age = age_at(birth_date, session_date)
+    why = "" if age is not None else ("birth date unknown" if not birth_date else "session date unknown")
+    return age_caution(ns, age, why)
