@@ -27,3 +27,10 @@ def reference_dir() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip(f"reference data not available: {REFERENCE} (set GENULAB_SHARED to the shared/ folder)")
     return REFERENCE
+
+
+@pytest.fixture(autouse=True)
+def _lab_settings_isolated(tmp_path_factory, monkeypatch):
+    """Every test sees an empty lab settings file of its own (GENULAB_CONFIG), never the
+    user's: the lab default normative set must not leak into results."""
+    monkeypatch.setenv("GENULAB_CONFIG", str(tmp_path_factory.mktemp("labcfg") / "settings.json"))
