@@ -128,6 +128,7 @@ class CurvesPanel(QWidget):
         self.caution.setStyleSheet("background: #fdf1dc; color: #8a4b00; border: 1px solid #8a4b00; "
                                    "padding: 3px; font-weight: bold;")
         self.caution.setVisible(False)
+        self.caution.setMinimumWidth(1)   # wraps to the panel, never widens it
         top = QHBoxLayout()
         top.addWidget(QLabel("Curves:"))
         top.addWidget(self.group)
@@ -156,9 +157,11 @@ class CurvesPanel(QWidget):
         if self.norms is not None:
             cls = f" {self.norms.speed_class}" if self.norms.speed_class else ""
             self.band_label.setText(f"Normal band: {self.norms.title or self.norms.name}{cls} "
-                                    f"({self.norms.population}, {self.norms.age_text()}; mean \u00b1 1 SD)")
+                                    f"({self.norms.age_text()}, mean \u00b1 1 SD)")
+            self.band_label.setToolTip(self.norms.label())
         else:
             self.band_label.setText("No normal band")
+            self.band_label.setToolTip("")
         text = normative_caution(session, self.norms) if self.state.trial is not None else ""
         self.caution.setText(f"Caution: {text}" if text else "")
         self.caution.setVisible(bool(text))

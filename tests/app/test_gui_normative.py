@@ -41,6 +41,7 @@ def test_adult_caution_over_the_curves_and_in_the_info_panel(window):
     assert banner.text().startswith("Caution: Patient aged 32 y judged against Schwartz 2008 "
                                     "(typically developing children, 4-17 y)")
     assert "Schwartz 2008" in win.curves.band_label.text() and "4-17 y" in win.curves.band_label.text()
+    assert "typically developing children" in win.curves.band_label.toolTip()
     assert "Normal bands: Patient aged 32 y judged against Schwartz 2008" in win.info.summary.text()
 
 
