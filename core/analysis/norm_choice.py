@@ -317,3 +317,23 @@ def analysis_caution(analysis, birth_date=None, session_date=None) -> str:
     age = age_at(birth_date, session_date)
     why = "" if age is not None else ("birth date unknown" if not birth_date else "session date unknown")
     return age_caution(ns, age, why)
+
+
+def with_age_check(analysis, age_years: Optional[float], basis: str):
+    """An analysis stored before the age check, with the check made now (others unchanged).
+
+    age_years / basis: the patient's age at the session and how it was found (e.g. from a
+    store's patient record). The set is loaded by the analysis' name; the result's
+    ``normative_basis`` says that the check was made on opening.
+    """
+    if analysis is None or getattr(analysis, "normative_basis", "") or not getattr(analysis, "normative_name", ""):
+        return analysis
+    try:
+        ns = load_any(analysis.normative_name, analysis.speed_class)
+    except NormativeDataError:
+        ns = None
+    text = age_caution(ns, age_years, basis) if ns is not None else analysis_caution(analysis)
+    pop = f"{ns.population} ({ns.age_text()})" if ns is not None else ""
+    return replace(analysis, normative_basis="recorded before the age check; checked when opened",
+                   normative_population=pop, patient_age_years=age_years, patient_age_basis=basis,
+                   normative_caution=text)

@@ -247,3 +247,16 @@ def test_report_prints_the_caution_for_the_adult_only(pre_session, tmp_path):
     assert "Population: typically developing children (4-17 y, n = 83)" in adult
     assert "Caution:" not in out["child"]
     assert "Patient's age at the session: 10 y" in " ".join(out["child"].split())
+
+
+def test_old_stored_analysis_gets_the_check_when_opened(pre_session):
+    from core.analysis.session import analyze_session
+    sa = analyze_session(pre_session)
+    assert nc.with_age_check(sa, 5.0, "x") is sa               # already checked: unchanged
+    old = dataclasses.replace(sa, normative_basis="", normative_caution="", normative_population="",
+                              patient_age_years=None, patient_age_basis="")
+    checked = nc.with_age_check(old, 32.0, "from the store's patient record")
+    assert checked.normative_caution.startswith(ADULT_WORDING)
+    assert checked.patient_age_years == 32.0 and checked.normative_basis.startswith("recorded before the age check")
+    unknown = nc.with_age_check(old, None, "birth date unknown")
+    assert "could not be checked" in unknown.normative_caution and "(birth date unknown)" in unknown.normative_caution
