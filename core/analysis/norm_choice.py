@@ -280,7 +280,7 @@ def session_age(session) -> tuple[Optional[float], str]:
     when = entry.get("date") if isinstance(entry, Mapping) else None
     age = age_at(birth, when)
     if age is not None:
-        return age, f"birth date {_date(birth).isoformat()}, session date {_date(when).isoformat()}"
+        return age, "from the birth date and the session date of the patient record"
     stated = patient.get("age_years", patient.get("age"))
     try:
         if stated not in (None, "") and math.isfinite(float(stated)):
@@ -337,3 +337,17 @@ def with_age_check(analysis, age_years: Optional[float], basis: str):
     return replace(analysis, normative_basis="recorded before the age check; checked when opened",
                    normative_population=pop, patient_age_years=age_years, patient_age_basis=basis,
                    normative_caution=text)
+
+
+def without_age(analysis, why: str = "age removed by de-identification"):
+    """The analysis with the patient's age taken out of its normative check (de-identified
+    exports that drop the age); the caution then says the age could not be checked."""
+    if analysis is None or getattr(analysis, "patient_age_years", None) is None:
+        return analysis
+    try:
+        ns = load_any(analysis.normative_name, analysis.speed_class) if analysis.normative_name else None
+    except NormativeDataError:
+        ns = None
+    text = age_caution(ns, None, why) if ns is not None else ""
+    return replace(analysis, patient_age_years=None, patient_age_basis=why, normative_caution=text,
+                   normative_basis=analysis.normative_basis or "recorded before the age check")

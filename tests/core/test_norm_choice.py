@@ -147,7 +147,7 @@ def test_adult_sample_patient_gets_the_caution(pre_session):
     from core.analysis.types import to_jsonable
     sa = analyze_session(pre_session)
     assert sa.normative_name == "schwartz2008" and sa.patient_age_years == 32.0
-    assert sa.patient_age_basis == "birth date 1994-03-15, session date 2026-09-07"
+    assert sa.patient_age_basis == "from the birth date and the session date of the patient record"
     assert sa.normative_basis == "automatic (patient aged 32 y; no lab default chosen)"
     assert sa.normative_population == "typically developing children (4-17 y, n = 83)"
     assert sa.normative_caution.startswith(ADULT_WORDING)
@@ -260,3 +260,12 @@ def test_old_stored_analysis_gets_the_check_when_opened(pre_session):
     assert checked.patient_age_years == 32.0 and checked.normative_basis.startswith("recorded before the age check")
     unknown = nc.with_age_check(old, None, "birth date unknown")
     assert "could not be checked" in unknown.normative_caution and "(birth date unknown)" in unknown.normative_caution
+
+
+def test_without_age_for_deidentified_exports(pre_session):
+    from core.analysis.session import analyze_session
+    sa = analyze_session(pre_session)
+    anon = nc.without_age(sa)
+    assert anon.patient_age_years is None and "32" not in anon.normative_caution
+    assert anon.normative_caution.startswith("The patient's age could not be checked against Schwartz 2008")
+    assert "(age removed by de-identification)" in anon.normative_caution
