@@ -199,14 +199,12 @@ def choose_set_name(explicit: Optional[str], default: Optional[str], age_years: 
     """
     if explicit:
         return explicit, "chosen for this analysis"
-    missing = ""
     if default and default in known_sets():
         return default, "lab default"
-    if default:
-        missing = f"; the lab default {default!r} is not installed"
+    note = f"the lab default {default!r} is not installed" if default else "no lab default chosen"
     name = automatic_set(age_years)
     why = "age unknown" if age_years is None else f"patient aged {age_years:g} y"
-    return name, f"automatic ({why}; " + (missing[2:] if missing else "no lab default chosen") + ")"
+    return name, f"automatic by age: {why}, {note}"
 
 
 @dataclass(frozen=True)

@@ -505,7 +505,7 @@ class SessionAnalysis:
     (cross-talk detected, large correction, sex unknown, events detected ...).
     normative_name / normative_citation / speed_class: the normal bands used.
     normative_population: the set's population, age range and n as printed; normative_basis: why
-    this set (``"chosen for this analysis"``, ``"lab default"``, ``"automatic (...)"``);
+    this set (``"chosen for this analysis"``, ``"lab default"``, ``"automatic by age: ..."``);
     patient_age_years: the patient's age at the session (None = unknown) and
     patient_age_basis: how it was found; normative_caution: the caution to show wherever the
     bands are shown ("" when the age lies inside the set's range), docs/normative.md.

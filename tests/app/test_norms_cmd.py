@@ -66,7 +66,7 @@ def test_analyze_prints_the_caution_for_the_adult_and_not_for_a_child(tmp_path, 
     text = capsys.readouterr().out
     assert ("CAUTION: Patient aged 32 y judged against Schwartz 2008 (typically developing children, 4-17 y)"
             in text)
-    assert "Normal bands: schwartz2008" in text and "(automatic (patient aged 32 y; no lab default chosen))" in text
+    assert "Normal bands: schwartz2008" in text and "(automatic by age: patient aged 32 y, no lab default chosen)" in text
     doc = json.loads(out_json.read_text())
     assert doc["normative_caution"].startswith("Patient aged 32 y judged against Schwartz 2008")
     assert doc["patient_age_years"] == 32.0 and doc["settings"]["normative"] is None

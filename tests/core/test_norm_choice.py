@@ -116,8 +116,8 @@ def test_import_refuses_shipped_names_bad_names_and_reversed_ages(tmp_path):
 
 def test_precedence_explicit_then_lab_default_then_age(tmp_path):
     nc.import_lab_set(_adult_file(tmp_path))
-    assert nc.choose_set_name(None, None, 32.0) == ("schwartz2008", "automatic (patient aged 32 y; no lab default chosen)")
-    assert nc.choose_set_name(None, None, None)[1] == "automatic (age unknown; no lab default chosen)"
+    assert nc.choose_set_name(None, None, 32.0) == ("schwartz2008", "automatic by age: patient aged 32 y, no lab default chosen")
+    assert nc.choose_set_name(None, None, None)[1] == "automatic by age: age unknown, no lab default chosen"
     assert nc.choose_set_name(None, "lab-adults", 32.0) == ("lab-adults", "lab default")
     assert nc.choose_set_name("pinzone2014_centre1", "lab-adults", 32.0) == (
         "pinzone2014_centre1", "chosen for this analysis")
@@ -148,7 +148,7 @@ def test_adult_sample_patient_gets_the_caution(pre_session):
     sa = analyze_session(pre_session)
     assert sa.normative_name == "schwartz2008" and sa.patient_age_years == 32.0
     assert sa.patient_age_basis == "from the birth date and the session date of the patient record"
-    assert sa.normative_basis == "automatic (patient aged 32 y; no lab default chosen)"
+    assert sa.normative_basis == "automatic by age: patient aged 32 y, no lab default chosen"
     assert sa.normative_population == "typically developing children (4-17 y, n = 83)"
     assert sa.normative_caution.startswith(ADULT_WORDING)
     lines = summary_lines(sa)
