@@ -269,3 +269,17 @@ def test_without_age_for_deidentified_exports(pre_session):
     assert anon.patient_age_years is None and "32" not in anon.normative_caution
     assert anon.normative_caution.startswith("The patient's age could not be checked against Schwartz 2008")
     assert "(age removed by de-identification)" in anon.normative_caution
+
+
+def test_comparison_finds_a_lab_set_by_name(pre_session, tmp_path):
+    from core.analysis.comparison import compare_sessions
+    from core.analysis.session import analyze_session
+    nc.import_lab_set(_adult_file(tmp_path))
+    nc.set_lab_default("lab-adults")
+    sa = analyze_session(pre_session)
+    comp = compare_sessions(sa, sa, n_perm=100, n_boot=50)
+    assert comp.normative_pre == comp.normative_post
+    assert comp.normative_pre.startswith("Lab adults 2025 (healthy adults)")
+    # the lab set holds Schwartz Free numbers, so each GPS equals the session's own GPS
+    assert comp.gps["Overall"].pre_gps == pytest.approx(sa.gps_overall_deg, abs=1e-9)
+    assert comp.gps["Overall"].difference == 0.0
