@@ -283,3 +283,21 @@ def test_comparison_finds_a_lab_set_by_name(pre_session, tmp_path):
     # the lab set holds Schwartz Free numbers, so each GPS equals the session's own GPS
     assert comp.gps["Overall"].pre_gps == pytest.approx(sa.gps_overall_deg, abs=1e-9)
     assert comp.gps["Overall"].difference == 0.0
+
+
+def test_csv_metadata_lines_and_load_any_by_file(tmp_path):
+    csv = tmp_path / "adults.csv"
+    csv.write_text("# name: csv-adults\n# citation: Lab Y 2023\n# population: healthy adults\n"
+                   "# age_min_years: 18\n# age_max_years: 65\n# n_subjects: 24\n# licence: CC BY 4.0\n"
+                   "variable,percent,mean,sd\nHipAngles.x,0,30,5\nHipAngles.x,50,-10,5\nHipAngles.x,100,30,5\n")
+    ns = nc.load_any(str(csv))
+    assert (ns.name, ns.age_min_years, ns.age_max_years, ns.n_subjects, ns.licence) == (
+        "csv-adults", 18.0, 65.0, 24, "CC BY 4.0")
+    assert ns.covers_age(32.0) and not ns.covers_age(10.0)
+    assert nc.age_caution(ns, 32.0) == ""
+    with pytest.raises(NormativeDataError, match="unknown normative set 'csv-adults'"):
+        nc.load_any("csv-adults")                           # not imported: not known by name
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv.read_text().replace("# age_max_years: 65", "# age_max_years: old"))
+    with pytest.raises(NormativeDataError, match="must be numbers"):
+        nc.load_any(str(bad))
