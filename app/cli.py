@@ -21,6 +21,7 @@ COMMANDS = {
     "compare": "compare_cmd",
     "import": "import_cmd",
     "ls": "ls_cmd",
+    "norms": "norms_cmd",
     "export": "export_cmd",
     "report": "report_cmd",
     "demo": "demo_cmd",

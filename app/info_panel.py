@@ -1,6 +1,8 @@
 """Trial information: where the outputs come from, task, notes and the valgus phases table."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -76,6 +78,10 @@ class TrialInfoPanel(QWidget):
         summary = session_summary(sv.raw_analysis if sv is not None else None)
         if summary:
             lines.append(summary)
+        from app.plots import load_bands, normative_caution
+        caution = normative_caution(sv, load_bands(getattr(sv, "raw_analysis", None)))
+        if caution:
+            lines.append(f"<span style='color:#8a4b00'><b>Normal bands: {html.escape(caution)}</b></span>")
         notes = list(sv.notes if sv else ()) + list(getattr(tv.raw_analysis, "notes", ()) or ())
         quality = getattr(tv.raw_processed, "quality", None)
         notes += [f"{i.severity}: {i.message}" for i in getattr(quality, "issues", ())

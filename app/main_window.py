@@ -161,9 +161,24 @@ class MainWindow(QMainWindow):
         self._action(p, "Previous valgus phase (peak)", lambda: self.jump("phase", -1), "Shift+N")
         self._action(p, "Next event", lambda: self.jump("event", +1), "E")
         self._action(p, "Previous event", lambda: self.jump("event", -1), "Shift+E")
+        st = mb.addMenu("&Settings")
+        self._action(st, "&Normative data\u2026", self.normative_dialog,
+                     tip="lab default normal bands (shared with genulab norms)")
         h = mb.addMenu("&Help")
         self._action(h, "&About Genu Lab", self.about)
         self._update_recent_menu()
+
+    def normative_dialog(self) -> None:
+        """Settings > Normative data: choose the lab default set."""
+        from app.dialogs.normative import NormativeDialog
+        from core.errors import GenuError
+        dlg = NormativeDialog(self)
+        try:
+            if dlg.exec():
+                self.statusBar().showMessage(f"Lab default normal bands: {dlg.chosen() or 'automatic by age'} "
+                                             "(applies to sessions opened or re-analysed from now on)", 8000)
+        except GenuError as exc:
+            self.show_error(exc)
 
     def _connect(self) -> None:
         r = self.runner

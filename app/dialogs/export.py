@@ -67,11 +67,24 @@ def report_input(session: SessionView, progress=None, cancelled=None):
     analysis = session.raw_analysis
     if edits:
         from core.analysis.session import analyze_session
-        analysis = analyze_session(bundle, label=session.label, progress=progress, cancelled=cancelled)
+        analysis = analyze_session(bundle, label=session.label, progress=progress, cancelled=cancelled,
+                                   age_years=_store_age(session))
     pat = dict(getattr(folder, "patient", None) or {})
     pat.setdefault("name", session.patient)
     return SessionReportInput(PatientInfo.from_mapping(pat), SessionInfo.from_patient_record(session.label, pat),
                               bundle, analysis, event_edits=edits)
+
+
+def _store_age(session: SessionView):
+    """The patient's age at a store session (None for folders: their patient.json is read)."""
+    if session.store_path is None or not session.store_session:
+        return None
+    try:
+        from core.store.store import open_store
+        with open_store(session.store_path, "r") as store:
+            return store.patient.age_at(store.session(session.store_session).date)
+    except Exception:  # noqa: BLE001 - the analysis then says the age could not be checked
+        return None
 
 
 def export_report(session: SessionView, pdf: Path, progress=None, cancelled=None) -> Path:

@@ -30,7 +30,8 @@ import numpy as np
 
 from core.analysis.types import SessionAnalysis
 from core.errors import AnalysisError, GenuError
-from core.analysis.normative import NormativeSet, load_normative
+from core.analysis.normative import NormativeSet
+from core.analysis.norm_choice import load_any
 from core.analysis.stats import (CHANGE_RULE, GVS_VARIABLES, LIMB_KEYS, PELVIS_KEYS, ChangeResult, CurveTestResult,
                         compare_samples, curve_peaks, curve_permutation_test, gait_profile,
                         gait_variable_score_rows, mean_sd, measurement_error, percent_grid)
@@ -186,7 +187,7 @@ def _session_norms(session: SessionAnalysis, override: Optional[NormativeSet]) -
     if override is not None:
         return override
     try:
-        return load_normative(session.normative_name or "schwartz2008", session.speed_class)
+        return load_any(session.normative_name or "schwartz2008", session.speed_class)   # lab sets too
     except GenuError:
         return None
 

@@ -113,6 +113,9 @@ class NormativeSet:
     cycle_events_pct: class-mean timing of cycle events in % of the cycle (``foot_off_pct``,
         ``opposite_foot_off_pct``, ``opposite_foot_strike_pct``, ``double_support_pct``);
         empty when the set has none.
+    age_min_years, age_max_years: age range of the population (years); NaN when not stated.
+    n_subjects: number of subjects behind the set; 0 when not stated.
+    licence: terms under which the numbers are distributed ("" when not stated).
     """
 
     name: str
@@ -124,8 +127,20 @@ class NormativeSet:
     dimensionless_speed: float = float("nan")
     title: str = ""
     cycle_events_pct: Mapping[str, float] = field(default_factory=dict)
+    age_min_years: float = float("nan")
+    age_max_years: float = float("nan")
+    n_subjects: int = 0
+    licence: str = ""
 
     def __post_init__(self) -> None:
+        lo, hi = float(self.age_min_years), float(self.age_max_years)
+        if math.isfinite(lo) and math.isfinite(hi) and lo > hi:
+            raise NormativeDataError(f"normative set {self.name!r}: age range {lo:g}-{hi:g} years is reversed")
+        if int(self.n_subjects) < 0:
+            raise NormativeDataError(f"normative set {self.name!r}: number of subjects must be >= 0")
+        object.__setattr__(self, "age_min_years", lo)
+        object.__setattr__(self, "age_max_years", hi)
+        object.__setattr__(self, "n_subjects", int(self.n_subjects))
         object.__setattr__(self, "bands", MappingProxyType(dict(self.bands)))
         object.__setattr__(self, "cycle_events_pct", MappingProxyType(
             {str(k): float(v) for k, v in self.cycle_events_pct.items()}))
@@ -137,6 +152,28 @@ class NormativeSet:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(self.bands)
+
+    def age_text(self) -> str:
+        """The age range as printed, e.g. ``"4-17 y"``, ``"from 18 y"``, or ``"age range not stated"``."""
+        lo, hi = self.age_min_years, self.age_max_years
+        if math.isfinite(lo) and math.isfinite(hi):
+            return f"{lo:g}-{hi:g} y"
+        if math.isfinite(lo):
+            return f"from {lo:g} y"
+        if math.isfinite(hi):
+            return f"up to {hi:g} y"
+        return "age range not stated"
+
+    def covers_age(self, age_years: Optional[float]) -> Optional[bool]:
+        """Whether an age (years) lies inside the set's age range; None when either is unknown.
+
+        A stated maximum covers the whole year (a set of 4-17 y covers 17.9 y).
+        """
+        lo, hi = self.age_min_years, self.age_max_years
+        if age_years is None or not math.isfinite(float(age_years)) or not (math.isfinite(lo) or math.isfinite(hi)):
+            return None
+        a = float(age_years)
+        return (not math.isfinite(lo) or a >= lo) and (not math.isfinite(hi) or a < hi + 1.0)
 
     def label(self) -> str:
         """One-line description to print with a band, e.g. in a report legend."""
@@ -202,10 +239,37 @@ def _set_from_dict(doc: Mapping, speed_class: Optional[str], path) -> NormativeS
     else:
         raise NormativeDataError("expected 'variables' or 'speed_classes'", path)
     bands = _bands_from_json(variables, percent, path)
-    return NormativeSet(name=str(doc["name"]), citation=str(doc["citation"]), population=str(doc["population"]),
-                        speed_class=cls_name, bands=bands, source=str(doc.get("source", path or "")),
-                        dimensionless_speed=speed, title=str(doc.get("title", doc["name"])),
-                        cycle_events_pct=_events(events, path))
+    lo, hi, n = _population_numbers(doc, path)
+    try:
+        return NormativeSet(name=str(doc["name"]), citation=str(doc["citation"]), population=str(doc["population"]),
+                            speed_class=cls_name, bands=bands, source=str(doc.get("source", path or "")),
+                            dimensionless_speed=speed, title=str(doc.get("title", doc["name"])),
+                            cycle_events_pct=_events(events, path), age_min_years=lo, age_max_years=hi,
+                            n_subjects=n, licence=str(doc.get("licence", "") or ""))
+    except NormativeDataError as exc:
+        raise NormativeDataError(exc.reason, path) from None
+
+
+def _population_numbers(doc: Mapping, path) -> tuple[float, float, int]:
+    """(age_min_years, age_max_years, n_subjects) of a set's metadata; NaN / 0 where not stated.
+
+    JSON: ``"age_range_years": [min, max]`` (either may be null) and ``"n_subjects"``; lab CSV
+    metadata lines ``# age_min_years:``, ``# age_max_years:``, ``# n_subjects:``.
+    """
+    rng = doc.get("age_range_years")
+    lo, hi = doc.get("age_min_years"), doc.get("age_max_years")
+    if rng is not None:
+        if not isinstance(rng, Sequence) or isinstance(rng, str) or len(rng) != 2:
+            raise NormativeDataError("'age_range_years' must be [min, max] in years", path)
+        lo, hi = rng
+    try:
+        vals = [float("nan") if v in (None, "") else float(v) for v in (lo, hi)]
+        n = int(float(doc.get("n_subjects") or 0))
+    except (TypeError, ValueError):
+        raise NormativeDataError("age range and number of subjects must be numbers", path) from None
+    if any(math.isfinite(v) and not 0 <= v <= 120 for v in vals):
+        raise NormativeDataError(f"age range {vals[0]:g}-{vals[1]:g} years is not plausible", path)
+    return vals[0], vals[1], n
 
 
 def _events(events, path) -> dict[str, float]:
@@ -283,7 +347,8 @@ def load_lab_normative(path: Path | str) -> NormativeSet:
     """Read a lab's own normative set from CSV or JSON (formats in docs/normative.md).
 
     CSV: ``#`` metadata lines ``# name: ...``, ``# citation: ...``, ``# population: ...``
-    (optional ``# source:``, ``# title:``), then a header ``variable,percent,mean,sd`` (an
+    (optional ``# source:``, ``# title:``, ``# age_min_years:``, ``# age_max_years:``,
+    ``# n_subjects:``, ``# licence:``), then a header ``variable,percent,mean,sd`` (an
     optional ``unit`` column) and one row per variable and percent point.
     JSON: the resource format (``genulab-normative/1``) with ``variables`` or ``speed_classes``.
 
@@ -345,16 +410,22 @@ def _read_lab_csv(path: Path) -> NormativeSet:
         order = np.argsort(d["percent"], kind="stable")
         for h in ("percent", "mean", "sd"):
             d[h] = list(np.asarray(d[h])[order])
-    doc = {k: meta.get(k, "") for k in ("name", "citation", "population", "title")}
+    doc = {k: meta.get(k, "") for k in ("name", "citation", "population", "title", "licence",
+                                         "age_min_years", "age_max_years", "n_subjects")}
     doc["source"] = meta.get("source") or str(path.name)
     doc["variables"] = data
     return _set_from_dict(doc, None, path)
 
 
-def choose_normative(settings, walking: Sequence, normative=None):
+def choose_normative(settings, walking: Sequence, normative=None, name: Optional[str] = None, loader=None):
     """The normative set and the spatio-temporal summary of the walking trials.
 
-    settings: ``core.analysis.types.AnalysisSettings``; walking: processed walking trials.
+    settings: ``core.analysis.types.AnalysisSettings``; walking: processed walking trials;
+    normative: a set to use as is; name: the set to load (default ``settings.normative``, and
+    ``DEFAULT_SET`` when that is None; ``""`` = no set); loader: ``loader(name, speed_class)``
+    (default :func:`load_normative`; :func:`core.analysis.norm_choice.load_any` also reads
+    lab sets and files). Which set applies to a patient is decided by
+    :mod:`core.analysis.norm_choice`.
 
     Speed class: ``settings.speed_class`` or the class closest to the patient's mean
     dimensionless speed v / sqrt(g L) (Schwartz et al. 2008), L = mean leg length.
@@ -363,7 +434,9 @@ def choose_normative(settings, walking: Sequence, normative=None):
     st = None
     if walking:
         st = pool_spatiotemporal([spatiotemporal(p.events or p.trial.events, p.trial) for p in walking])
-    if normative is not None or not settings.normative:
+    if name is None:
+        name = DEFAULT_SET if settings.normative is None else settings.normative
+    if normative is not None or not name:
         return normative, st
     cls = settings.speed_class
     if cls is None:
@@ -372,4 +445,4 @@ def choose_normative(settings, walking: Sequence, normative=None):
                 if getattr(p, "subject", None) is not None]
         legs = [x for x in legs if x]
         cls = choose_speed_class(dimensionless_speed(speed, float(np.mean(legs)) if legs else math.nan))
-    return load_normative(settings.normative, cls), st
+    return (loader or load_normative)(name, cls), st

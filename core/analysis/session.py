@@ -18,6 +18,7 @@ from core.analysis.types import (AnalysisSettings, ChainSummary, SessionAnalysis
 from core.analysis.trial import analyze_trial, trial_cycles
 from core.analysis.chain import summarise_chain, with_crosstalk_caution
 from core.analysis.normative import choose_normative
+from core.analysis.norm_choice import check_age, choose_set_name, lab_default, load_any, session_age
 from core.errors import AnalysisError, CancelledError, GenuError, InsufficientEventsError
 from core.model import SIDES
 from core.analysis.tasks import decide_task
@@ -172,7 +173,8 @@ def _step(progress, cancelled, fraction: float, message: str) -> None:
 def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), label: Optional[str] = None,
                     normative=None, choices: Optional[Mapping[str, tuple]] = None,
                     progress=None, cancelled=None,
-                    windows: Optional[Mapping[str, Mapping[str, Sequence]]] = None) -> SessionAnalysis:
+                    windows: Optional[Mapping[str, Mapping[str, Sequence]]] = None,
+                    age_years: Optional[float] = None) -> SessionAnalysis:
     """Analyse a processed session (all its dynamic trials).
 
     Parameters
@@ -180,13 +182,17 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     session: a ``core.gait.pipeline.ProcessedSession`` (``trials``: ProcessedTrial, ``folder``) or a
         sequence of ProcessedTrial.
     settings: the rules; label: session label (default: the folder's label or name).
-    normative: a NormativeSet to use as is; default ``load_normative(settings.normative,
-        class)`` with the speed class given in settings or chosen from the walking speed
-        (Schwartz 2008 dimensionless speed, closest class).
+    normative: a NormativeSet to use as is (the choice for this analysis); default: the set
+        chosen by :mod:`core.analysis.norm_choice` (``settings.normative``, else the lab
+        default, else automatic by age) with the speed class given in settings or chosen from
+        the walking speed (Schwartz 2008 dimensionless speed, closest class). The patient's
+        age is checked against the set's age range: ``SessionAnalysis.normative_caution``.
     choices: trial name -> (task, side) explicit user choices.
     progress, cancelled: plain callables ``progress(fraction, message)``, ``cancelled() -> bool``.
     windows: trial name -> side -> user task windows (see :func:`analyze_trial`); a name
         that is not a trial of the session raises AnalysisError.
+    age_years: the patient's age at the session (years) when known to the caller (e.g. a
+        store's patient); default: from the folder's ``patient.json`` (birth and session dates).
     """
     processed = _trials_of(session)
     if not processed:
@@ -213,7 +219,7 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     processed = tuple(p for p in processed if p.trial.name in decisions)
     walking = [p for p in processed if decisions[p.trial.name].task == "walk" and trial_cycles(p)]
     _step(progress, cancelled, 0.05, "normal bands and thigh offsets")
-    norms, st = choose_normative(settings, walking, normative)
+    norms, st, basis, age = session_normative(session, settings, walking, normative, age_years)
     offsets = {s: thigh_offset(walking, s, settings) for s in SIDES}
     results = []
     for i, p in enumerate(processed):
@@ -251,11 +257,43 @@ def analyze_session(session, settings: AnalysisSettings = AnalysisSettings(), la
     return SessionAnalysis(
         label=_label_of(session, label), trials=tuple(results), thigh_offsets=thigh, warnings=warnings,
         normative_name=norms.name if norms else "", normative_citation=norms.citation if norms else "",
+        normative_population=_population_text(norms), normative_basis=basis, patient_age_years=age.age_years,
+        patient_age_basis=age.basis, normative_caution=age.caution,
         speed_class=(norms.speed_class or None) if norms else None,
         walking=walking_sum, gps_overall_deg=float(profile.gps_overall) if profile is not None else math.nan,
         tasks=tasks, chain=chain, settings=settings,
         threshold_sources={k: f"{v.threshold_text} ({v.threshold_source})" for k, v in tasks.items() if v.threshold_text},
         software_version=__version__, notes=tuple(notes), symmetry=sym, failures=failures)
+
+
+def session_normative(session, settings: AnalysisSettings, walking: Sequence, normative=None,
+                      age_years: Optional[float] = None):
+    """(set or None, spatio-temporal summary, basis of the choice, :class:`AgeCheck`) of a session.
+
+    The choice follows :func:`core.analysis.norm_choice.choose_set_name` (this analysis' set >
+    lab default > automatic by age); the patient's age is checked against the chosen set.
+    """
+    if age_years is not None:
+        age, why = float(age_years), "age given with the analysis"
+    else:
+        age, why = session_age(session)
+    if normative is not None:
+        norms, st = choose_normative(settings, walking, normative)
+        basis = "chosen for this analysis"
+    elif settings.normative == "":
+        norms, st = choose_normative(settings, walking, name="")
+        basis = "no normal bands (chosen for this analysis)"
+    else:
+        name, basis = choose_set_name(settings.normative, lab_default(), age)
+        norms, st = choose_normative(settings, walking, name=name, loader=load_any)
+    return norms, st, basis, check_age(norms, age, why)
+
+
+def _population_text(norms) -> str:
+    if norms is None:
+        return ""
+    n = f", n = {norms.n_subjects}" if norms.n_subjects else ""
+    return f"{norms.population} ({norms.age_text()}{n})"
 
 
 def gvs_mean_curves(walk_res: Sequence[TrialAnalysis]) -> dict[str, dict[str, np.ndarray]]:
@@ -359,7 +397,14 @@ def summary_lines(sa: SessionAnalysis) -> list[str]:
     out = [f"Session {sa.label}: {len(sa.trials)} trial(s) analysed{unused} (Genu Lab {sa.software_version})"]
     out += [f"Note: {n}" for n in sa.notes]
     out.append(f"Normal bands: {sa.normative_name or 'none'}" + (f", {sa.speed_class} speed" if sa.speed_class else "")
+               + (f" ({sa.normative_basis})" if sa.normative_basis else "")
                + (f" - {sa.normative_citation}" if sa.normative_citation else ""))
+    if sa.normative_population:
+        age = f"{sa.patient_age_years:g} y" if sa.patient_age_years is not None else "unknown"
+        out.append(f"Normative population: {sa.normative_population}; patient's age: {age}"
+                   + (f" ({sa.patient_age_basis})" if sa.patient_age_basis else ""))
+    if sa.normative_caution:
+        out.append(f"CAUTION: {sa.normative_caution}")
     out += [f"Threshold {k}: {v}" for k, v in sa.threshold_sources.items()]
     for s, o in sa.thigh_offsets.items():
         if o.phi_deg is None:

@@ -281,9 +281,12 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
     if decision.task == "walk" and not any(windows.values()):
         raise InsufficientEventsError(f"walking trial {trial.name} has no complete gait cycle "
                                       "(foot strike, foot off, foot strike)", trial.path)
-    if normative is None and settings.normative:
+    if normative is None and settings.normative != "":
+        from core.analysis.norm_choice import choose_set_name, lab_default, load_any
         from core.analysis.normative import choose_normative
-        normative = choose_normative(settings, [processed] if (decision.task == "walk" and cycles) else [])[0]
+        name = choose_set_name(settings.normative, lab_default(), None)[0]
+        normative = choose_normative(settings, [processed] if (decision.task == "walk" and cycles) else [],
+                                     name=name, loader=load_any)[0]
     ff, n, rate = outputs.first_frame, outputs.n_frames, outputs.rate_hz
     offsets = dict(thigh_offsets or {})
     normals = frontal_normals(decision.task, outputs, windows)

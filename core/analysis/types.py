@@ -86,8 +86,11 @@ class AnalysisSettings:
     walk_fallback_deg: walking threshold where no band applies.
     min_duration_s: minimum duration of a valgus phase (20 ms).
     indicator_band_sd: an indicator is "beyond normal" outside mean +- this many SD.
-    normative: name of the normative set (``core.analysis.normative.load_normative``); ``""`` = no
-        normal band (walking threshold = ``walk_fallback_deg``, indicators as values only).
+    normative: the normative set chosen for this analysis: a shipped name, a lab set's name or a
+        CSV/JSON file (``core.analysis.norm_choice.load_any``); None = not chosen (the lab
+        default when one is set, else automatic by the patient's age, docs/normative.md);
+        ``""`` = no normal band (walking threshold = ``walk_fallback_deg``, indicators as
+        values only).
     speed_class: normative speed class, or None to choose the closest to the patient.
     crosstalk_min_corr: cross-talk detected in walking swing when |corr(valgus, flexion)|
         reaches this ...
@@ -113,7 +116,7 @@ class AnalysisSettings:
     walk_fallback_deg: float = 5.0
     min_duration_s: float = 0.020
     indicator_band_sd: float = 2.0
-    normative: str = "schwartz2008"
+    normative: Optional[str] = None
     speed_class: Optional[str] = None
     crosstalk_min_corr: float = 0.7
     crosstalk_min_excursion_deg: float = 5.0
@@ -501,6 +504,11 @@ class SessionAnalysis:
     offered beside the raw one, never used by default). warnings: session-level warnings
     (cross-talk detected, large correction, sex unknown, events detected ...).
     normative_name / normative_citation / speed_class: the normal bands used.
+    normative_population: the set's population, age range and n as printed; normative_basis: why
+    this set (``"chosen for this analysis"``, ``"lab default"``, ``"automatic by age: ..."``);
+    patient_age_years: the patient's age at the session (None = unknown) and
+    patient_age_basis: how it was found; normative_caution: the caution to show wherever the
+    bands are shown ("" when the age lies inside the set's range), docs/normative.md.
     walking: side -> :class:`WalkingSummary` (absent without walking trials);
     gps_overall_deg: overall GPS (Baker 2009), NaN without walking.
     tasks: ``"task/side"`` (e.g. ``"sls/Right"``, see :func:`task_key`) -> :class:`TaskSummary`;
@@ -532,6 +540,11 @@ class SessionAnalysis:
     notes: tuple[str, ...] = ()
     symmetry: Mapping[str, Any] = field(default_factory=dict)
     failures: tuple[tuple[str, str], ...] = ()
+    normative_population: str = ""
+    normative_basis: str = ""
+    patient_age_years: Optional[float] = None
+    patient_age_basis: str = ""
+    normative_caution: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trials", tuple(self.trials))

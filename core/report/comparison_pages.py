@@ -4,8 +4,8 @@ from __future__ import annotations
 from core.analysis.comparison import SessionComparison
 from core.report.figures import plot_band
 from core.report.inputs import ReportOptions, SessionReportInput
-from core.report.page import MUTED, SIDE_COLOURS, Page, heading, new_page, paragraph, table
-from core.report.session_pages import header_for, kinematics_grid, session_norms
+from core.report.page import MUTED, SIDE_COLOURS, Page, caution, heading, new_page, paragraph, table
+from core.report.session_pages import header_for, kinematics_grid, normative_caution, session_norms
 from core.report.text import METRIC_NAMES, TASK_NAMES, fnum, unit_of
 from core.variables import VARIABLES_BY_KEY
 
@@ -25,6 +25,14 @@ def _verdict(v: str) -> str:
 
 def _variable_name(key: str) -> str:
     return VARIABLES_BY_KEY[key].title if key in VARIABLES_BY_KEY else METRIC_NAMES.get(key, key)
+
+
+def comparison_caution(pre: SessionReportInput, post: SessionReportInput) -> str:
+    """The normative caution of the two sessions (one sentence when they agree)."""
+    texts = {label: normative_caution(i) for label, i in (("pre", pre), ("post", post))}
+    if texts["pre"] == texts["post"]:
+        return texts["post"]
+    return " ".join(f"{i.session.label}: {t}" for i, t in ((pre, texts["pre"]), (post, texts["post"])) if t)
 
 
 def change_sentences(c: SessionComparison) -> list[str]:
@@ -54,6 +62,7 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
     paragraph(page, (f"Change = {c.post_label} minus {c.pre_label}. 95 % interval: Welch interval of the difference of "
                      "means from the cycle-to-cycle (or repetition-to-repetition) spread of both sessions. Rule: "
                      f"{c.rule}"), size=7.2)
+    caution(page, comparison_caution(pre, post), size=7.2)
     heading(page, "Valgus change per task (peak per window)")
     rows, hl = [], []
     for (task, side, metric), r in sorted(c.valgus.items()):
@@ -115,6 +124,7 @@ def overlay_page(pre: SessionReportInput, post: SessionReportInput, c: SessionCo
     page = new_page(header_for(post, opts, "Pre/post comparison"), "Walking kinematics: pre (dashed) vs post (solid)")
     paragraph(page, "Mean curves per side (left red, right green); grey: normal mean ± 1 SD of the post session's set.",
               size=7, color=MUTED)
+    caution(page, normative_caution(post), size=7.2)
     norms = session_norms(post.analysis)
     def draw(ax, key, band):
         plot_band(ax, band)

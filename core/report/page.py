@@ -142,6 +142,26 @@ def paragraph(page: Page, text: str, size: float = 8.0, chars_per_line: int = 11
                      linespacing=1.45)
 
 
+CAUTION_INK = "#8a4b00"
+CAUTION_FILL = "#fdf1dc"
+
+
+def caution(page: Page, text: str, size: float = 8.0, chars_per_line: int = 112) -> None:
+    """A boxed caution (bold, amber on a light fill) at the cursor; nothing when ``text`` is empty."""
+    import textwrap
+    from matplotlib.patches import Rectangle
+    if not text:
+        return
+    lines = textwrap.wrap(f"Caution: {text}", width=chars_per_line) or [""]
+    line_h = size * 1.45 / 72 / A4_INCHES[1]
+    bottom, top = page.take(line_h * len(lines) + 0.016)
+    page.figure.add_artist(Rectangle((LEFT - 0.006, bottom + 0.002), RIGHT - LEFT + 0.012, top - bottom - 0.004,
+                                     transform=page.figure.transFigure, facecolor=CAUTION_FILL,
+                                     edgecolor=CAUTION_INK, lw=0.7))
+    page.figure.text(LEFT, top - 0.006, "\n".join(lines), ha="left", va="top", fontsize=size, color=CAUTION_INK,
+                     fontweight="bold", linespacing=1.45)
+
+
 def table(page: Page, header: Sequence[str], rows: Sequence[Sequence[str]],
           col_widths: Optional[Sequence[float]] = None, size: float = 7.8,
           highlight: Optional[Sequence[bool]] = None) -> None:

@@ -8,10 +8,11 @@ from typing import Mapping, Optional
 
 from core.analysis.types import SessionAnalysis
 from core.analysis.comparison import walking_cycles
-from core.analysis.normative import NormativeSet, load_normative
+from core.analysis.normative import NormativeSet
+from core.analysis.norm_choice import analysis_caution, load_any
 from core.report.figures import direction_label, plot_cycles, plot_map, style_axes
 from core.report.inputs import ReportOptions, SessionReportInput
-from core.report.page import (MUTED, Page, ReportHeader, axes_block, heading, new_page, paragraph, table)
+from core.report.page import (MUTED, Page, ReportHeader, axes_block, caution, heading, new_page, paragraph, table)
 from core.analysis.stats import GPS_PELVIS_SIDE
 from core.report.text import TASK_NAMES, bullet_lines, fnum, key_findings
 from core.variables import GVS_VARIABLES, VARIABLES_BY_KEY
@@ -40,9 +41,15 @@ def session_norms(analysis: SessionAnalysis) -> Optional[NormativeSet]:
     if not analysis.normative_name:
         return None
     try:
-        return load_normative(analysis.normative_name, analysis.speed_class)
+        return load_any(analysis.normative_name, analysis.speed_class)
     except Exception:  # noqa: BLE001 - a lab set that is no longer installed: plot without bands
         return None
+
+
+def normative_caution(inp: SessionReportInput) -> str:
+    """The caution printed wherever the report shows normal bands ("" = none), see
+    :func:`core.analysis.norm_choice.analysis_caution`."""
+    return analysis_caution(inp.analysis, inp.patient.birth_date, inp.session.date)
 
 
 def foot_off_pct(analysis: SessionAnalysis) -> dict[str, float]:
@@ -69,6 +76,7 @@ def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
     table(page, ["", "", "", ""], rows, col_widths=[0.18, 0.32, 0.18, 0.32])
     if inp.session.notes:
         paragraph(page, f"Session notes: {inp.session.notes}", size=7.5)
+    caution(page, normative_caution(inp), size=7.5)
     heading(page, "Model and trials")
     paragraph(page, ("Marker set: Plug-in Gait lower body. Model: Conventional Gait Model 1.0 (Vicon Plug-in Gait "
                      "lower body, Davis 1991 / Kadaba 1990), angles in degrees with Vicon names and signs. "
@@ -97,7 +105,7 @@ def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
     heading(page, "Key findings")
     paragraph(page, bullet_lines(key_findings(a)), size=7.5)
     heading(page, "Normative data")
-    paragraph(page, _norm_text(a), size=7, color=MUTED)
+    paragraph(page, _norm_text(a, session_norms(a)), size=7, color=MUTED)
     return page
 
 
@@ -129,13 +137,16 @@ def _mean_leg_length(processed) -> Optional[float]:
     return None
 
 
-def _norm_text(a: SessionAnalysis) -> str:
+def _norm_text(a: SessionAnalysis, norms: Optional[NormativeSet]) -> str:
     if not a.normative_name:
         return "No normative set was used: curves are shown without normal bands."
     cls = f", speed class {a.speed_class}" if a.speed_class else ""
-    return (f"Normal bands: {a.normative_name}{cls} (grey: mean ± 1 SD). {a.normative_citation} "
-            "These data come from typically developing children; adult values differ mainly in amplitude "
-            "and timing details.")
+    pop = a.normative_population or (f"{norms.population} ({norms.age_text()})" if norms is not None else "")
+    why = f" Chosen: {a.normative_basis}." if a.normative_basis else ""
+    age = (f" Patient's age at the session: {a.patient_age_years:g} y ({a.patient_age_basis})."
+           if a.patient_age_years is not None else "")
+    return (f"Normal bands: {a.normative_name}{cls} (grey: mean ± 1 SD). Population: {pop or 'not stated'}."
+            f"{why}{age} {a.normative_citation}")
 
 
 def _clip(text: str, n: int) -> str:
@@ -164,6 +175,7 @@ def kinematics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Pa
     norms = session_norms(a)
     fo = foot_off_pct(a)
     page = new_page(header_for(inp, opts), "Walking kinematics (CGM1)")
+    caution(page, normative_caution(inp), size=7.5)
     paragraph(page, ("Left red, right green; thin lines are single cycles, thick lines the mean; dotted vertical "
                      "line: foot off; grey band: normal mean ± 1 SD. x axis: % of the gait cycle (foot strike to "
                      "foot strike)."), size=7, color=MUTED)
@@ -198,6 +210,7 @@ def map_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
     if not a.walking or not any(w.gvs for w in a.walking.values()):
         return None
     page = new_page(header_for(inp, opts), "Movement Analysis Profile (GVS / GPS)")
+    caution(page, normative_caution(inp), size=7.5)
     labels = [VARIABLES_BY_KEY[k].title for k in GVS_VARIABLES]
     gvs = {s: [w.gvs.get(k, math.nan) for k in GVS_VARIABLES] for s, w in a.walking.items()}
     gps = {s: w.gps_deg for s, w in a.walking.items()}

@@ -10,8 +10,8 @@ from core.analysis.types import FOOT_PRONATION_NOTE, INDICATORS, SessionAnalysis
 from core.report.figures import plot_timeseries_with_phases
 from core.analysis.valgus import FPPA_BOUNDS
 from core.report.inputs import ReportOptions, SessionReportInput
-from core.report.page import LEFT, MUTED, RIGHT, Page, heading, new_page, paragraph, table
-from core.report.session_pages import header_for
+from core.report.page import LEFT, MUTED, RIGHT, Page, caution, heading, new_page, paragraph, table
+from core.report.session_pages import header_for, normative_caution
 from core.report.text import INDICATOR_NAMES, METRIC_NAMES, TASK_NAMES, fnum, time_of, unit_of
 
 MAX_PHASE_ROWS = 12
@@ -55,6 +55,7 @@ def task_page(inp: SessionReportInput, opts: ReportOptions, task: str) -> Page:
                          f"({first.threshold_source}){'; ' + first.sex_flag if first.sex_flag else ''}. Minimum phase "
                          f"duration {a.settings.min_duration_s * 1000:.0f} ms. Frames are C3D frame numbers; times in "
                          "seconds from the start of capture."), size=7.2)
+    caution(page, normative_caution(inp), size=7.2)
     _phase_table(page, trials, task)
     _metric_table(page, trials, task)
     _indicator_table(page, trials)

@@ -124,6 +124,9 @@ def export_session(store_path: Path | str, session: str, out: Path | str, deiden
         patient = deidentified_patient(patient, info, alias, keep_age)
         records = [_scrub_record(scrub, r) for r in records]
         srec = scrub(srec)
+        if not keep_age and getattr(srec, "analysis", None) is not None:
+            from core.analysis.norm_choice import without_age
+            srec = dataclasses.replace(srec, analysis=without_age(srec.analysis))
         new_info = dataclasses.replace(scrub(new_info), date=None, examiner="", notes="", source_folder="",
                                        modified_utc=None)
     try:
