@@ -26,6 +26,7 @@ import numpy as np
 
 from core.analysis.kinetics_types import (KINETIC_CURVE_KEYS, KINETIC_DISPLAY, KINETIC_INDICATOR_TEXT,
                                           ContactQuality, TrialKinetics, WindowKinetics)
+from core.analysis.stats import MeasurementError, compare_samples
 from core.analysis.types import TaskWindow, ValgusPhase
 from core.gait.cycles import normalise_cycle
 from core.model import SIDE_PREFIX
@@ -245,3 +246,61 @@ def trial_kinetics(kinetics, windows: Mapping[str, Sequence[TaskWindow]], phases
         notes.append(f"kinetic normal bands: {source} (typically developing children, walking)")
     return TrialKinetics(True, "", float(kinetics.body_mass_kg), tuple(wk), contacts, curves,
                          "gait cycle" if walking else "window", bands, source, indicators, tuple(notes))
+
+
+# --------------------------------------------------------------------------------------
+# session pooling and the pre/post measurement error
+# --------------------------------------------------------------------------------------
+#: quantities of a window compared pre/post: name -> WindowKinetics attribute
+COMPARED = {"peak_abduction_moment": "peak_abduction_moment", "peak_adduction_moment": "peak_adduction_moment"}
+
+
+def session_window_values(session, attr: str = "peak_abduction_moment") -> dict[tuple[str, str], np.ndarray]:
+    """(task, side) -> ``(n,)`` values of one :class:`WindowKinetics` attribute over the session's
+    windows with a clean contact (trial order), N.m/kg."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for t in session.trials:
+        k = getattr(t, "kinetics", None)
+        if k is None or not k.available:
+            continue
+        for w in k.windows:
+            if w.computed:
+                out.setdefault((t.task, w.side), []).append(float(getattr(w, attr)))
+    return {key: np.asarray(v, dtype=float) for key, v in out.items()}
+
+
+SDD_SOURCE = ("SDD = 1.96 x sqrt(2) x SEM (Weir JP (2005) Quantifying test-retest reliability using the "
+              "intraclass correlation coefficient and the SEM. J Strength Cond Res 19(1):231-240), with the SEM "
+              "taken as the pooled within-session SD of the per-window peaks of both sessions (no between-day "
+              "reliability study of knee moments is shipped)")
+
+
+def within_session_sdd(pre, post):
+    """The smallest detectable difference of a per-window kinetic peak from both sessions' spread.
+
+    Parameters
+    ----------
+    pre, post: ``(n1,)``, ``(n2,)`` per-window values (NaN ignored).
+
+    Returns
+    -------
+    ``core.analysis.stats.MeasurementError`` (kind ``"SDD (within-session)"``) or None with fewer
+    than 2 values in a session.
+    """
+    a, b = (np.asarray(x, dtype=float) for x in (pre, post))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 2 or b.size < 2:
+        return None
+    pooled = math.sqrt(((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2))
+    return MeasurementError(1.96 * math.sqrt(2.0) * pooled, "SDD (within-session)", "N.m/kg", SDD_SOURCE)
+
+
+def kinetic_changes(pre, post) -> dict[tuple[str, str, str], object]:
+    """(task, side, quantity) -> ``ChangeResult`` of the per-window knee moment peaks (post - pre)."""
+    out = {}
+    for name, attr in COMPARED.items():
+        p0, p1 = session_window_values(pre, attr), session_window_values(post, attr)
+        for key in sorted(set(p0) & set(p1)):
+            sdd = within_session_sdd(p0[key], p1[key])
+            out[(key[0], key[1], name)] = compare_samples(p0[key], p1[key], sdd, f"{key[0]} {key[1]} {name}")
+    return out

@@ -89,3 +89,24 @@ def stored_kinetics(trial, body_mass_kg: float, unclean: Mapping[str, str] = Non
     units = {k: ("Nmm/kg" if "Moment" in k else "W/kg" if "Power" in k else "N/kg") for k in ch}
     return StoredKinetics(ch, units, tuple(plates), tuple(contacts), body_mass_kg=body_mass_kg,
                           first_frame=trial.first_frame, rate_hz=trial.point_rate_hz)
+
+
+def with_kinetics(processed, kinetics):
+    """The processed trial with a ``kinetics`` attribute (as ``ProcessedTrial.kinetics`` will be)."""
+    from dataclasses import dataclass as _dc, fields as _fields
+    from typing import Any
+
+    @_dc(frozen=True)
+    class ProcessedWithKinetics(type(processed)):
+        kinetics: Any = None
+
+    return ProcessedWithKinetics(**{f.name: getattr(processed, f.name) for f in _fields(processed)},
+                                 kinetics=kinetics)
+
+
+def scaled(kinetics: StoredKinetics, side: str, factor: float) -> StoredKinetics:
+    """The same kinetics with the side's knee moment multiplied by ``factor`` (a known change)."""
+    ch = dict(kinetics.channels)
+    ch[f"{side}KneeMoment"] = ch[f"{side}KneeMoment"] * factor
+    return StoredKinetics(ch, kinetics.units, kinetics.plates, kinetics.contacts, kinetics.events, kinetics.issues,
+                          kinetics.body_mass_kg, kinetics.first_frame, kinetics.rate_hz)
