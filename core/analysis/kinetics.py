@@ -206,6 +206,8 @@ def unavailable_reason(processed) -> str:
     if mass is None or not np.isfinite(mass) or mass <= 0:
         return ("body mass missing or not positive (subject parameter Bodymass): joint kinetics not computed, "
                 "kinematics analysed")
+    if not hasattr(processed, "kinetics"):
+        return "this processing result holds no joint kinetics (processed without the kinetics stage)"
     return "joint kinetics not computed for this trial (see its quality issues)"
 
 
@@ -303,4 +305,34 @@ def kinetic_changes(pre, post) -> dict[tuple[str, str, str], object]:
         for key in sorted(set(p0) & set(p1)):
             sdd = within_session_sdd(p0[key], p1[key])
             out[(key[0], key[1], name)] = compare_samples(p0[key], p1[key], sdd, f"{key[0]} {key[1]} {name}")
+    return out
+
+
+def kinetics_lines(k: Optional[TrialKinetics]) -> list[str]:
+    """Readable lines of a trial's knee kinetics (``genulab analyze`` text output)."""
+    if k is None:
+        return []
+    if not k.available:
+        return [f"  kinetics: none ({k.reason})"]
+    out = [f"  kinetics (body mass {k.body_mass_kg:g} kg; external knee moments, N.m/kg):"]
+    for w in k.windows:
+        head = f"    {w.side} {w.window_kind} {w.window_index + 1} [{w.start_frame}-{w.end_frame}]"
+        if not w.computed:
+            out.append(f"{head}: not computed ({w.reason})")
+            continue
+        timing = ""
+        if w.phase_peak_frame is not None:
+            where = "inside" if w.abduction_in_phase else "outside"
+            timing = (f"; {w.abduction_offset_ms:+.0f} ms from the valgus peak (frame {w.phase_peak_frame}), "
+                      f"{where} the phase; {w.phase_peak_abduction_moment:.3f} in the phase")
+        band = (f" (normal {w.normal_abduction_mean:.3f} +- {w.normal_abduction_sd:.3f})"
+                if np.isfinite(w.normal_abduction_mean) else "")
+        out.append(f"{head} plate {w.plate}: abduction {w.peak_abduction_moment:.3f} at frame "
+                   f"{w.peak_abduction_frame} ({w.peak_abduction_time_s:.2f} s){band}, adduction "
+                   f"{w.peak_adduction_moment:.3f} at frame {w.peak_adduction_frame}{timing}")
+    for c in k.contacts:
+        if not c.clean:
+            out.append(f"    plate {c.plate} frames {c.first_frame}-{c.last_frame} ({c.side or 'no foot'}): "
+                       f"excluded, {c.reason}")
+    out += [f"    indicator: {line}" for lines in k.indicators.values() for line in lines]
     return out
