@@ -1,12 +1,15 @@
 """Trial information: where the outputs come from, task, notes and the valgus phases table."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from app.kinetics_view import contact_lines
 from app.scene_data import LEFT_RGB, RIGHT_RGB
 from app.state import AppState
 
@@ -76,6 +79,10 @@ class TrialInfoPanel(QWidget):
         summary = session_summary(sv.raw_analysis if sv is not None else None)
         if summary:
             lines.append(summary)
+        contacts = contact_lines(tv.kinetics)
+        if contacts:
+            lines.append(f"<b>Force plates</b> (kinetics: {tv.kinetics.source or 'none'}):<br>"
+                         + "<br>".join(html.escape(c) for c in contacts))
         notes = list(sv.notes if sv else ()) + list(getattr(tv.raw_analysis, "notes", ()) or ())
         quality = getattr(tv.raw_processed, "quality", None)
         notes += [f"{i.severity}: {i.message}" for i in getattr(quality, "issues", ())
