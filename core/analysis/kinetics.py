@@ -336,3 +336,24 @@ def kinetics_lines(k: Optional[TrialKinetics]) -> list[str]:
                        f"excluded, {c.reason}")
     out += [f"    indicator: {line}" for lines in k.indicators.values() for line in lines]
     return out
+
+
+def kinetic_findings(session, task_names: Optional[Mapping[str, str]] = None) -> list[str]:
+    """Plain-language lines of a session's knee moments per task and side (key findings, demo).
+
+    Mean and largest peak external knee abduction moment over the windows with a clean plate
+    contact, the mean peak adduction moment, and the trials without kinetics with the reason
+    (other than simply having no force plates).
+    """
+    abd, add = session_window_values(session), session_window_values(session, "peak_adduction_moment")
+    lines = []
+    for (task, side), v in sorted(abd.items()):
+        lines.append(f"{(task_names or {}).get(task, task)}, {side}: peak external knee abduction moment {float(np.mean(v)):.2f} N.m/kg "
+                     f"(largest {float(np.max(v)):.2f}; {v.size} window(s) on a clean plate contact), peak "
+                     f"adduction moment {float(np.mean(add[(task, side)])):.2f} N.m/kg")
+    for t in session.trials:
+        k = getattr(t, "kinetics", None)
+        if k is not None and not k.available and "no force plates" not in k.reason \
+                and "without the kinetics stage" not in k.reason:
+            lines.append(f"{t.trial_name}: no kinetics ({k.reason})")
+    return lines

@@ -44,6 +44,8 @@ def test_kinetics_page_has_curves_axes_and_peak_table(tmp_path, sessions):
     w = next(w for w in pre.trials[0].kinetics.windows if w.side == "Left" and w.computed)
     assert f"{w.peak_abduction_moment:.2f} @ {w.peak_abduction_frame}" in page           # 0.15 @ 790
     assert f"{w.peak_adduction_moment:.2f} @ {w.peak_adduction_frame}" in page           # 0.41 @ 830
+    summary = next(p for p in _pages(pdf) if "Summary" in p)
+    assert "peak external knee abduction moment 0.15 N.m/kg" in " ".join(summary.split())
     for words in ("Knee add/abd moment (ext.)", "Knee power", "Ankle plantarflexor moment", "Gen", "Abs", "Add",
                   "N.m/kg", "W/kg", "plate 1, clean", "no plate contact", "Schwartz 2008", "not a diagnosis"):
         assert words in page, words
