@@ -85,15 +85,36 @@ def plate_states(n_frames: int, first_frame: int, plates, contacts) -> np.ndarra
     return state
 
 
-def vicon_sides(state: np.ndarray, channels: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Unchecked loaded rows take the foot Vicon assigned: where its stored
-    ``{L,R}GroundReactionForce`` is defined (Vicon writes it on the contacts it used)."""
+def _foot_xy(trial, side: str) -> Optional[np.ndarray]:
+    """``(F, 2)`` mean floor position of a foot's heel, ankle and toe markers (NaN where none)."""
+    cols = [trial.point(f"{side}{m}")[:, :2] for m in ("HEE", "ANK", "TOE") if trial.has(f"{side}{m}")]
+    if not cols:
+        return None
+    stack = np.stack(cols)
+    n = np.isfinite(stack).all(axis=2).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        return np.where(n[:, None] > 0, np.nansum(stack, axis=0) / np.maximum(n, 1)[:, None], np.nan)
+
+
+def vicon_sides(state: np.ndarray, channels: Mapping[str, np.ndarray], trial=None,
+                cop: Optional[np.ndarray] = None) -> np.ndarray:
+    """Unchecked loaded rows take the foot Vicon used: a side whose stored
+    ``{L,R}GroundReactionForce`` is defined at that row (Vicon writes it on the contacts it
+    used) and, when both are, the foot nearer the plate's centre of pressure."""
     out = state.copy()
-    for code, side in ((CLEAN_LEFT, "L"), (CLEAN_RIGHT, "R")):
+    F, P = state.shape
+    dist = np.full((2, F, P), np.inf)
+    for k, side in enumerate("LR"):
         grf = channels.get(f"{side}GroundReactionForce")
-        if grf is not None and grf.shape[0] == state.shape[0]:
-            on = np.isfinite(grf).all(axis=1)[:, None] & (out == UNCHECKED)
-            out[on] = code
+        if grf is None or grf.shape[0] != F:
+            continue
+        on = np.isfinite(grf).all(axis=1)[:, None] & (state == UNCHECKED)
+        foot = _foot_xy(trial, side) if trial is not None and cop is not None else None
+        d = np.zeros((F, P)) if foot is None else np.linalg.norm(cop[:, :, :2] - foot[:, None, :], axis=2)
+        dist[k] = np.where(on & ~np.isnan(d), d, np.where(on, 1e9, np.inf))
+    best = np.argmin(dist, axis=0)
+    known = np.isfinite(dist.min(axis=0))
+    out[known] = np.where(best[known] == 0, CLEAN_LEFT, CLEAN_RIGHT)
     return out
 
 
@@ -116,7 +137,7 @@ def kinetics_view(trial, processed: Any = None, analysis: Any = None) -> Optiona
     cop = np.stack([np.asarray(p.cop_mm, float)[:F] for p in plates], axis=1) if plates else None
     state = plate_states(F, trial.first_frame, plates, contacts) if plates else None
     if state is not None and not contacts and source == "file (Vicon)":
-        state = vicon_sides(state, channels)
+        state = vicon_sides(state, channels, trial, cop)
     return KineticsView(channels, source, corners, force, cop, state, contacts,
                         tuple(ak.windows) if ak is not None else (), ak.reason if ak is not None else "")
 

@@ -230,10 +230,13 @@ class CurvesPanel(QWidget):
 
     def _decorate(self, ax, key: str) -> None:
         v: Variable = _VALG.get(key) or _KIN.get(key) or KINETIC_VARIABLES_BY_KEY[key]
-        ax.set_title(f"{v.title} ({v.unit})", fontsize=8.5, pad=3)
+        external = " (ext.)" in v.title                       # knee/hip Y: external moment words
+        ax.set_title(f"{v.title.replace(' (ext.)', '')} ({v.unit})", fontsize=8.5 if key in _KIN or key in _VALG
+                     else 7.8, pad=3)
         ax.tick_params(labelsize=7, length=2)
         ax.axhline(0, color="0.55", lw=0.5, zorder=1)
-        ax.text(0.01, 0.97, v.positive, transform=ax.transAxes, fontsize=6.5, va="top", color="0.35")
+        ax.text(0.01, 0.97, v.positive + (" (external)" if external else ""), transform=ax.transAxes,
+                fontsize=6.5, va="top", color="0.35")
         ax.text(0.01, 0.03, v.negative, transform=ax.transAxes, fontsize=6.5, va="bottom", color="0.35")
         for s in ("top", "right"):
             ax.spines[s].set_visible(False)

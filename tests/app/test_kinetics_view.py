@@ -35,6 +35,8 @@ def test_kinetics_view_of_a_vicon_file(walking_view):
     first = walking_view.trial.first_frame
     # the left foot is on plate 2 at frame 330, the right foot on plate 1 at frame 290 (Vicon's assignment)
     assert kv.plate_state[330 - first, 1] == CLEAN_LEFT and kv.plate_state[290 - first, 0] == CLEAN_RIGHT
+    # double support: both plates loaded, each by the foot standing on it (not by whichever GRF is defined)
+    assert list(kv.plate_state[312 - first]) == [CLEAN_RIGHT, CLEAN_LEFT]
     assert any("Vicon's stored kinetics" in line for line in contact_lines(kv))
 
 

@@ -1,6 +1,7 @@
 """Pre/post change of the peak external knee abduction moment with its measurement-error verdict."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from core.analysis.comparison import compare_sessions, summary_lines
 from core.analysis.kinetics import SDD_SOURCE, within_session_sdd
 from core.analysis.session import analyze_session
+from core.analysis.types import to_jsonable
 from core.gait.pipeline import process_trial
 from tests.conftest import reference_file
 from tests.core.vicon_kinetics import scaled, stored_kinetics, with_kinetics
@@ -57,6 +59,8 @@ def test_doubled_left_knee_moment_exceeds_measurement_error(processed):
     assert r.n_pre == 4 and r.difference == pytest.approx(a.mean(), rel=1e-9)   # doubled: +100 %
     assert r.verdict == "exceeds measurement error" and r.ci_low > 0
     assert "walk Left peak_abduction_moment" in c.exceeding()
+    doc = json.loads(json.dumps(to_jsonable(c), allow_nan=False))        # compare --json: strict JSON
+    assert doc["kinetics"]["walk/Left/peak_abduction_moment"]["verdict"] == "exceeds measurement error"
     add = c.kinetics[("walk", "Left", "peak_adduction_moment")]
     assert add.post_mean == pytest.approx(2 * add.pre_mean)
 
