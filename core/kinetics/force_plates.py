@@ -173,6 +173,21 @@ def _unit_factor(units: tuple[str, ...], table: dict, default: float = 1.0) -> n
     return np.array([table.get(u.strip().lower(), default) for u in units])
 
 
+def sensor_origin(plate: ForcePlate) -> np.ndarray:
+    """FORCE_PLATFORM:ORIGIN as the vector from the surface centre to the sensor origin.
+
+    The sensor is below the surface. Nexus writes ORIGIN that way (z > 0 for a plate whose
+    z axis points down); Workstation files hold the opposite vector (z < 0), which is
+    negated here. Types 1 and 3 are returned as stored (their ORIGIN has other meanings).
+    """
+    o = np.asarray(plate.origin_mm, dtype=float)
+    if plate.plate_type in (1, 3):
+        return o
+    rot, _ = plate_axes(plate.corners_mm)
+    down = 1.0 if rot[2, VERTICAL] < 0 else -1.0
+    return -o if o[2] * down < 0 else o
+
+
 def plate_wrench(plate: ForcePlate, ch: np.ndarray, units: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Force, centre of pressure and free moment in plate axes from resampled channels.
 
@@ -187,7 +202,7 @@ def plate_wrench(plate: ForcePlate, ch: np.ndarray, units: tuple[str, ...]) -> t
     force ``(F, 3)`` N, cop ``(F, 3)`` mm relative to the plate centre (on the surface,
     z = 0), tz ``(F,)`` free moment N.mm about the plate normal.
     """
-    t, o = plate.plate_type, np.asarray(plate.origin_mm, dtype=float)
+    t, o = plate.plate_type, sensor_origin(plate)
     with np.errstate(divide="ignore", invalid="ignore"):
         if t == 1:
             f = ch[:, :3]
