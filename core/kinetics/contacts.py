@@ -41,7 +41,8 @@ class Contact:
 
     side: ``"L"``/``"R"`` (``""`` when no foot could be found); plate: 1-based plate
     number; first_row, last_row: rows of the trial (inclusive); first_frame, last_frame:
-    C3D frame numbers; clean: usable for kinetics; reason: why not ("" when clean).
+    C3D frame numbers; clean: usable for kinetics; reason: why not ("" when clean);
+    both_feet: the other foot was on the plate too (kinetics of both feet are unknown).
     """
 
     side: str
@@ -52,6 +53,7 @@ class Contact:
     last_frame: int
     clean: bool
     reason: str = ""
+    both_feet: bool = False
 
     def describe(self) -> str:
         who = f"{SIDE_NAMES.get(self.side, 'unknown')} foot" if self.side else "no foot identified"
@@ -173,7 +175,7 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
                 reason = _classify(trial, plate, rows, side, "R" if side == "L" else "L",
                                    (margin_mm, foot_height_mm, foot_speed_mm_s))
             out.append(Contact(side, plate.number, a, b, trial.first_frame + a, trial.first_frame + b,
-                               not reason, reason))
+                               not reason, reason, reason.endswith("also on the plate")))
     return tuple(sorted(out, key=lambda c: (c.first_row, c.plate)))
 
 

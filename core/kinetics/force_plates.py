@@ -7,8 +7,9 @@ axes) and, for type 4, CAL_MATRIX. The analog values arrive already scaled by th
 (``(raw - ANALOG:OFFSET) * ANALOG:SCALE * ANALOG:GEN_SCALE``, what ezc3d and
 :mod:`core.io.c3d_fast` apply), in the units of ANALOG:UNITS.
 
-Plate axes: x from corner 2 to corner 1, y from corner 4 to corner 1, z = x cross y
-(pointing into the plate for the usual corner order). Wrench about the sensor origin
+Plate axes: x from corner 2 to corner 1, y from corner 4 to corner 1 (made orthogonal to
+x), z = x cross y (pointing into the plate for the usual corner order); the same rule as
+ezc3d's and BTK's, which matters when the four corners are not exactly a rectangle. Wrench about the sensor origin
 ``(F, M)`` in plate axes, surface at ``z0 = -ORIGIN_z`` on the sensor z axis:
 
 * type 1: channels Fx Fy Fz Px Py Tz (centre of pressure given, relative to the centre);
@@ -99,8 +100,8 @@ def plate_axes(corners_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rotation ``(3, 3)``, centre ``(3,)`` mm.
     """
     c = np.asarray(corners_mm, dtype=float)
-    x = (c[0] + c[3]) - (c[1] + c[2])
-    y = (c[0] + c[1]) - (c[2] + c[3])
+    x = c[0] - c[1]
+    y = c[0] - c[3]
     z = np.cross(x, y)
     y = np.cross(z, x)
     rot = np.stack([v / np.linalg.norm(v) for v in (x, y, z)], axis=1)
@@ -230,7 +231,7 @@ def plate_wrench(plate: ForcePlate, ch: np.ndarray, units: tuple[str, ...]) -> t
 def channel_issues(trial: Trial, plate: ForcePlate, number: int) -> list[QualityIssue]:
     """Quality issues of a plate's raw channels: all zero, or saturated (clipped).
 
-    A channel is called saturated when its largest magnitude is held for 5 or more
+    A varying channel is called saturated when its largest magnitude is held for 5 or more
     consecutive samples (an amplifier or A/D converter at its limit).
     """
     issues = []
@@ -240,6 +241,8 @@ def channel_issues(trial: Trial, plate: ForcePlate, number: int) -> list[Quality
         if not np.any(v != 0.0):
             issues.append(QualityIssue("warning", "plate-channel-zero", f"force plate {number}: channel "
                                        f"{label} is zero throughout", trial.name, label))
+            continue
+        if np.nanmax(v) == np.nanmin(v):
             continue
         peak = np.nanmax(np.abs(v))
         at = np.abs(v) == peak

@@ -129,13 +129,14 @@ def _foot_loads(plates: Sequence[PlateData], contacts: Sequence[Contact], side: 
 
 def invalid_rows(n_frames: int, first_frame: int, side: str, contacts: Sequence[Contact],
                  events: Sequence[GaitEvent]) -> np.ndarray:
-    """``(F,)`` rows where the side's kinetics are unknown: its unclean contacts, and each
+    """``(F,)`` rows where the side's kinetics are unknown: its unclean contacts (and those
+    where both feet were on the plate), and each
     stance (Foot Strike -> next Foot Off, rows strike+1 .. off as Vicon blanks them) that
     overlaps no clean contact of the side."""
     bad = np.zeros(n_frames, dtype=bool)
     clean = np.zeros(n_frames, dtype=bool)
     for c in contacts:
-        if c.side == side:
+        if c.side == side or c.both_feet:
             (clean if c.clean else bad)[c.first_row:c.last_row + 1] = True
     name = SIDE_NAMES[side]
     ev = sorted((e for e in events if e.context == name and e.label in (EVENT_FOOT_STRIKE, EVENT_FOOT_OFF)),
