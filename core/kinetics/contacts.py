@@ -2,7 +2,7 @@
 
 A *contact* is a run of consecutive frames in which a plate's vertical force is at or
 above the threshold. It is given to the foot whose markers (HEE, TOE, ANK) are closest,
-horizontally, to the centre of pressure over the run. As in Nexus, kinetics are computed
+horizontally, to the centre of pressure on average over the run. As in Nexus, kinetics are computed
 only from *clean* contacts, where
 
 * the other foot is not on the plate: none of its markers is over the plate outline
@@ -24,6 +24,7 @@ the first and the last frame of the run (vertical force threshold crossing).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -67,10 +68,15 @@ def loaded_runs(loaded: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
+@lru_cache(maxsize=64)
+def _axes_cached(corners: tuple) -> tuple[np.ndarray, np.ndarray]:
+    return plate_axes(np.array(corners).reshape(4, 3))
+
+
 def _plate_coords(points_mm: np.ndarray, corners_mm: np.ndarray) -> np.ndarray:
     """``(..., 3)`` lab points -> ``(..., 3)`` coordinates in plate axes about the centre,
     with the third coordinate the height above the surface (sign-corrected to up)."""
-    rot, centre = plate_axes(corners_mm)
+    rot, centre = _axes_cached(tuple(np.asarray(corners_mm, dtype=float).ravel()))
     local = (points_mm - centre) @ rot
     up = 1.0 if rot[2, 2] >= 0 else -1.0
     local[..., 2] *= up
@@ -101,18 +107,17 @@ def _speed(points: np.ndarray, rate_hz: float) -> np.ndarray:
     return v
 
 
-def _classify(trial: Trial, plate: PlateData, rows: slice, side: str, other: str,
-              limits: tuple[float, float, float]) -> str:
+def _classify(plate: PlateData, rows: slice, own_pts: np.ndarray, opp_pts: np.ndarray,
+              opp_speed: np.ndarray, limits: tuple[float, float, float], other: str) -> str:
     margin_mm, foot_height_mm, foot_speed = limits
     half = _half_sizes(plate.corners_mm)
-    own = _plate_coords(_foot_points(trial, side)[rows], plate.corners_mm)
-    opp_all = _foot_points(trial, other)
-    opp = _plate_coords(opp_all[rows], plate.corners_mm)
-    cop = _plate_coords(plate.cop_mm[rows], plate.corners_mm)
+    own = _plate_coords(own_pts[rows], plate.corners_mm)
+    opp = _plate_coords(opp_pts[rows], plate.corners_mm)
+    cop = _plate_coords(plate.cop_mm[rows], plate.corners_mm)  # NaN where unloaded: none here
     fz = plate.force_n[rows, 2]
     cop = cop[fz >= 0.1 * np.nanmax(fz)]
     with np.errstate(invalid="ignore"):
-        resting = (opp[..., 2] < foot_height_mm) & (_speed(opp_all, trial.point_rate_hz)[rows] < foot_speed)
+        resting = (opp[..., 2] < foot_height_mm) & (opp_speed[rows] < foot_speed)
     if opp.size and np.any(_inside(opp, half, 0.0) & resting):
         return f"the {SIDE_NAMES[other].lower()} foot is also on the plate"
     if own.shape[1] < len(FOOT_MARKERS) or not np.isfinite(own).all():
@@ -124,16 +129,17 @@ def _classify(trial: Trial, plate: PlateData, rows: slice, side: str, other: str
     return ""
 
 
-def _nearest_side(trial: Trial, plate: PlateData, rows: slice) -> str:
+def _nearest_side(plate: PlateData, rows: slice, feet: Mapping[str, np.ndarray]) -> str:
     cop = plate.cop_mm[rows, :2]
     best, best_d = "", np.inf
-    for side in SIDE_NAMES:
-        pts = _foot_points(trial, side)[rows, :, :2]
+    for side, pts in feet.items():
         if pts.shape[1] == 0:
             continue
         with np.errstate(invalid="ignore"):
-            d = np.nanmedian(np.linalg.norm(np.nanmean(pts, axis=1) - cop, axis=1))
-        if np.isfinite(d) and d < best_d:
+            d = np.linalg.norm(pts[rows, :, :2].mean(axis=1) - cop, axis=1)
+        ok = np.isfinite(d)
+        d = d[ok].mean() if ok.any() else np.inf
+        if d < best_d:
             best, best_d = side, d
     return best
 
@@ -160,11 +166,13 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
     Contacts sorted by first frame.
     """
     out = []
+    feet = {side: _foot_points(trial, side) for side in SIDE_NAMES}
+    speed = {side: _speed(pts, trial.point_rate_hz) for side, pts in feet.items()}
     for plate in plates:
         for a, b in loaded_runs(plate.loaded):
             rows = slice(a, b + 1)
             manual = (assignment or {}).get(plate.number, "auto")
-            side = _nearest_side(trial, plate, rows) if manual == "auto" else manual
+            side = _nearest_side(plate, rows, feet) if manual == "auto" else manual
             if side == "invalid":
                 side, reason = "", "the plate is assigned as invalid"
             elif manual != "auto":
@@ -172,8 +180,9 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
             elif not side:
                 reason = "no foot markers near the centre of pressure"
             else:
-                reason = _classify(trial, plate, rows, side, "R" if side == "L" else "L",
-                                   (margin_mm, foot_height_mm, foot_speed_mm_s))
+                other = "R" if side == "L" else "L"
+                reason = _classify(plate, rows, feet[side], feet[other], speed[other],
+                                   (margin_mm, foot_height_mm, foot_speed_mm_s), other)
             out.append(Contact(side, plate.number, a, b, trial.first_frame + a, trial.first_frame + b,
                                not reason, reason, reason.endswith("also on the plate")))
     return tuple(sorted(out, key=lambda c: (c.first_row, c.plate)))

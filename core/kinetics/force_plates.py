@@ -234,22 +234,23 @@ def channel_issues(trial: Trial, plate: ForcePlate, number: int) -> list[Quality
     A varying channel is called saturated when its largest magnitude is held for 5 or more
     consecutive samples (an amplifier or A/D converter at its limit).
     """
+    idx = list(plate.channels[:_N_CHANNELS[plate.plate_type]])
+    v = np.abs(trial.analog.values[:, idx])
+    peak = v.max(axis=0)
+    at = v == peak
+    held = np.zeros(len(idx), dtype=bool)
+    if v.shape[0] >= 5:
+        held = (at[:-4] & at[1:-3] & at[2:-2] & at[3:-1] & at[4:]).any(axis=0)
+    varying = trial.analog.values[:, idx].min(axis=0) != trial.analog.values[:, idx].max(axis=0)
     issues = []
-    vals = trial.analog.values
-    for c in plate.channels[:_N_CHANNELS[plate.plate_type]]:
-        v, label = vals[:, c], trial.analog.labels[c]
-        if not np.any(v != 0.0):
+    for k, c in enumerate(idx):
+        label = trial.analog.labels[c]
+        if peak[k] == 0.0:
             issues.append(QualityIssue("warning", "plate-channel-zero", f"force plate {number}: channel "
                                        f"{label} is zero throughout", trial.name, label))
-            continue
-        if np.nanmax(v) == np.nanmin(v):
-            continue
-        peak = np.nanmax(np.abs(v))
-        at = np.abs(v) == peak
-        runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], at.astype(int), [0]]))))[::2]
-        if runs.size and runs.max() >= 5:
+        elif varying[k] and held[k]:
             issues.append(QualityIssue("warning", "plate-saturated", f"force plate {number}: channel {label} "
-                                       f"held at its peak {peak:g} for {runs.max()} samples (saturated?)",
+                                       f"held at its peak {peak[k]:g} for 5 or more samples (saturated?)",
                                        trial.name, label))
     return issues
 

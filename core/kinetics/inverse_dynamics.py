@@ -113,17 +113,18 @@ def body_mass_of(subject: SubjectParameters, trial: Trial) -> float:
 
 
 def _foot_loads(plates: Sequence[PlateData], contacts: Sequence[Contact], side: str) -> list[ExternalLoad]:
+    """One load per plate the side has clean contacts on (zero outside them)."""
     loads = []
-    for c in contacts:
-        if not (c.clean and c.side == side):
-            continue
-        p = plates[c.plate - 1]
+    for p in plates:
         on = np.zeros(p.force_n.shape[0], dtype=bool)
-        on[c.first_row:c.last_row + 1] = True
-        f = np.where(on[:, None], p.force_n, 0.0)
-        r = np.where(on[:, None], np.nan_to_num(p.cop_mm), 0.0) / 1000.0
-        t = np.where(on[:, None], np.nan_to_num(p.free_moment_nmm), 0.0) / 1000.0
-        loads.append(ExternalLoad(f, r, t))
+        for c in contacts:
+            if c.clean and c.side == side and c.plate == p.number:
+                on[c.first_row:c.last_row + 1] = True
+        if not on.any():
+            continue
+        f, r, t = (np.zeros_like(p.force_n) for _ in range(3))
+        f[on], r[on], t[on] = p.force_n[on], p.cop_mm[on] / 1000.0, p.free_moment_nmm[on] / 1000.0
+        loads.append(ExternalLoad(f, np.nan_to_num(r), np.nan_to_num(t)))
     return loads
 
 
