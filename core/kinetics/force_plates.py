@@ -228,20 +228,24 @@ def plate_wrench(plate: ForcePlate, ch: np.ndarray, units: tuple[str, ...]) -> t
     return f, cop, tz
 
 
-def channel_issues(trial: Trial, plate: ForcePlate, number: int) -> list[QualityIssue]:
+def channel_issues(trial: Trial, plate: ForcePlate, number: int,
+                   block: Optional[np.ndarray] = None) -> list[QualityIssue]:
     """Quality issues of a plate's raw channels: all zero, or saturated (clipped).
 
     A varying channel is called saturated when its largest magnitude is held for 5 or more
-    consecutive samples (an amplifier or A/D converter at its limit).
+    consecutive samples (an amplifier or A/D converter at its limit). ``block``: the
+    plate's ``(S, K)`` analog columns when already extracted.
     """
     idx = list(plate.channels[:_N_CHANNELS[plate.plate_type]])
-    v = np.abs(trial.analog.values[:, idx])
-    peak = v.max(axis=0)
-    at = v == peak
+    v = trial.analog.values[:, idx] if block is None else block
+    hi, lo = v.max(axis=0), v.min(axis=0)
+    peak = np.maximum(np.abs(hi), np.abs(lo))
+    varying = hi != lo
     held = np.zeros(len(idx), dtype=bool)
-    if v.shape[0] >= 5:
-        held = (at[:-4] & at[1:-3] & at[2:-2] & at[3:-1] & at[4:]).any(axis=0)
-    varying = trial.analog.values[:, idx].min(axis=0) != trial.analog.values[:, idx].max(axis=0)
+    for k in np.flatnonzero(varying & (peak > 0)):
+        at = v[:, k] == (hi[k] if abs(hi[k]) >= abs(lo[k]) else lo[k])
+        if at.sum() >= 5 and v.shape[0] >= 5:
+            held[k] = bool((at[:-4] & at[1:-3] & at[2:-2] & at[3:-1] & at[4:]).any())
     issues = []
     for k, c in enumerate(idx):
         label = trial.analog.labels[c]
@@ -256,8 +260,9 @@ def channel_issues(trial: Trial, plate: ForcePlate, number: int) -> list[Quality
 
 
 def compute_plate(trial: Trial, plate: ForcePlate, number: int,
-                  threshold_n: float = DEFAULT_THRESHOLD_N) -> PlateData:
-    """Outputs of one plate at the point rate (see the module docstring).
+                  threshold_n: float = DEFAULT_THRESHOLD_N, block: Optional[np.ndarray] = None) -> PlateData:
+    """Outputs of one plate at the point rate (see the module docstring). ``block``: the
+    plate's ``(S, K)`` analog columns when already extracted.
 
     Raises
     ------
@@ -266,7 +271,7 @@ def compute_plate(trial: Trial, plate: ForcePlate, number: int,
     check_plate(plate, number, trial.analog)
     ratio = samples_per_frame(trial.analog, trial.point_rate_hz, number)
     idx = list(plate.channels[:_N_CHANNELS[plate.plate_type]])
-    ch = resample_to_frames(trial.analog.values[:, idx], ratio, trial.n_frames)
+    ch = resample_to_frames(trial.analog.values[:, idx] if block is None else block, ratio, trial.n_frames)
     units = tuple(trial.analog.units[i] for i in idx)
     f_p, cop_p, tz = plate_wrench(plate, ch, units)
     rot, centre = plate_axes(plate.corners_mm)
@@ -292,8 +297,10 @@ def compute_plates(trial: Trial, threshold_n: float = DEFAULT_THRESHOLD_N) -> tu
     """
     plates, issues = [], []
     for i, plate in enumerate(trial.force_plates, start=1):
-        data = compute_plate(trial, plate, i, threshold_n)
-        issues += channel_issues(trial, plate, i)
+        check_plate(plate, i, trial.analog)
+        block = trial.analog.values[:, list(plate.channels[:_N_CHANNELS[plate.plate_type]])]
+        data = compute_plate(trial, plate, i, threshold_n, block)
+        issues += channel_issues(trial, plate, i, block)
         if data.reversed_sign:
             issues.append(QualityIssue("info", "plate-sign", f"force plate {i}: channels carry the force on "
                                        "the plate; negated to the force on the subject", trial.name, f"plate {i}"))

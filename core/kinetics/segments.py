@@ -110,18 +110,20 @@ def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
 def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
     """``(F, 3, 3)`` rotations -> ``(F, 3)`` angular velocity (rad/s, lab) from
     ``W = dR/dt R^T`` (its skew-symmetric part), ``dR/dt`` by :func:`wide_difference`."""
-    w = wide_difference(rotation, dt) @ np.swapaxes(rotation, 1, 2)
-    return 0.5 * np.stack([w[:, 2, 1] - w[:, 1, 2], w[:, 0, 2] - w[:, 2, 0], w[:, 1, 0] - w[:, 0, 1]], axis=1)
+    d = wide_difference(rotation, dt)
+
+    def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j]
+        return (d[:, i, :] * rotation[:, j, :]).sum(axis=1)
+    return 0.5 * np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)], axis=1)
 
 
 def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.ndarray,
            rotation: np.ndarray, par: SegmentParameters, body_mass_kg: float, dt: float) -> SegmentState:
     mass = par.mass_fraction * body_mass_kg
     i_t = mass * (par.radius_fraction * length_mm / 1000.0) ** 2
-    local = np.zeros(rotation.shape)
-    local[:, 0, 0] = i_t
-    local[:, 1, 1] = i_t
-    inertia = rotation @ local @ np.swapaxes(rotation, 1, 2)
+    z = rotation[:, :, 2]
+    # R diag(i, i, 0) R^T = i (E - z z^T), z the segment's long axis
+    inertia = i_t[:, None, None] * (np.eye(3)[None] - z[:, :, None] * z[:, None, :])
     com = com_mm / 1000.0
     omega = angular_velocity(rotation, dt)
     return SegmentState(name, prox_mm / 1000.0, com, rotation, mass, inertia,
