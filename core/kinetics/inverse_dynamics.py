@@ -234,3 +234,9 @@ def compute_kinetics(trial: Trial, outputs: ModelOutputs, subject: SubjectParame
     units = {k: next(u for suffix, u in UNITS.items() if k.endswith(suffix)) for k in channels}
     return KineticsResult(channels, units, plates, contacts, force_plate_events(trial, contacts),
                           tuple(issues), mass, trial.first_frame, trial.point_rate_hz)
+
+
+def with_kinetics(outputs: ModelOutputs, kinetics: KineticsResult) -> ModelOutputs:
+    """``outputs`` with the kinetic channels added (same time axis), for the writers."""
+    return ModelOutputs({**outputs.channels, **kinetics.channels}, outputs.segments, outputs.progression,
+                        outputs.first_frame, outputs.rate_hz)
