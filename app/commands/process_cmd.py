@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--timings", action="store_true", help="print per-stage timings on standard error")
     p.add_argument("--fill-gaps", type=int, default=0, metavar="N",
                    help="fill marker gaps up to N frames (cubic spline, flagged); default 0 = off")
+    p.add_argument("--plate", action="append", default=[], metavar="N=L|R|invalid",
+                   help="assign force plate N by hand, as in Nexus (else automatic); repeatable")
     p.set_defaults(func=run)
 
 
@@ -77,6 +79,18 @@ def _report(pt, out: Path, shown: dict) -> None:
     shown.update(lines)
 
 
+def _plate_options(values) -> tuple[tuple[int, str], ...]:
+    """``["1=R", "2=invalid"]`` -> ``((1, "R"), (2, "invalid"))``; GenuError on a bad value."""
+    from core.errors import GenuError
+    out = []
+    for v in values:
+        num, _, side = v.partition("=")
+        if not num.strip().isdigit() or side.strip() not in ("L", "R", "invalid"):
+            raise GenuError(f"--plate {v!r}: expected N=L, N=R or N=invalid (N the plate number)")
+        out.append((int(num), side.strip()))
+    return tuple(out)
+
+
 def _kinetics_line(pt) -> str:
     """One line about kinetics: computed from how many clean contacts, or why not."""
     if pt.kinetics is None:
@@ -105,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     from core.gait.pipeline import ProcessingSettings
     overrides = parse_set_options(args.set)
     settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
-                                  label_map=str(args.label_map) if args.label_map else None)
+                                  label_map=str(args.label_map) if args.label_map else None,
+                                  plate_assignment=_plate_options(args.plate))
     created = not args.out.exists()
     args.out.mkdir(parents=True, exist_ok=True)
     try:

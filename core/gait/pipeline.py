@@ -56,6 +56,8 @@ class ProcessingSettings:
         settings (core.gait.events).
     stale_tolerance_deg: a dynamic file's PROCESSING offsets further than this from the
         static calibration are reported as stale.
+    plate_assignment: ``((plate, "L" | "R" | "invalid"), ...)`` force plates assigned by
+        hand as in Nexus (others automatic, core.kinetics.contacts).
     """
 
     marker_set: str = "pig_lower_body"
@@ -67,8 +69,12 @@ class ProcessingSettings:
     event_min_prominence_mm: float = 40.0
     event_refine_strike_s: float = 0.15
     stale_tolerance_deg: float = 0.01
+    plate_assignment: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
+        bad = [v for _, v in self.plate_assignment if v not in ("L", "R", "invalid")]
+        if bad:
+            raise GenuError(f"a force plate is assigned to L, R or invalid, not {bad[0]!r}")
         if self.events not in ("auto", "detect", "file"):
             raise GenuError(f"events setting must be auto, detect or file, not {self.events!r}")
         if self.fill_gaps_max_frames < 0:
@@ -476,7 +482,7 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
     kinetics, kin_issues = None, []
     if trial.force_plates:
         with clock.stage("kinetics", 0.9, "kinetics"):
-            kinetics, kin_issues = _kinetics(trial, outputs, subject, events)
+            kinetics, kin_issues = _kinetics(trial, outputs, subject, events, dict(settings.plate_assignment))
     quality = QualityReport().plus(*range_issues, *gap_issues, *issues, *_subject_issues(subject, trial, notes),
                                    *ev_issues, *kin_issues)
     clock.check()
@@ -486,15 +492,15 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
                           clock.ms, mask, cal, tuple(searched), path, kinetics)
 
 
-def _kinetics(trial: Trial, outputs: ModelOutputs, subject: SubjectParameters,
-              events: Sequence) -> tuple[Optional[object], list[QualityIssue]]:
+def _kinetics(trial: Trial, outputs: ModelOutputs, subject: SubjectParameters, events: Sequence,
+              assignment: Mapping[int, str]) -> tuple[Optional[object], list[QualityIssue]]:
     """Plug-in Gait kinetics of a trial with force plates, or None and the reason as a
     quality issue (no body mass, a plate that cannot be read, foot markers missing);
     kinematics are delivered either way. Force-plate events are offered beside the events
     used (``ProcessedTrial.kinetics.events``), never replacing the file's."""
-    from core.kinetics.inverse_dynamics import compute_kinetics
+    from core.kinetics.inverse_dynamics import KineticsSettings, compute_kinetics
     try:
-        res = compute_kinetics(trial, outputs, subject, events=events)
+        res = compute_kinetics(trial, outputs, subject, KineticsSettings(plate_assignment=assignment), events)
     except GenuError as exc:
         return None, [QualityIssue("warning", "kinetics-not-computed", f"kinetics not computed: {exc.reason}",
                                    trial.name, getattr(exc, "parameter", "") or ", ".join(getattr(exc, "parameters", ())))]

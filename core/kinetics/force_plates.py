@@ -123,14 +123,24 @@ def resample_to_frames(values: np.ndarray, ratio: int, n_frames: int) -> np.ndar
     exist at the ends of the capture).
     """
     v = np.asarray(values, dtype=float)
-    half = ratio // 2
-    cs = np.vstack([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
-    centre = np.arange(n_frames) * ratio
-    lo = np.clip(centre - half, 0, v.shape[0])
-    hi = np.clip(centre + half + 1, 0, v.shape[0])
-    n = np.maximum(hi - lo, 1)[:, None]
-    out = (cs[hi] - cs[lo]) / n
-    out[hi <= lo] = np.nan
+    half, n_s, n_c = ratio // 2, v.shape[0], v.shape[1]
+    # samples k*ratio - half .. k*ratio - half + ratio - 1 by a reshape of the padded block,
+    # plus sample k*ratio + half when the window is ratio + 1 long (even ratio)
+    total = n_frames * ratio + ratio
+    pad = np.zeros((total, n_c))
+    real = np.zeros(total)
+    take = min(n_s, total - half)
+    pad[half:half + take] = v[:take]
+    real[half:half + take] = 1.0
+    sums = pad[:n_frames * ratio].reshape(n_frames, ratio, n_c).sum(axis=1)
+    counts = real[:n_frames * ratio].reshape(n_frames, ratio).sum(axis=1)
+    if 2 * half + 1 > ratio:
+        extra = np.arange(n_frames) * ratio + 2 * half
+        sums += pad[extra]
+        counts += real[extra]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = sums / counts[:, None]
+    out[counts == 0] = np.nan
     return out
 
 

@@ -150,13 +150,18 @@ def invalid_rows(n_frames: int, first_frame: int, side: str, contacts: Sequence[
     return bad
 
 
+def _in_axes(rot: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``R^T v`` for ``(F, 3, 3)`` axes (columns) and ``(F, 3)`` lab vectors."""
+    return np.stack([rot[:, 0, a] * v[:, 0] + rot[:, 1, a] * v[:, 1] + rot[:, 2, a] * v[:, 2] for a in range(3)],
+                    axis=1)
+
+
 def _express(joint_loads: Mapping[str, JointLoad], segs: Mapping, side: str, mass: float) -> dict[str, np.ndarray]:
     out = {}
     for joint, load in joint_loads.items():
         seg, axes = MOMENT_AXES[joint]
         rot = segs[seg].rotation
-        m_loc = np.einsum("fji,fj->fi", rot, load.moment_nm)
-        f_loc = np.einsum("fji,fj->fi", rot, load.force_n)
+        m_loc, f_loc = _in_axes(rot, load.moment_nm), _in_axes(rot, load.force_n)
         moment = np.stack([s * m_loc[:, a] for a, s in axes], axis=1) * 1000.0 / mass
         if side == "R":
             moment = moment * RIGHT_MOMENT_SIGN

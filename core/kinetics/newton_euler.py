@@ -53,8 +53,8 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _apply(m: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``(F, 3, 3) @ (F, 3)`` -> ``(F, 3)``."""
-    return np.matmul(m, v[:, :, None])[:, :, 0]
+    """``(F, 3, 3) @ (F, 3)`` -> ``(F, 3)`` (explicit sums: faster than batched matmul)."""
+    return np.stack([m[:, i, 0] * v[:, 0] + m[:, i, 1] * v[:, 1] + m[:, i, 2] * v[:, 2] for i in range(3)], axis=1)
 
 
 def _rate_of_angular_momentum(seg: SegmentState) -> np.ndarray:

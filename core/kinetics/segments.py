@@ -113,7 +113,7 @@ def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
     d = wide_difference(rotation, dt)
 
     def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j]
-        return (d[:, i, :] * rotation[:, j, :]).sum(axis=1)
+        return d[:, i, 0] * rotation[:, j, 0] + d[:, i, 1] * rotation[:, j, 1] + d[:, i, 2] * rotation[:, j, 2]
     return 0.5 * np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)], axis=1)
 
 

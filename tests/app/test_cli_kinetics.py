@@ -59,3 +59,27 @@ def test_process_without_body_mass_still_writes_kinematics(tmp_path, capsys):
     assert "kinetics: " in cap.out and "Bodymass" in cap.out and "(not computed)" in cap.out
     out = read_c3d(tmp_path / "PiG_Motion-FlatFoot-Full.c3d")
     assert np.isfinite(out.point("LKneeAngles")).all(axis=1).sum() > 250
+
+
+@pytest.mark.reference
+def test_process_with_a_plate_assigned_by_hand(tmp_path, capsys):
+    """--plate 1=R (the lab's choice: the right heel is 50 mm behind plate 1): the right
+    contact is then used and its kinetics equal Vicon's within the target."""
+    dyn = reference_file(*PIG, "PiG_Motion-FlatFoot-Full.c3d")
+    st = reference_file(*PIG, "PiG_Calibration-FlatFoot-Full.c3d")
+    rc = main(["process", "--static", str(st), "--set", "MarkerDiameter=16", "--set", "LeftFootFlat=1",
+               "--set", "RightFootFlat=1", "--plate", "1=R", str(dyn), "--out", str(tmp_path)])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    assert "R plate 1" in cap.out and "(0 excluded)" in cap.out
+    out, src = read_c3d(tmp_path / "PiG_Motion-FlatFoot-Full.c3d"), read_c3d(dyn)
+    rows = slice(120, 166)
+    for j in JOINTS:
+        d = out.point(f"R{j}Moment")[rows] - src.point(f"R{j}Moment")[rows]
+        ok = np.isfinite(d).all(axis=1)
+        assert ok.sum() > 40 and np.sqrt(np.mean(d[ok] ** 2, axis=0)).max() <= 20.0 and np.abs(d[ok]).max() <= 80.0
+
+
+def test_bad_plate_option_is_one_line_error(tmp_path, capsys):
+    assert main(["process", "x.c3d", "--plate", "1=Left", "--out", str(tmp_path)]) != 0
+    assert "--plate '1=Left'" in capsys.readouterr().err
