@@ -7,8 +7,9 @@ axes) and, for type 4, CAL_MATRIX. The analog values arrive already scaled by th
 (``(raw - ANALOG:OFFSET) * ANALOG:SCALE * ANALOG:GEN_SCALE``, what ezc3d and
 :mod:`core.io.c3d_fast` apply), in the units of ANALOG:UNITS.
 
-Plate axes: x from corner 2 to corner 1, y from corner 4 to corner 1, z = x cross y
-(pointing into the plate for the usual corner order). Wrench about the sensor origin
+Plate axes: x from corner 2 to corner 1, y from corner 4 to corner 1 (made orthogonal to
+x), z = x cross y (pointing into the plate for the usual corner order); the same rule as
+ezc3d's and BTK's, which matters when the four corners are not exactly a rectangle. Wrench about the sensor origin
 ``(F, M)`` in plate axes, surface at ``z0 = -ORIGIN_z`` on the sensor z axis:
 
 * type 1: channels Fx Fy Fz Px Py Tz (centre of pressure given, relative to the centre);
@@ -99,8 +100,8 @@ def plate_axes(corners_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rotation ``(3, 3)``, centre ``(3,)`` mm.
     """
     c = np.asarray(corners_mm, dtype=float)
-    x = (c[0] + c[3]) - (c[1] + c[2])
-    y = (c[0] + c[1]) - (c[2] + c[3])
+    x = c[0] - c[1]
+    y = c[0] - c[3]
     z = np.cross(x, y)
     y = np.cross(z, x)
     rot = np.stack([v / np.linalg.norm(v) for v in (x, y, z)], axis=1)
@@ -122,14 +123,24 @@ def resample_to_frames(values: np.ndarray, ratio: int, n_frames: int) -> np.ndar
     exist at the ends of the capture).
     """
     v = np.asarray(values, dtype=float)
-    half = ratio // 2
-    cs = np.vstack([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
-    centre = np.arange(n_frames) * ratio
-    lo = np.clip(centre - half, 0, v.shape[0])
-    hi = np.clip(centre + half + 1, 0, v.shape[0])
-    n = np.maximum(hi - lo, 1)[:, None]
-    out = (cs[hi] - cs[lo]) / n
-    out[hi <= lo] = np.nan
+    half, n_s, n_c = ratio // 2, v.shape[0], v.shape[1]
+    # samples k*ratio - half .. k*ratio - half + ratio - 1 by a reshape of the padded block,
+    # plus sample k*ratio + half when the window is ratio + 1 long (even ratio)
+    total = n_frames * ratio + ratio
+    pad = np.zeros((total, n_c))
+    real = np.zeros(total)
+    take = min(n_s, total - half)
+    pad[half:half + take] = v[:take]
+    real[half:half + take] = 1.0
+    sums = pad[:n_frames * ratio].reshape(n_frames, ratio, n_c).sum(axis=1)
+    counts = real[:n_frames * ratio].reshape(n_frames, ratio).sum(axis=1)
+    if 2 * half + 1 > ratio:
+        extra = np.arange(n_frames) * ratio + 2 * half
+        sums += pad[extra]
+        counts += real[extra]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = sums / counts[:, None]
+    out[counts == 0] = np.nan
     return out
 
 
@@ -173,6 +184,21 @@ def _unit_factor(units: tuple[str, ...], table: dict, default: float = 1.0) -> n
     return np.array([table.get(u.strip().lower(), default) for u in units])
 
 
+def sensor_origin(plate: ForcePlate) -> np.ndarray:
+    """FORCE_PLATFORM:ORIGIN as the vector from the surface centre to the sensor origin.
+
+    The sensor is below the surface. Nexus writes ORIGIN that way (z > 0 for a plate whose
+    z axis points down); Workstation files hold the opposite vector (z < 0), which is
+    negated here. Types 1 and 3 are returned as stored (their ORIGIN has other meanings).
+    """
+    o = np.asarray(plate.origin_mm, dtype=float)
+    if plate.plate_type in (1, 3):
+        return o
+    rot, _ = plate_axes(plate.corners_mm)
+    down = 1.0 if rot[2, VERTICAL] < 0 else -1.0
+    return -o if o[2] * down < 0 else o
+
+
 def plate_wrench(plate: ForcePlate, ch: np.ndarray, units: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Force, centre of pressure and free moment in plate axes from resampled channels.
 
@@ -187,7 +213,7 @@ def plate_wrench(plate: ForcePlate, ch: np.ndarray, units: tuple[str, ...]) -> t
     force ``(F, 3)`` N, cop ``(F, 3)`` mm relative to the plate centre (on the surface,
     z = 0), tz ``(F,)`` free moment N.mm about the plate normal.
     """
-    t, o = plate.plate_type, np.asarray(plate.origin_mm, dtype=float)
+    t, o = plate.plate_type, sensor_origin(plate)
     with np.errstate(divide="ignore", invalid="ignore"):
         if t == 1:
             f = ch[:, :3]
@@ -212,33 +238,41 @@ def plate_wrench(plate: ForcePlate, ch: np.ndarray, units: tuple[str, ...]) -> t
     return f, cop, tz
 
 
-def channel_issues(trial: Trial, plate: ForcePlate, number: int) -> list[QualityIssue]:
+def channel_issues(trial: Trial, plate: ForcePlate, number: int,
+                   block: Optional[np.ndarray] = None) -> list[QualityIssue]:
     """Quality issues of a plate's raw channels: all zero, or saturated (clipped).
 
-    A channel is called saturated when its largest magnitude is held for 5 or more
-    consecutive samples (an amplifier or A/D converter at its limit).
+    A varying channel is called saturated when its largest magnitude is held for 5 or more
+    consecutive samples (an amplifier or A/D converter at its limit). ``block``: the
+    plate's ``(S, K)`` analog columns when already extracted.
     """
+    idx = list(plate.channels[:_N_CHANNELS[plate.plate_type]])
+    v = trial.analog.values[:, idx] if block is None else block
+    hi, lo = v.max(axis=0), v.min(axis=0)
+    peak = np.maximum(np.abs(hi), np.abs(lo))
+    varying = hi != lo
+    held = np.zeros(len(idx), dtype=bool)
+    for k in np.flatnonzero(varying & (peak > 0)):
+        at = v[:, k] == (hi[k] if abs(hi[k]) >= abs(lo[k]) else lo[k])
+        if at.sum() >= 5 and v.shape[0] >= 5:
+            held[k] = bool((at[:-4] & at[1:-3] & at[2:-2] & at[3:-1] & at[4:]).any())
     issues = []
-    vals = trial.analog.values
-    for c in plate.channels[:_N_CHANNELS[plate.plate_type]]:
-        v, label = vals[:, c], trial.analog.labels[c]
-        if not np.any(v != 0.0):
+    for k, c in enumerate(idx):
+        label = trial.analog.labels[c]
+        if peak[k] == 0.0:
             issues.append(QualityIssue("warning", "plate-channel-zero", f"force plate {number}: channel "
                                        f"{label} is zero throughout", trial.name, label))
-            continue
-        peak = np.nanmax(np.abs(v))
-        at = np.abs(v) == peak
-        runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], at.astype(int), [0]]))))[::2]
-        if runs.size and runs.max() >= 5:
+        elif varying[k] and held[k]:
             issues.append(QualityIssue("warning", "plate-saturated", f"force plate {number}: channel {label} "
-                                       f"held at its peak {peak:g} for {runs.max()} samples (saturated?)",
+                                       f"held at its peak {peak[k]:g} for 5 or more samples (saturated?)",
                                        trial.name, label))
     return issues
 
 
 def compute_plate(trial: Trial, plate: ForcePlate, number: int,
-                  threshold_n: float = DEFAULT_THRESHOLD_N) -> PlateData:
-    """Outputs of one plate at the point rate (see the module docstring).
+                  threshold_n: float = DEFAULT_THRESHOLD_N, block: Optional[np.ndarray] = None) -> PlateData:
+    """Outputs of one plate at the point rate (see the module docstring). ``block``: the
+    plate's ``(S, K)`` analog columns when already extracted.
 
     Raises
     ------
@@ -247,7 +281,7 @@ def compute_plate(trial: Trial, plate: ForcePlate, number: int,
     check_plate(plate, number, trial.analog)
     ratio = samples_per_frame(trial.analog, trial.point_rate_hz, number)
     idx = list(plate.channels[:_N_CHANNELS[plate.plate_type]])
-    ch = resample_to_frames(trial.analog.values[:, idx], ratio, trial.n_frames)
+    ch = resample_to_frames(trial.analog.values[:, idx] if block is None else block, ratio, trial.n_frames)
     units = tuple(trial.analog.units[i] for i in idx)
     f_p, cop_p, tz = plate_wrench(plate, ch, units)
     rot, centre = plate_axes(plate.corners_mm)
@@ -273,8 +307,10 @@ def compute_plates(trial: Trial, threshold_n: float = DEFAULT_THRESHOLD_N) -> tu
     """
     plates, issues = [], []
     for i, plate in enumerate(trial.force_plates, start=1):
-        data = compute_plate(trial, plate, i, threshold_n)
-        issues += channel_issues(trial, plate, i)
+        check_plate(plate, i, trial.analog)
+        block = trial.analog.values[:, list(plate.channels[:_N_CHANNELS[plate.plate_type]])]
+        data = compute_plate(trial, plate, i, threshold_n, block)
+        issues += channel_issues(trial, plate, i, block)
         if data.reversed_sign:
             issues.append(QualityIssue("info", "plate-sign", f"force plate {i}: channels carry the force on "
                                        "the plate; negated to the force on the subject", trial.name, f"plate {i}"))

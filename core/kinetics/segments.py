@@ -21,10 +21,12 @@ reference file,
 With Dempster's radii about the centre of mass (0.475, 0.302, 0.323) the swing moments
 are 2-4 times further from Vicon's (docs/kinetics.md gives the figures).
 
-Derivatives: central differences over one frame each side (velocities of centres of mass
-and rotation matrices), applied twice for accelerations, NaN where a neighbour is
-missing. Vicon's markers in the reference files are already filtered; no filter is
-applied here.
+Derivatives (the combination closest to Vicon's outputs among those tried, docs/kinetics.md):
+angular velocity from ``dR/dt = (R[i+2] - R[i-2]) / (4 dt)``; angular acceleration its
+central difference ``(w[i+1] - w[i-1]) / (2 dt)``; centre-of-mass acceleration the
+second difference ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``. NaN where a sample is missing.
+Vicon's markers in the reference files are already filtered; no filter is applied here
+(a low-pass filter on the derivatives moves the moments away from Vicon's).
 """
 from __future__ import annotations
 
@@ -89,26 +91,43 @@ def central_difference(x: np.ndarray, dt: float) -> np.ndarray:
     return out
 
 
+def wide_difference(x: np.ndarray, dt: float) -> np.ndarray:
+    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+2] - x[i-2]) / 4 dt``; NaN at the ends."""
+    out = np.full(x.shape, np.nan)
+    if x.shape[0] >= 5:
+        out[2:-2] = (x[4:] - x[:-4]) / (4.0 * dt)
+    return out
+
+
+def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
+    """``(F, ...)`` -> ``(F, ...)`` ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``; NaN at the ends."""
+    out = np.full(x.shape, np.nan)
+    if x.shape[0] >= 3:
+        out[1:-1] = (x[2:] - 2.0 * x[1:-1] + x[:-2]) / dt ** 2
+    return out
+
+
 def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
     """``(F, 3, 3)`` rotations -> ``(F, 3)`` angular velocity (rad/s, lab) from
-    ``W = dR/dt R^T`` (its skew-symmetric part)."""
-    w = central_difference(rotation, dt) @ np.swapaxes(rotation, 1, 2)
-    return 0.5 * np.stack([w[:, 2, 1] - w[:, 1, 2], w[:, 0, 2] - w[:, 2, 0], w[:, 1, 0] - w[:, 0, 1]], axis=1)
+    ``W = dR/dt R^T`` (its skew-symmetric part), ``dR/dt`` by :func:`wide_difference`."""
+    d = wide_difference(rotation, dt)
+
+    def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j]
+        return d[:, i, 0] * rotation[:, j, 0] + d[:, i, 1] * rotation[:, j, 1] + d[:, i, 2] * rotation[:, j, 2]
+    return 0.5 * np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)], axis=1)
 
 
 def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.ndarray,
            rotation: np.ndarray, par: SegmentParameters, body_mass_kg: float, dt: float) -> SegmentState:
     mass = par.mass_fraction * body_mass_kg
     i_t = mass * (par.radius_fraction * length_mm / 1000.0) ** 2
-    local = np.zeros(rotation.shape)
-    local[:, 0, 0] = i_t
-    local[:, 1, 1] = i_t
-    inertia = rotation @ local @ np.swapaxes(rotation, 1, 2)
+    z = rotation[:, :, 2]
+    # R diag(i, i, 0) R^T = i (E - z z^T), z the segment's long axis
+    inertia = i_t[:, None, None] * (np.eye(3)[None] - z[:, :, None] * z[:, None, :])
     com = com_mm / 1000.0
     omega = angular_velocity(rotation, dt)
     return SegmentState(name, prox_mm / 1000.0, com, rotation, mass, inertia,
-                        central_difference(central_difference(com, dt), dt), omega,
-                        central_difference(omega, dt))
+                        second_difference(com, dt), omega, central_difference(omega, dt))
 
 
 def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: float,
