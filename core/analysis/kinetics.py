@@ -198,8 +198,8 @@ def unavailable_reason(processed) -> str:
     subject = getattr(processed, "subject", None)
     quality = getattr(processed, "quality", None)
     for issue in getattr(quality, "issues", ()) or ():
-        if "kinetic" in str(getattr(issue, "code", "")) or "Bodymass" in str(getattr(issue, "message", "")):
-            return str(issue.message)
+        if getattr(issue, "code", "") == "kinetics-not-computed":
+            return f"{issue.message}; kinematics analysed"
     if trial is not None and not getattr(trial, "force_plates", ()):
         return "no force plates in this trial: kinematics only"
     mass = subject.get("Bodymass") if subject is not None else None

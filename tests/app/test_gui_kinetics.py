@@ -1,7 +1,7 @@
 """Headless GUI (pytest-qt under Xvfb): kinetics in the main window on the BTK PiG walking file.
 
-The file is processed by the app (CGM1); its kinetics are Vicon's stored ones until the
-pipeline computes them (``ProcessedTrial.kinetics``), shown with their source.
+The file is processed by the app (CGM1 + Plug-in Gait kinetics, ``ProcessedTrial.kinetics``);
+the curves show Genu Lab's moments, which follow Vicon's stored ones on the clean contact.
 """
 from __future__ import annotations
 
@@ -43,7 +43,12 @@ def test_knee_moment_curves_follow_the_time_cursor(window):
     assert any(t.startswith("Knee add/abd moment") and "N.m/kg" in t for t in titles)
     ax = next(a for a in curves.figure.axes if a.get_title().startswith("Knee add/abd moment"))
     left = ax.lines[0].get_ydata()
-    assert np.allclose(left, st.trial.trial.point("LKneeMoment")[:, 1] / 1000.0, equal_nan=True)
+    kv = st.trial.kinetics
+    assert kv.source == "Genu Lab"
+    assert np.allclose(left, np.asarray(kv.channels["LKneeMoment"])[:, 1] / 1000.0, equal_nan=True)
+    rows = np.arange(310, 360) - st.trial.trial.first_frame          # left stance on plate 2 (clean)
+    vicon = st.trial.trial.point("LKneeMoment")[rows, 1] / 1000.0
+    assert np.nanmax(np.abs(left[rows] - vicon)) < 0.05                 # N.m/kg
     st.set_frame(330)
     app.processEvents()
     assert all(c.get_xdata()[0] == 330 for c, _ in curves.cursors)
@@ -60,4 +65,9 @@ def test_arrow_in_the_viewer_moves_with_the_frame_and_info_lists_plates(window):
     app.processEvents()
     b, shown_b = scene.grf_arrows()
     assert shown_a[1] and shown_b[1] and not np.allclose(a[1], b[1])
-    assert "Force plates" in win.info.summary.text() and "plate" in win.info.summary.text()
+    text = win.info.summary.text()
+    assert "Force plates" in text and "plate 2 clean; ext. knee abduction moment" in text
+    assert "plate 1 contact excluded: the foot is partly off the plate" in text
+    from app.kinetics_view import EXCLUDED, CLEAN_LEFT
+    first = st.trial.trial.first_frame
+    assert list(st.trial.kinetics.plate_state[312 - first]) == [EXCLUDED, CLEAN_LEFT]

@@ -83,17 +83,46 @@ def test_unclean_contact_excluded_with_reason(walk):
     assert "Left" in a.metrics and a.metrics["Left"]["valgus_3d"].shape == (p.trial.n_frames,)
 
 
-def test_body_mass_missing_kinematics_analysed_kinetics_absent_named():
-    dyn = reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d")
-    static = reference_file("BTKData", "PiG", "PiG_Calibration-FlatFoot-Full.c3d")
-    p = process_trial(dyn, static=static)
-    subject = replace(p.subject, values={k: v for k, v in p.subject.values.items() if k != "Bodymass"})
-    p = replace(p, subject=subject)
+def _without_mass(trial, value):
+    """The trial read from its file, its PROCESSING Bodymass removed (None) or set (the C3D is untouched)."""
+    proc = {k: v for k, v in trial.processing.items() if k != "Bodymass"}
+    return trial.with_changes(processing={**proc, **({} if value is None else {"Bodymass": value})})
+
+
+@pytest.mark.parametrize("mass", [None, 0.0])
+def test_body_mass_missing_kinematics_analysed_kinetics_absent_named(mass):
+    """The real pipeline: no (or a zero) body mass -> no kinetics, the reason names Bodymass,
+    the kinematics (windows, cycles) are still analysed."""
+    from core.io.c3d import read_c3d
+    dyn = read_c3d(reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d"))
+    static = read_c3d(reference_file("BTKData", "PiG", "PiG_Calibration-FlatFoot-Full.c3d"))
+    p = process_trial(_without_mass(dyn, mass), static=_without_mass(static, mass))
+    assert p.kinetics is None
     a = analyze_trial(p)
     assert a.kinetics is not None and not a.kinetics.available
     assert "Bodymass" in a.kinetics.reason and "body mass" in a.kinetics.reason
-    assert a.kinetics.windows == ()
+    assert a.kinetics.reason.endswith("kinematics analysed") and a.kinetics.windows == ()
     assert sum(len(w) for w in a.windows.values()) == 5 and a.cycle_curves["Left"]["KneeAngles.x"].shape[1] == 101
+
+
+def test_engine_kinetics_through_the_pipeline(walk):
+    """Genu Lab's own kinetics (ProcessedTrial.kinetics): the right contact on plate 1 is excluded by
+    the engine (foot partly off the plate), named; the left stance on plate 2 matches Vicon's peaks."""
+    p, vicon = walk
+    assert p.kinetics is not None
+    a = analyze_trial(p)
+    right = next(w for w in a.kinetics.windows if w.side == "Right" and w.plate == 1)
+    assert not right.computed and right.reason == "plate 1 contact excluded: the foot is partly off the plate"
+    left = next(w for w in a.kinetics.windows if w.computed)
+    assert (left.side, left.plate) == ("Left", 2)
+    y = np.asarray(p.kinetics.channels["LKneeMoment"])[:, 1]
+    rows = np.arange(left.start_frame, left.end_frame + 1) - p.trial.first_frame
+    assert left.peak_adduction_moment == pytest.approx(np.nanmax(y[rows]) / 1000.0, abs=1e-12)
+    v = analyze_trial(p, kinetics=vicon).kinetics
+    vl = next(w for w in v.windows if w.side == "Left" and w.computed)
+    assert left.peak_adduction_moment == pytest.approx(vl.peak_adduction_moment, abs=0.02)      # 0.564 vs 0.557
+    assert abs(left.peak_adduction_frame - vl.peak_adduction_frame) <= 2
+    assert left.peak_abduction_frame == vl.peak_abduction_frame                                 # impact, frame 309
 
 
 def test_valgus_phase_timing(walk):

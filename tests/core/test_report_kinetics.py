@@ -1,7 +1,6 @@
 """Report: the kinetics page (moments, powers, bands, per-window peaks) and the moment change line."""
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -51,15 +50,17 @@ def test_kinetics_page_has_curves_axes_and_peak_table(tmp_path, sessions):
         assert words in page, words
 
 
-def test_no_body_mass_page_names_it_and_no_plate_session_has_no_page(tmp_path, sessions):
-    ps, _, _ = sessions
-    p = ps[0][0]
-    subject = dataclasses.replace(p.subject, values={k: v for k, v in p.subject.values.items() if k != "Bodymass"})
-    no_mass = analyze_session([with_kinetics(dataclasses.replace(p, subject=subject), None)], label="m")
+def test_no_body_mass_page_names_it_and_no_plate_session_has_no_page(tmp_path):
+    from core.io.c3d import read_c3d
+    dyn = read_c3d(reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d"))
+    static = read_c3d(reference_file("BTKData", "PiG", "PiG_Calibration-FlatFoot-Full.c3d"))
+    strip = lambda t: t.with_changes(processing={k: v for k, v in t.processing.items() if k != "Bodymass"})  # noqa: E731
+    no_mass = analyze_session([process_trial(strip(dyn), static=strip(static))], label="m")
     pdf = build_session_report(SessionReportInput(PATIENT, SessionInfo("m"), None, no_mass), tmp_path / "m.pdf")
     page = next(x for x in _pages(pdf) if "Joint kinetics" in x)
     assert "No kinetics" in page and "Bodymass" in page
-    plain = analyze_session([p], label="k")                     # processed without the kinetics stage
+    plain = analyze_session([process_trial(dyn.with_changes(force_plates=()), static=static)], label="k")
+    assert "no force plates" in plain.trials[0].kinetics.reason
     pdf = build_session_report(SessionReportInput(PATIENT, SessionInfo("k"), None, plain), tmp_path / "k.pdf")
     assert not any("Joint kinetics" in x for x in _pages(pdf))
 

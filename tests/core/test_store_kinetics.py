@@ -68,3 +68,26 @@ def test_schema2_fixture_written_before_kinetics_opens(tmp_path, analysed):
     assert_same(analysed.kinetics, back)
     left = [w for w in back.windows if w.side == "Left" and w.computed]
     assert [w.plate for w in left] == [1, 3] and all(np.isfinite(w.peak_abduction_moment) for w in left)
+
+
+def test_processed_trial_kinetics_round_trip_through_the_store(tmp_path):
+    """ProcessedTrial.kinetics (engine result: channels, plates, contacts) is stored and reloaded equal."""
+    from core.store import PatientStore
+    from tests.core.test_store_helpers import make_patient, make_session
+    from core.store.schema import TrialInfo, TrialRecord
+    dyn = reference_file("BTKData", "PiG", "PiG_Motion-FlatFoot-Full.c3d")
+    static = reference_file("BTKData", "PiG", "PiG_Calibration-FlatFoot-Full.c3d")
+    p = process_trial(dyn, static=static)
+    a = analyze_trial(p)
+    info = TrialInfo("T001", p.trial.name, dyn.name, "cd" * 32, task="walk", n_frames=p.trial.n_frames,
+                     rate_hz=100.0, first_frame=p.trial.first_frame)
+    store = PatientStore.create(tmp_path / "k.genu", make_patient())
+    try:
+        store.save_session(make_session(), [TrialRecord.from_processed(info, p.trial, p, a)])
+    finally:
+        store.close()
+    with open_store(tmp_path / "k.genu") as st:
+        rec = st.load_trial("S01", "T001")
+    assert_same(p.kinetics, rec.processed.kinetics)
+    assert [c.reason for c in rec.processed.kinetics.contacts] == ["the foot is partly off the plate", ""]
+    assert_same(a.kinetics, rec.analysis.kinetics)

@@ -92,8 +92,10 @@ def stored_kinetics(trial, body_mass_kg: float, unclean: Mapping[str, str] = Non
 
 
 def with_kinetics(processed, kinetics):
-    """The processed trial with a ``kinetics`` attribute (as ``ProcessedTrial.kinetics`` will be)."""
-    from dataclasses import dataclass as _dc, fields as _fields
+    """The processed trial with the given ``kinetics`` (``ProcessedTrial.kinetics``)."""
+    from dataclasses import dataclass as _dc, fields as _fields, replace as _replace
+    if "kinetics" in {f.name for f in _fields(processed)}:
+        return _replace(processed, kinetics=kinetics)
     from typing import Any
 
     @_dc(frozen=True)
