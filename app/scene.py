@@ -22,8 +22,7 @@ from vtkmodules.util import numpy_support
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
 import vtkmodules.vtkRenderingFreeType  # noqa: F401
 import vtkmodules.vtkInteractionStyle  # noqa: F401
-from vtkmodules.vtkCommonCore import vtkPoints, vtkUnsignedCharArray, vtkFloatArray
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkFiltersSources import vtkArrowSource, vtkSphereSource
 from vtkmodules.vtkRenderingCore import (vtkActor, vtkGlyph3DMapper, vtkPolyDataMapper,
                                          vtkRenderer, vtkRenderWindow, vtkTextActor,

@@ -212,7 +212,7 @@ def unavailable_reason(processed) -> str:
 
 
 def trial_kinetics(kinetics, windows: Mapping[str, Sequence[TaskWindow]], phases: Sequence[ValgusPhase],
-                   first_frame: int, rate_hz: float, task: str, cycles: Mapping[str, Sequence[tuple]] = None,
+                   first_frame: int, rate_hz: float, task: str, cycles: Optional[Mapping[str, Sequence[tuple]]] = None,
                    normative=None, band_sd: float = 2.0, reason: str = "") -> TrialKinetics:
     """Knee-kinetics analysis of one trial.
 

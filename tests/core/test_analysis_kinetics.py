@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from core.analysis.kinetics import KINETIC_INDICATOR_TEXT, window_kinetics
 from core.analysis.trial import analyze_trial
-from core.analysis.types import TaskWindow, ValgusPhase, to_jsonable
+from core.analysis.types import ValgusPhase, to_jsonable
 from core.gait.pipeline import process_trial
 from tests.conftest import reference_file
 from tests.core.vicon_kinetics import stored_kinetics
