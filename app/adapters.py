@@ -179,6 +179,7 @@ def trial_view(trial: Any, outputs: Optional[ModelOutputs] = None, analysis: Any
     metrics = metrics_from_analysis(analysis, trial.n_frames) if analysis is not None else {}
     if "fppa" not in metrics and outputs is not None:
         metrics.update(frontal_fallback(trial, outputs))
+    from app.kinetics_view import kinetics_view
     return TrialView(trial, outputs, source, tuple(events), cycles, phases_from_analysis(analysis), metrics,
                      str(getattr(analysis, "task", "") or ""), str(getattr(analysis, "side", "") or ""),
-                     processed, analysis)
+                     processed, analysis, kinetics_view(trial, processed, analysis))

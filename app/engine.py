@@ -88,7 +88,7 @@ def analyse_trials(views: Sequence[TrialView], label: str, processed_session: An
             logging.getLogger("genulab.app").exception("analysis failed")
             exc = GenuError(f"the analysis failed ({type(exc).__name__}: {exc})")
         return tuple(TrialView(v.trial, v.outputs, v.source, v.events, v.cycles, (), v.metrics, v.task,
-                               v.task_side, v.raw_processed, None) for v in views), exc
+                               v.task_side, v.raw_processed, None, v.kinetics) for v in views), exc
     out = []
     for v in views:
         ta = next((t for t in getattr(session, "trials", ()) if t.trial_name == v.name), None)
@@ -311,9 +311,10 @@ def reanalyse(view: TrialView, events: Sequence[GaitEvent], windows: Optional[di
     if analysis is None and view.raw_analysis is not None:
         # keep the previous phases (they depend on the windows, flagged as stale by the UI)
         tv = TrialView(tv.trial, tv.outputs, view.source, tv.events, tv.cycles, view.phases, view.metrics,
-                       view.task, view.task_side, processed, view.raw_analysis)
+                       view.task, view.task_side, processed, view.raw_analysis, view.kinetics)
     return TrialView(tv.trial, tv.outputs, view.source, tv.events, tv.cycles, tv.phases, tv.metrics,
-                     tv.task or view.task, tv.task_side or view.task_side, tv.raw_processed, tv.raw_analysis)
+                     tv.task or view.task, tv.task_side or view.task_side, tv.raw_processed, tv.raw_analysis,
+                     tv.kinetics)
 
 
 def window_edit_reason(view: Optional[TrialView]) -> str:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from app.kinetics_view import contact_lines
 from app.scene_data import LEFT_RGB, RIGHT_RGB
 from app.state import AppState
 
@@ -82,6 +83,10 @@ class TrialInfoPanel(QWidget):
         caution = normative_caution(sv, load_bands(getattr(sv, "raw_analysis", None)))
         if caution:
             lines.append(f"<span style='color:#8a4b00'><b>Normal bands: {html.escape(caution)}</b></span>")
+        contacts = contact_lines(tv.kinetics)
+        if contacts:
+            lines.append(f"<b>Force plates</b> (kinetics: {tv.kinetics.source or 'none'}):<br>"
+                         + "<br>".join(html.escape(c) for c in contacts))
         notes = list(sv.notes if sv else ()) + list(getattr(tv.raw_analysis, "notes", ()) or ())
         quality = getattr(tv.raw_processed, "quality", None)
         notes += [f"{i.severity}: {i.message}" for i in getattr(quality, "issues", ())

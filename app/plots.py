@@ -1,4 +1,9 @@
-"""Curves panel: kinematics and valgus metrics over the trial, with the time cursor.
+"""Curves panel: kinematics, valgus metrics and kinetics over the trial, with the time cursor.
+
+Kinetics (groups "Knee" and "Kinetics"): knee/hip/ankle moments (N.m/kg) and powers (W/kg)
+of ``TrialView.kinetics`` (the engine's, else Vicon's stored in the file), Plug-in Gait
+signs with the direction words of ``core.variables.KINETIC_VARIABLES`` (knee Y: external
+adduction up, abduction down), NaN outside clean plate contacts.
 
 Matplotlib (``FigureCanvasQTAgg``). Left = red, right = green, as in the 3D view. Each gait
 cycle of a side gets the normal band (mean +- 1 SD, grey) stretched over its frames, so the
@@ -16,7 +21,8 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from core.variables import KINEMATIC_VARIABLES, VALGUS_METRICS, Variable
+from core.analysis.kinetics_types import KINETIC_DISPLAY
+from core.variables import KINEMATIC_VARIABLES, KINETIC_VARIABLES_BY_KEY, VALGUS_METRICS, Variable
 from app.scene_data import LEFT_RGB, RIGHT_RGB, VALGUS_HIGH_RGB
 from app.state import AppState
 from app.viewdata import SIDE_INDEX, TrialView
@@ -31,7 +37,10 @@ GROUPS = {
                    "HipAngles.z", "KneeAngles.x", "KneeAngles.y", "KneeAngles.z", "AnkleAngles.x",
                    "AnkleAngles.y", "AnkleAngles.z", "FootProgressAngles.z"),
     "Valgus": ("valgus_3d", "fppa", "mkd", "HipAngles.y", "HipAngles.z", "KneeAngles.x"),
-    "Knee": ("KneeAngles.x", "KneeAngles.y", "KneeAngles.z", "valgus_3d", "fppa", "mkd"),
+    "Knee": ("KneeAngles.x", "KneeAngles.y", "KneeAngles.z", "valgus_3d", "fppa", "mkd",
+             "KneeMoment.y", "KneeMoment.x", "KneePower.z"),
+    "Kinetics": ("KneeMoment.y", "KneeMoment.x", "KneePower.z", "HipMoment.x", "HipMoment.y", "HipPower.z",
+                 "AnkleMoment.x", "AnklePower.z"),
 }
 _VALG = {v.key: v for v in VALGUS_METRICS}
 TIME_MODE, CYCLE_MODE = "Trial time", "Gait cycle %"
@@ -74,8 +83,26 @@ def normative_caution(session, norms) -> str:
     return age_caution(norms, age, why)
 
 
+def kinetic_series(tv: TrialView, key: str) -> Optional[np.ndarray]:
+    """``(F, 2)`` Left/Right kinetic series in display units (N.m/kg, W/kg), or None."""
+    kv = getattr(tv, "kinetics", None)
+    if kv is None or not kv.channels:
+        return None
+    v = KINETIC_VARIABLES_BY_KEY[key]
+    out = np.full((tv.trial.n_frames, 2), np.nan)
+    found = False
+    for side, k in SIDE_INDEX.items():
+        ch = kv.channels.get(side[0] + v.channel)
+        if ch is not None and np.asarray(ch).shape[0] == tv.trial.n_frames:
+            out[:, k] = np.asarray(ch)[:, v.axis] * KINETIC_DISPLAY[key][0]
+            found = True
+    return out if found and np.isfinite(out).any() else None
+
+
 def series(tv: TrialView, key: str) -> Optional[np.ndarray]:
     """``(F, 2)`` Left/Right series of a variable key of the trial, or None."""
+    if key in KINETIC_VARIABLES_BY_KEY:
+        return kinetic_series(tv, key)
     if key in _VALG:
         if key in tv.metrics:
             return np.asarray(tv.metrics[key])
@@ -101,7 +128,12 @@ def band_for(norms, key: str):
         return None, 1.0
     if key == "valgus_3d":
         return norms.band("KneeAngles.y"), -1.0
-    return norms.band(key), 1.0
+    band = norms.band(key)
+    if band is not None and key in KINETIC_DISPLAY:         # Vicon N.mm/kg -> N.m/kg
+        from core.analysis.normative import Band
+        f = KINETIC_DISPLAY[key][0]
+        band = Band(band.percent, band.mean * f, band.sd * f, KINETIC_DISPLAY[key][1])
+    return band, 1.0
 
 
 class CurvesPanel(QWidget):
@@ -181,7 +213,9 @@ class CurvesPanel(QWidget):
             return
         keys = [k for k in GROUPS[self.group.currentText()] if series(tv, k) is not None]
         if not keys or tv.trial.n_frames < 2:
-            fig.text(0.5, 0.5, "This trial has no model outputs", ha="center", va="center", color="0.5")
+            what = ("joint kinetics (no force plates, or no body mass: see the trial notes)"
+                    if self.group.currentText() == "Kinetics" else "model outputs")
+            fig.text(0.5, 0.5, f"This trial has no {what}", ha="center", va="center", color="0.5")
             self.canvas.draw_idle()
             return
         ncols = 3
@@ -245,11 +279,14 @@ class CurvesPanel(QWidget):
             self.cursors.append((cur, side))
 
     def _decorate(self, ax, key: str) -> None:
-        v: Variable = _VALG.get(key) or _KIN[key]
-        ax.set_title(f"{v.title} ({v.unit})", fontsize=8.5, pad=3)
+        v: Variable = _VALG.get(key) or _KIN.get(key) or KINETIC_VARIABLES_BY_KEY[key]
+        external = " (ext.)" in v.title                       # knee/hip Y: external moment words
+        ax.set_title(f"{v.title.replace(' (ext.)', '')} ({v.unit})", fontsize=8.5 if key in _KIN or key in _VALG
+                     else 7.8, pad=3)
         ax.tick_params(labelsize=7, length=2)
         ax.axhline(0, color="0.55", lw=0.5, zorder=1)
-        ax.text(0.01, 0.97, v.positive, transform=ax.transAxes, fontsize=6.5, va="top", color="0.35")
+        ax.text(0.01, 0.97, v.positive + (" (external)" if external else ""), transform=ax.transAxes,
+                fontsize=6.5, va="top", color="0.35")
         ax.text(0.01, 0.03, v.negative, transform=ax.transAxes, fontsize=6.5, va="bottom", color="0.35")
         for s in ("top", "right"):
             ax.spines[s].set_visible(False)

@@ -3,7 +3,9 @@
 :class:`GaitScene` owns a renderer (plus an overlay layer) with: markers (gapped ones
 hidden), the skeleton from the joint centres (pelvis, thighs, shanks, feet) coloured
 Left = red / Right = green, optional segment axes, a floor grid with the progression arrow,
-the valgus overlay (thigh and shank on the pale -> saturated violet ramp while inside a phase) and,
+the valgus overlay (thigh and shank on the pale -> saturated violet ramp while inside a phase),
+the force plate outlines with the ground reaction force arrow at the centre of pressure
+(``GRF_MM_PER_N``, coloured by the contact's foot; grey when the contact is excluded) and,
 in frontal views, the FPPA lines hip-knee-ankle. Each frame only copies one row of numpy
 data into the *same* ``vtkPoints`` buffers (``numpy_support`` views, no actor rebuild).
 
@@ -20,8 +22,7 @@ from vtkmodules.util import numpy_support
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
 import vtkmodules.vtkRenderingFreeType  # noqa: F401
 import vtkmodules.vtkInteractionStyle  # noqa: F401
-from vtkmodules.vtkCommonCore import vtkPoints, vtkUnsignedCharArray, vtkFloatArray
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkFiltersSources import vtkArrowSource, vtkSphereSource
 from vtkmodules.vtkRenderingCore import (vtkActor, vtkGlyph3DMapper, vtkPolyDataMapper,
                                          vtkRenderer, vtkRenderWindow, vtkTextActor,
@@ -31,6 +32,7 @@ from vtkmodules.vtkFiltersGeneral import vtkTransformFilter
 
 from app.scene_data import (BONE_INDEX, BONES, JOINTS, LEFT_RGB, MARKER_RGB, RIGHT_RGB,
                             SceneData, bone_colours, fppa_segments)
+from app.scene_forces import ForceLayer, _lines, _polydata, _rgb_array, attach_scale
 
 VIEWS = ("front", "back", "left", "right", "top")
 BACKGROUND_TOP = (0.20, 0.23, 0.27)
@@ -38,32 +40,6 @@ BACKGROUND_BOTTOM = (0.07, 0.08, 0.10)
 FPPA_RGB = (0, 212, 255)
 _JOINT_SIDE = ["Left" if n.startswith("L") and n != "LASI" else "Right" if n.startswith("R") and n != "RASI" else ""
                for n in JOINTS]
-
-
-def _polydata(n_points: int) -> tuple[vtkPolyData, np.ndarray]:
-    """A polydata whose points are a view of a float64 ``(n, 3)`` numpy buffer."""
-    buf = np.zeros((max(n_points, 1), 3), dtype=np.float64)
-    pts = vtkPoints()
-    pts.SetData(numpy_support.numpy_to_vtk(buf, deep=False))
-    pd = vtkPolyData()
-    pd.SetPoints(pts)
-    return pd, buf
-
-
-def _lines(pairs: np.ndarray) -> vtkCellArray:
-    cells = vtkCellArray()
-    for a, b in pairs:
-        cells.InsertNextCell(2)
-        cells.InsertCellPoint(int(a))
-        cells.InsertCellPoint(int(b))
-    return cells
-
-
-def _rgb_array(colours: np.ndarray, name: str = "rgb") -> tuple[vtkUnsignedCharArray, np.ndarray]:
-    buf = np.ascontiguousarray(colours, dtype=np.uint8)
-    arr = numpy_support.numpy_to_vtk(buf, deep=False, array_type=numpy_support.get_vtk_array_type(np.uint8))
-    arr.SetName(name)
-    return arr, buf
 
 
 class GaitScene:
@@ -94,6 +70,7 @@ class GaitScene:
         self.show_markers = True
         self.show_axes = False
         self.show_fppa = True
+        self.show_grf = True
         self._valid_bones: Optional[np.ndarray] = None
         self._offset = np.array([0.0, -4000.0, 0.0])
         self._build_actors()
@@ -130,6 +107,7 @@ class GaitScene:
         self.overlay.AddActor(self.axes_actor)            # axes drawn over the bones
         self.floor_actor: Optional[vtkActor] = None
         self.arrow_actor: Optional[vtkActor] = None
+        self.forces = ForceLayer(self.renderer)
 
     def _actor(self, source, rgb) -> vtkActor:
         mapper = vtkPolyDataMapper()
@@ -169,9 +147,7 @@ class GaitScene:
 
     @staticmethod
     def _attach_scale(pd: vtkPolyData, scale: np.ndarray) -> None:
-        arr = numpy_support.numpy_to_vtk(scale, deep=False)
-        arr.SetName("visible")
-        pd.GetPointData().AddArray(arr)
+        attach_scale(pd, scale)
 
     def _build_axes(self) -> None:
         n = 7
@@ -252,6 +228,7 @@ class GaitScene:
             self.markers_actor.GetMapper().SetInputData(self._markers_pd)
         self._valid_bones = None
         self._rebuild_floor()
+        self.forces.set_data(self.data, self.show_grf)
         self.row = int(np.clip(row, 0, data.n_frames - 1)) if data is not None else 0
         if data is not None:
             if not keep_camera:
@@ -337,6 +314,7 @@ class GaitScene:
         self._update_bones(jok, row)
         self._update_axes(row)
         self._update_fppa(j, row)
+        self.forces.update(self.data, row)
         if self.follow:
             self._move_camera(d.centre[row] - prev_centre)
         t = (row + d.first_frame - 1) / d.rate_hz
@@ -466,6 +444,17 @@ class GaitScene:
         if self.data is not None:
             self.set_row(self.row)
 
+    def set_show_grf(self, on: bool) -> None:
+        """Show or hide the ground reaction force arrows (the plate outlines stay)."""
+        self.show_grf = bool(on)
+        self.forces.show = self.show_grf
+        if self.data is not None:
+            self.forces.update(self.data, self.row)
+
+    def grf_arrows(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(P, 2, 3)`` force arrow ends now in the VTK buffers and ``(P,)`` shown flags."""
+        return self.forces.arrows()
+
     def set_show_fppa(self, on: bool) -> None:
         self.show_fppa = bool(on)
         if self.data is not None:
@@ -553,7 +542,7 @@ def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = N
     from app.adapters import trial_view
     from app.scene_data import build_scene_data
     tv = trial_view(trial, outputs, analysis)
-    data = build_scene_data(tv.trial, tv.outputs, tv.overlay())
+    data = build_scene_data(tv.trial, tv.outputs, tv.overlay(), tv.kinetics)
     if frame is None:
         frame = tv.phases[0].peak_frame if tv.phases else tv.trial.first_frame + tv.trial.n_frames // 2
     win = offscreen_window()

@@ -28,6 +28,11 @@ VALGUS_LOW_RGB = (236, 160, 255)  # pale violet at the phase threshold
 VALGUS_HIGH_RGB = (176, 0, 255)   # saturated violet at VALGUS_FULL_DEG and beyond
 VALGUS_FULL_DEG = 20.0
 MARKER_RGB = (236, 240, 241)
+PLATE_RGB = (120, 170, 220)       # plate outlines
+GRF_UNCHECKED_RGB = (241, 196, 15)  # loaded plate without a contact check (Vicon's file)
+GRF_EXCLUDED_RGB = (150, 150, 150)  # contact excluded (two feet, foot off the plate ...)
+#: ground reaction force arrow length per newton: body weight (~500-900 N) -> 0.5-0.9 m
+GRF_MM_PER_N = 1.0
 SIDE_RGB = {"Left": LEFT_RGB, "Right": RIGHT_RGB, "": CENTRE_RGB}
 
 #: joints of the skeleton, in a fixed order (row index = joint index)
@@ -77,6 +82,9 @@ class SceneData:
     segments: segment name -> ``(F, 4, 4)`` pose (mm) for the optional axes.
     forward: ``(3,)`` unit progression direction on the floor; floor_z: floor height (mm).
     centre: ``(F, 3)`` pelvis centre used by the "follow" camera.
+    plate_corners: ``(P, 4, 3)`` force plate outlines (mm); grf: ``(F, P, 3)`` force on the
+    subject (N) and cop: ``(F, P, 3)`` centre of pressure (mm), NaN where unloaded;
+    plate_state: ``(F, P)`` codes of :mod:`app.kinetics_view` (clean Left/Right, excluded...).
     """
 
     marker_labels: tuple[str, ...]
@@ -91,6 +99,14 @@ class SceneData:
     centre: Optional[np.ndarray] = None
     first_frame: int = 1
     rate_hz: float = 100.0
+    plate_corners: np.ndarray = field(default_factory=lambda: np.zeros((0, 4, 3)))
+    grf: Optional[np.ndarray] = None
+    cop: Optional[np.ndarray] = None
+    plate_state: Optional[np.ndarray] = None
+
+    @property
+    def n_plates(self) -> int:
+        return int(self.plate_corners.shape[0])
 
     @property
     def n_frames(self) -> int:
@@ -176,7 +192,7 @@ def _marker_block(trial: Trial) -> tuple[tuple[str, ...], np.ndarray]:
 
 
 def build_scene_data(trial: Trial, outputs: Optional[ModelOutputs] = None,
-                     overlay=None) -> SceneData:
+                     overlay=None, kinetics=None) -> SceneData:
     """Prepare a trial for display.
 
     Parameters
@@ -184,6 +200,7 @@ def build_scene_data(trial: Trial, outputs: Optional[ModelOutputs] = None,
     trial: the trial (markers ``(F, P, 3)`` mm).
     outputs: CGM1 outputs (joint centres ``LHJC``... and ``segments``) or None (markers only).
     overlay: :class:`app.viewdata.ValgusOverlay` or None (no valgus colouring).
+    kinetics: :class:`app.kinetics_view.KineticsView` or None (no plates, no force arrows).
     """
     labels, markers = _marker_block(trial)
     joints = joint_positions(trial, outputs)
@@ -203,9 +220,33 @@ def build_scene_data(trial: Trial, outputs: Optional[ModelOutputs] = None,
         if not np.isfinite(centre).any():
             centre = np.nanmean(markers, axis=1) if markers.shape[1] else np.zeros((F, 3))
     centre = _fill_nan_rows(centre)
+    plates = {}
+    if kinetics is not None and kinetics.n_plates and kinetics.force is not None:
+        plates = dict(plate_corners=kinetics.corners, grf=kinetics.force, cop=kinetics.cop,
+                      plate_state=kinetics.plate_state)
     return SceneData(labels, markers, joints, valgus, in_phase, fppa, segs,
                      forward_direction(trial, outputs, joints), floor, centre,
-                     trial.first_frame, trial.point_rate_hz)
+                     trial.first_frame, trial.point_rate_hz, **plates)
+
+
+def grf_segments(data: SceneData, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Force arrows of the plates at one row.
+
+    Returns
+    -------
+    ends: ``(P, 2, 3)`` mm, centre of pressure and CoP + force x :data:`GRF_MM_PER_N`;
+    shown: ``(P,)`` the plate is loaded (finite CoP and force); colours: ``(P, 3)`` uint8
+    (contact side: Left red / Right green, excluded grey, unchecked yellow).
+    """
+    P = data.n_plates
+    if P == 0 or data.grf is None:
+        return np.zeros((0, 2, 3)), np.zeros(0, dtype=bool), np.zeros((0, 3), dtype=np.uint8)
+    f, c = data.grf[row], data.cop[row]
+    state = data.plate_state[row] if data.plate_state is not None else np.full(P, 4)
+    shown = np.isfinite(f).all(axis=1) & np.isfinite(c).all(axis=1) & (state != 0)
+    ends = np.stack([c, c + f * GRF_MM_PER_N], axis=1)
+    palette = np.array([PLATE_RGB, LEFT_RGB, RIGHT_RGB, GRF_EXCLUDED_RGB, GRF_UNCHECKED_RGB], dtype=np.uint8)
+    return np.where(shown[:, None, None], ends, 0.0), shown, palette[np.clip(state, 0, 4)]
 
 
 def _fill_nan_rows(a: np.ndarray) -> np.ndarray:

@@ -73,6 +73,8 @@ class TrialView:
     source: where the outputs came from (``"Genu Lab CGM1"``, ``"file (Vicon)"``, ``"none"``);
     events: the current events (file, detected or edited); cycles and phases as spans;
     metrics: name -> ``(F, 2)`` per-frame valgus metrics (Left, Right); raw_*: engine objects.
+    kinetics: :class:`app.kinetics_view.KineticsView` (moments, powers, plates, contact
+    quality) or None when the trial has neither kinetics nor force plates.
     """
 
     trial: Trial
@@ -86,6 +88,7 @@ class TrialView:
     task_side: str = ""
     raw_processed: Any = None
     raw_analysis: Any = None
+    kinetics: Any = None
 
     @property
     def name(self) -> str:

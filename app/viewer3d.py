@@ -89,14 +89,14 @@ class Viewer3D(QWidget):
         self.window.Render()
 
     def show_trial(self, tv: Optional[TrialView]) -> None:
-        data = build_scene_data(tv.trial, tv.outputs, tv.overlay()) if tv is not None else None
+        data = build_scene_data(tv.trial, tv.outputs, tv.overlay(), tv.kinetics) if tv is not None else None
         title = "" if tv is None else f"{tv.name}"
         self.scene.set_data(data, title)
         self.render()
 
     def refresh_trial(self, tv: TrialView) -> None:
         """Same trial, new content (edited events, new phases): keep frame and camera."""
-        self.scene.set_data(build_scene_data(tv.trial, tv.outputs, tv.overlay()), tv.name,
+        self.scene.set_data(build_scene_data(tv.trial, tv.outputs, tv.overlay(), tv.kinetics), tv.name,
                             row=self.scene.row, keep_camera=True)
         self.render()
 

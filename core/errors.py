@@ -106,3 +106,21 @@ class CancelledError(GenuError):
 
     def __init__(self, message: str = "cancelled by the user") -> None:
         super().__init__(message)
+
+
+class ForcePlateError(GenuError):
+    """A force platform cannot be used: a parameter or channel it needs is absent or invalid.
+
+    Attributes
+    ----------
+    plate:
+        1-based number of the plate in FORCE_PLATFORM (as Nexus and Mokka number them).
+    parameter:
+        The FORCE_PLATFORM / ANALOG parameter or channel concerned.
+    """
+
+    def __init__(self, plate: int, parameter: str, detail: str,
+                 path: Optional[Path | str] = None) -> None:
+        self.plate = int(plate)
+        self.parameter = parameter
+        super().__init__(f"force plate {self.plate}: {parameter}: {detail}", path)

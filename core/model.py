@@ -99,13 +99,22 @@ class ForcePlate:
 
     corners_mm: ``(4, 3)`` plate corners in the lab frame; origin_mm: ``(3,)`` as stored
     (vector from the plate centre to the sensor origin, plate frame); channels: 0-based
-    analog channel indices.
+    analog channel indices; cal_matrix: ``(n_out, n_in)`` FORCE_PLATFORM:CAL_MATRIX of
+    the plate (outputs = cal_matrix @ channels), None when the file has none.
     """
 
     plate_type: int
     corners_mm: np.ndarray
     origin_mm: np.ndarray
     channels: tuple[int, ...]
+    cal_matrix: Optional[np.ndarray] = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "corners_mm", readonly_array(self.corners_mm))
+        object.__setattr__(self, "origin_mm", readonly_array(self.origin_mm))
+        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+        if self.cal_matrix is not None:
+            object.__setattr__(self, "cal_matrix", readonly_array(self.cal_matrix))
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,20 @@ GVS_VARIABLES = (
     "HipAngles.x", "HipAngles.y", "HipAngles.z",
     "KneeAngles.x", "AnkleAngles.x", "FootProgressAngles.z",
 )
+
+# Plug-in Gait kinetics shown by the report and the app (display units: Vicon value x scale).
+# Moments keep Vicon's signs: X + = internal extensor / plantarflexor moment; Y + = external
+# adduction (varus) moment of the knee / hip (an internal abductor moment; checked on Vicon's
+# walking outputs: +Y dominates stance), Y - = external abduction (valgus) moment. Power Z:
+# + generation, - absorption.
+KINETIC_VARIABLES: tuple[Variable, ...] = (
+    _V("KneeMoment.y", "KneeMoment", 1, "Knee add/abd moment (ext.)", "frontal", "N.m/kg", "Add", "Abd"),
+    _V("KneeMoment.x", "KneeMoment", 0, "Knee extensor moment", "sagittal", "N.m/kg", "Ext", "Flex"),
+    _V("KneePower.z", "KneePower", 2, "Knee power", "sagittal", "W/kg", "Gen", "Abs"),
+    _V("HipMoment.x", "HipMoment", 0, "Hip extensor moment", "sagittal", "N.m/kg", "Ext", "Flex"),
+    _V("HipMoment.y", "HipMoment", 1, "Hip add/abd moment (ext.)", "frontal", "N.m/kg", "Add", "Abd"),
+    _V("HipPower.z", "HipPower", 2, "Hip power", "sagittal", "W/kg", "Gen", "Abs"),
+    _V("AnkleMoment.x", "AnkleMoment", 0, "Ankle plantarflexor moment", "sagittal", "N.m/kg", "Plan", "Dors"),
+    _V("AnklePower.z", "AnklePower", 2, "Ankle power", "sagittal", "W/kg", "Gen", "Abs"),
+)
+KINETIC_VARIABLES_BY_KEY = {v.key: v for v in KINETIC_VARIABLES}

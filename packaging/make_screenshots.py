@@ -50,6 +50,35 @@ def default_inputs() -> list[Path]:
     return [ROOT.parent / "shared/reference/BTKData/PiG/PiG_Motion-FlatFoot-Full.c3d"]
 
 
+def kinetics_shot(app, win) -> None:
+    """4. kinetics: GRF arrow on the plate (side view) and the moment / power curves.
+
+    Uses a trial of the opened sessions with force plates, else the BTK PiG walking file
+    (Vicon's stored kinetics, until the samples carry plates)."""
+    from app.plots import TIME_MODE
+    st = win.state
+    with_plates = [t for s in st.sessions for t in s.trials if t.kinetics is not None and t.kinetics.n_plates]
+    if not with_plates:
+        ref = ROOT.parent / "shared/reference/BTKData/PiG/PiG_Motion-FlatFoot-Full.c3d"
+        if not ref.exists():
+            return
+        win.open_paths([ref])
+        wait(app, lambda: not win.runner.busy and st.trial is not None and st.trial.name == ref.stem)
+        with_plates = [st.trial]
+    tv = with_plates[0]
+    win.browser.select_trial_named(tv.name)
+    win.tabs.setCurrentWidget(win.curves)
+    win.browser_dock.show()
+    loaded = tv.kinetics.plate_state.any(axis=1).nonzero()[0]
+    frame = tv.trial.first_frame + int(loaded[len(loaded) // 2]) if loaded.size else tv.trial.first_frame
+    win.curves.group.setCurrentText("Kinetics")
+    win.curves.xmode.setCurrentText(TIME_MODE)
+    win.viewer.set_view("right")
+    st.set_frame(frame)
+    settle(app, 1.0)
+    grab(win, "kinetics.png")
+
+
 def main(argv) -> int:
     from PySide6.QtCore import QSettings
     from app.main import create_app
@@ -94,6 +123,7 @@ def main(argv) -> int:
         wait(app, lambda: not win.runner.busy and win.comparison.comparison is not None, 120)
         settle(app, 1.0)
         grab(win, "comparison.png")
+    kinetics_shot(app, win)
     win.close()
     (OUT / ".screenshots.ini").unlink(missing_ok=True)
     return 0

@@ -2,7 +2,7 @@
 
 For each dynamic trial writes ``DIR/<name>.c3d`` (a copy of the input plus the CGM1 outputs
 under Vicon's names, with the events used) or ``DIR/<name>.csv``. ``--timings`` prints
-``timing <stage> <ms> ms`` lines on standard error for read, calibrate, model, events and
+``timing <stage> <ms> ms`` lines on standard error for read, calibrate, model, events, kinetics and
 write (summed over the trials). The inputs are never modified.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-STAGES = ("read", "calibrate", "model", "events", "write")
+STAGES = ("read", "calibrate", "model", "events", "kinetics", "write")
 
 
 def register(subparsers) -> None:
@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--timings", action="store_true", help="print per-stage timings on standard error")
     p.add_argument("--fill-gaps", type=int, default=0, metavar="N",
                    help="fill marker gaps up to N frames (cubic spline, flagged); default 0 = off")
+    p.add_argument("--plate", action="append", default=[], metavar="N=L|R|invalid",
+                   help="assign force plate N by hand, as in Nexus (else automatic); repeatable")
     p.set_defaults(func=run)
 
 
@@ -38,13 +40,14 @@ def _write(pt, src: Path, out: Path, fmt: str) -> Path:
     (CSV column ``filled_markers``; C3D ``GENULAB:FILLED_FIRST/FILLED_LAST``, docs/io.md)."""
     from core.io.c3d import write_outputs_csv, write_processed_c3d
     from core.io.csv_out import filled_flag_parameters
+    outputs = pt.written_outputs()
     if fmt == "csv":
-        return write_outputs_csv(out, pt.outputs, filled_markers=pt.filled_markers())
+        return write_outputs_csv(out, outputs, filled_markers=pt.filled_markers())
     flag = None
     if pt.filled_mask is not None and pt.filled_mask.any():
         flag = filled_flag_parameters(pt.filled_mask, pt.trial.labels, pt.trial.first_frame,
                                       pt.settings.fill_gaps_max_frames)
-    return write_processed_c3d(src, out, pt.outputs, events=pt.events, parameters=flag)
+    return write_processed_c3d(src, out, outputs, events=pt.events, parameters=flag)
 
 
 def _target(src: Path, out_dir: Path, fmt: str) -> Path:
@@ -62,6 +65,7 @@ def _report(pt, out: Path, shown: dict) -> None:
     how = "detected" if pt.events_detected else "from the file"
     print(f"{pt.source_path}: wrote {out} ({pt.trial.n_frames} frames, {n_ev} events {how}, "
           f"{len(pt.cycles)} cycles)")
+    print("  " + _kinetics_line(pt))
     for q in pt.quality.issues:
         if q.severity != "info" or q.code in ("no-static", "defaults-used"):
             print(f"  {q.severity}: {q.message}")
@@ -73,6 +77,29 @@ def _report(pt, out: Path, shown: dict) -> None:
             print(f"    {l}")
     shown.clear()
     shown.update(lines)
+
+
+def _plate_options(values) -> tuple[tuple[int, str], ...]:
+    """``["1=R", "2=invalid"]`` -> ``((1, "R"), (2, "invalid"))``; GenuError on a bad value."""
+    from core.errors import GenuError
+    out = []
+    for v in values:
+        num, _, side = v.partition("=")
+        if not num.strip().isdigit() or side.strip() not in ("L", "R", "invalid"):
+            raise GenuError(f"--plate {v!r}: expected N=L, N=R or N=invalid (N the plate number)")
+        out.append((int(num), side.strip()))
+    return tuple(out)
+
+
+def _kinetics_line(pt) -> str:
+    """One line about kinetics: computed from how many clean contacts, or why not."""
+    if pt.kinetics is None:
+        why = [q.message for q in pt.quality.issues if q.code == "kinetics-not-computed"]
+        return "kinetics: " + (why[0].split(": ", 1)[-1] if why else "no force plates") + " (not computed)"
+    k = pt.kinetics
+    sides = ", ".join(f"{c.side} plate {c.plate}" for c in k.clean_contacts) or "none"
+    return (f"kinetics: moments, powers, forces written; body mass {k.body_mass_kg:g} kg; clean contacts: "
+            f"{sides} ({len(k.contacts) - len(k.clean_contacts)} excluded)")
 
 
 def _refuse_name_collisions(sources) -> None:
@@ -92,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     from core.gait.pipeline import ProcessingSettings
     overrides = parse_set_options(args.set)
     settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
-                                  label_map=str(args.label_map) if args.label_map else None)
+                                  label_map=str(args.label_map) if args.label_map else None,
+                                  plate_assignment=_plate_options(args.plate))
     created = not args.out.exists()
     args.out.mkdir(parents=True, exist_ok=True)
     try:

@@ -13,6 +13,9 @@ larger than the metric's SDD/MCID **and** the 95 % CI of the difference excludes
   window (walking stance, squat repetition, hold, landing) with its CI and verdict
   (FPPA SDD 8.5 deg, Munro 2012; 3D valgus 5 deg, McGinley 2009; MKD: no published SDD, the
   change is "not judged").
+* Knee moments per task and side: change of the per-window peak external knee abduction
+  (and adduction) moment over windows with a clean plate contact, against an SDD from the
+  within-session spread of both sessions (:func:`core.analysis.kinetics.within_session_sdd`).
 * GPS per side and overall (Baker 2009) of each session from its mean curves against the
   normative set of that session, the difference against the MCID 1.6 deg (Baker 2012); the
   standard error of the difference comes from a seeded bootstrap over cycles of both sessions
@@ -28,6 +31,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from core.analysis.kinetics import SDD_SOURCE, kinetic_changes, session_window_values
 from core.analysis.types import SessionAnalysis
 from core.errors import AnalysisError, GenuError
 from core.analysis.normative import NormativeSet
@@ -108,6 +112,10 @@ class SessionComparison:
     spatiotemporal: (name, side) -> (pre, post, post - pre) session means (no CI: the session
     summaries hold means only). normative_pre / normative_post: the normal sets used;
     rule: the measurement-error rule; curve_method: the curve test's wording; notes.
+    kinetics: (task, side, ``"peak_abduction_moment"`` / ``"peak_adduction_moment"``) ->
+    :class:`core.analysis.stats.ChangeResult` of the per-window external knee moment peak
+    (N.m/kg, windows with a clean plate contact; SDD from the within-session spread,
+    :func:`core.analysis.kinetics.within_session_sdd`).
     """
 
     pre_label: str
@@ -121,9 +129,10 @@ class SessionComparison:
     rule: str = CHANGE_RULE
     curve_method: str = ""
     notes: tuple[str, ...] = ()
+    kinetics: Mapping[tuple[str, str, str], ChangeResult] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("variables", "valgus", "gps", "spatiotemporal"):
+        for name in ("variables", "valgus", "gps", "spatiotemporal", "kinetics"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         object.__setattr__(self, "notes", tuple(self.notes))
 
@@ -134,6 +143,7 @@ class SessionComparison:
             out += [f"{key} {side} {w}" for w, r in (("max", v.peak_max), ("min", v.peak_min))
                     if r.exceeds_measurement_error]
         out += [f"GPS {s}" for s, g in self.gps.items() if g.verdict == "exceeds measurement error"]
+        out += [f"{k[0]} {k[1]} {k[2]}" for k, r in self.kinetics.items() if r.exceeds_measurement_error]
         return out
 
 
@@ -315,9 +325,22 @@ def compare_sessions(pre: SessionAnalysis, post: SessionAnalysis, n_perm: int = 
         notes.append(f"too few cycles for the curve test to reach p <= {alpha:g} (the two-sided test cannot go "
                      f"below 2 / number of relabellings) for {len(few)} variable(s): record more cycles")
     notes.append("curve tests control the family-wise error over the cycle of each variable, not across variables")
+    kin = kinetic_changes(pre, post)
+    notes += kinetic_notes(pre, post, kin)
     return SessionComparison(pre.label, post.label, variables, valgus, gps, st,
                              n0.label() if n0 else pre.normative_name, n1.label() if n1 else post.normative_name,
-                             CHANGE_RULE, method, tuple(notes))
+                             CHANGE_RULE, method, tuple(notes), kin)
+
+
+def kinetic_notes(pre: SessionAnalysis, post: SessionAnalysis, kin: Mapping) -> list[str]:
+    """Notes on the knee-moment comparison (which session had no kinetics, the SDD used)."""
+    has = {s.label: bool(session_window_values(s)) for s in (pre, post)}
+    if kin:
+        return [f"knee moments: {SDD_SOURCE}"]
+    if any(has.values()) and not all(has.values()):
+        only = next(k for k, v in has.items() if v)
+        return [f"knee moments: nothing to compare (kinetics on a clean plate contact only in session {only!r})"]
+    return []
 
 
 # --------------------------------------------------------------------------------------
@@ -336,6 +359,13 @@ def summary_lines(c: SessionComparison) -> list[str]:
             lines.append(f"  {task:10s} {side:5s} {metric:10s} {r.pre_mean:7.1f} -> {r.post_mean:7.1f} {unit:3s} "
                          f"change {_fmt(r.difference)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]  {thr}: {r.verdict} "
                          f"(n {r.n_pre}/{r.n_post})")
+    if c.kinetics:
+        lines.append("Knee moments (external, peak per window with a clean plate contact; post - pre [95 % CI])")
+        for (task, side, name), r in c.kinetics.items():
+            thr = f"{r.threshold_kind} {r.threshold:.3f} N.m/kg" if np.isfinite(r.threshold) else "no SDD"
+            lines.append(f"  {task:10s} {side:5s} {name.replace('_', ' '):24s} {r.pre_mean:6.3f} -> "
+                         f"{r.post_mean:6.3f} N.m/kg change {_fmt(r.difference, 3)} [{_fmt(r.ci_low, 3)}, "
+                         f"{_fmt(r.ci_high, 3)}]  {thr}: {r.verdict} (n {r.n_pre}/{r.n_post})")
     if c.gps:
         lines += ["", "Gait Profile Score (deg; MCID 1.6, Baker 2012)"]
         for side, g in c.gps.items():

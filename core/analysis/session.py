@@ -13,6 +13,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from core import __version__
+from core.analysis.kinetics import kinetics_lines
 from core.analysis.types import (AnalysisSettings, ChainSummary, SessionAnalysis, TaskDecision,
                                  TaskSummary, ThighOffset, TrialAnalysis, WalkingSummary, task_key)
 from core.analysis.trial import analyze_trial, trial_cycles
@@ -387,6 +388,7 @@ def trial_lines(t: TrialAnalysis) -> list[str]:
     for s, x in t.crosstalk.items():
         out.append(f"  cross-talk {s} (swing): r = {x.correlation:.2f}, {x.explained_excursion_deg:.1f} deg explained"
                    + (" -> DETECTED" if x.detected else ""))
+    out += kinetics_lines(t.kinetics)
     out += [f"  note: {n}" for n in t.notes]
     return out
 

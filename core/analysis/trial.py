@@ -13,6 +13,7 @@ import numpy as np
 from core.analysis.types import (INDICATORS, AnalysisSettings, CrosstalkCheck, TaskDecision, TaskWindow,
                                  TrialAnalysis)
 from core.analysis.chain import summarise_chain, with_crosstalk_caution
+from core.analysis.kinetics import trial_kinetics, unavailable_reason
 from core.gait.cycles import all_cycles, normalise_cycles
 from core.errors import AnalysisError, InsufficientEventsError
 from core.model import SIDE_PREFIX, SIDES, ModelOutputs
@@ -245,7 +246,7 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
                   task: Optional[str] = None, side: Optional[str] = None,
                   thigh_offsets: Optional[Mapping[str, Optional[float]]] = None,
                   decision: Optional[TaskDecision] = None,
-                  windows: Optional[Mapping[str, Sequence[TaskWindow]]] = None) -> TrialAnalysis:
+                  windows: Optional[Mapping[str, Sequence[TaskWindow]]] = None, kinetics=None) -> TrialAnalysis:
     """Analyse one processed trial.
 
     Parameters
@@ -268,6 +269,9 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
         result says so (``window_source[side] == "edited"`` and a note). A side the task
         does not analyse, a window outside the trial's frames, ending before it starts or
         overlapping another raises AnalysisError naming the trial.
+    kinetics: the trial's joint kinetics (``core.kinetics`` result); default
+        ``processed.kinetics`` (None when the trial has no plates or no body mass: the
+        kinematics are analysed and ``TrialAnalysis.kinetics`` says why there are no kinetics).
 
     Raises
     ------
@@ -321,6 +325,7 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
         notes.append("FPPA is computed from the 3D joint centres; its thresholds come from 2D-video norms")
     notes += [x.message for x in xtalk.values() if x.detected]
     notes += edit_notes
+    kin = _kinetics(processed, kinetics, windows, phases, ff, rate, decision.task, cyc, normative, settings)
     return TrialAnalysis(
         trial_name=trial.name, task=decision.task, side=decision.side, decision=decision, rate_hz=rate,
         first_frame=ff, n_frames=n, metrics=metrics, thresholds=thresholds,
@@ -330,4 +335,12 @@ def analyze_trial(processed, settings: AnalysisSettings = AnalysisSettings(), no
         chain={s: _chain(s, decision.task, phases, xtalk) for s in windows},
         corrected_offset_deg={s: offsets.get(s) for s in metrics}, notes=tuple(notes),
         phase_metric=metric, threshold_text=rule.text, threshold_source=rule.source, sex_flag=rule.sex_flag,
-        window_source=window_source)
+        window_source=window_source, kinetics=kin)
+
+
+def _kinetics(processed, kinetics, windows, phases, ff: int, rate: float, task: str, cyc, normative, settings):
+    """The knee-kinetics analysis of the trial (:mod:`core.analysis.kinetics`)."""
+    kinetics = kinetics if kinetics is not None else getattr(processed, "kinetics", None)
+    reason = "" if kinetics is not None else unavailable_reason(processed)
+    return trial_kinetics(kinetics, windows, phases, ff, rate, task, cyc,
+                          normative if task == "walk" else None, settings.indicator_band_sd, reason)

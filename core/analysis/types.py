@@ -35,6 +35,7 @@ from core.errors import AnalysisError
 from core.model import readonly_array as _ro
 
 from core.gait.trial_task import SINGLE_LEG_TASKS, TASKS  # noqa: F401 - part of this contract
+from core.analysis.kinetics_types import ContactQuality, TrialKinetics, WindowKinetics  # noqa: F401 - contract
 #: window kinds per task
 WINDOW_KIND = {"walk": "stance", "sls": "repetition", "sl_stance": "hold",
                "drop_jump": "landing", "sl_landing": "landing"}
@@ -387,6 +388,9 @@ class TrialAnalysis:
     ``"edited"`` (windows given by the user, ``analyze_trial(..., windows=...)``).
     phase_metric, threshold_text, threshold_source, sex_flag: the phase rule of the trial
     (as in :class:`ValgusPhase`, also when no phase was found).
+    kinetics: knee kinetics per window (:class:`core.analysis.kinetics_types.TrialKinetics`);
+    ``available`` False with the reason when the trial has none; None in results written
+    before kinetics existed.
     """
 
     trial_name: str
@@ -414,6 +418,7 @@ class TrialAnalysis:
     threshold_source: str = ""
     sex_flag: str = ""
     window_source: Mapping[str, str] = field(default_factory=dict)
+    kinetics: Optional[TrialKinetics] = None
 
     def __post_init__(self) -> None:
         for name in ("metrics", "thresholds", "frontal_normal", "cycle_curves", "window_peaks",

@@ -56,6 +56,8 @@ class ProcessingSettings:
         settings (core.gait.events).
     stale_tolerance_deg: a dynamic file's PROCESSING offsets further than this from the
         static calibration are reported as stale.
+    plate_assignment: ``((plate, "L" | "R" | "invalid"), ...)`` force plates assigned by
+        hand as in Nexus (others automatic, core.kinetics.contacts).
     """
 
     marker_set: str = "pig_lower_body"
@@ -67,8 +69,12 @@ class ProcessingSettings:
     event_min_prominence_mm: float = 40.0
     event_refine_strike_s: float = 0.15
     stale_tolerance_deg: float = 0.01
+    plate_assignment: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
+        bad = [v for _, v in self.plate_assignment if v not in ("L", "R", "invalid")]
+        if bad:
+            raise GenuError(f"a force plate is assigned to L, R or invalid, not {bad[0]!r}")
         if self.events not in ("auto", "detect", "file"):
             raise GenuError(f"events setting must be auto, detect or file, not {self.events!r}")
         if self.fill_gaps_max_frames < 0:
@@ -109,7 +115,10 @@ class ProcessedTrial:
     settings: the options used. timings_ms: stage -> milliseconds (read, calibrate, model,
     events). filled_mask: ``(F, P)`` True where a marker sample was filled, or None.
     calibration: the static calibration used, or None. searched: subject sources.
-    source_path: the input C3D path (None for an in-memory trial).
+    source_path: the input C3D path (None for an in-memory trial). kinetics: the
+    Plug-in Gait kinetics (:class:`core.kinetics.inverse_dynamics.KineticsResult`) when
+    the trial has force plates and the subject a body mass, else None (a quality issue
+    ``kinetics-not-computed`` says why).
     """
 
     trial: Trial
@@ -125,9 +134,18 @@ class ProcessedTrial:
     calibration: Optional[StaticCalibration] = None
     searched: tuple[str, ...] = ()
     source_path: Optional[Path] = None
+    kinetics: Optional[object] = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timings_ms", MappingProxyType(dict(self.timings_ms)))
+
+    def written_outputs(self) -> ModelOutputs:
+        """The CGM1 outputs plus the kinetic channels when there are kinetics (what the
+        processed C3D and the CSV hold)."""
+        if self.kinetics is None:
+            return self.outputs
+        from core.kinetics.inverse_dynamics import with_kinetics
+        return with_kinetics(self.outputs, self.kinetics)
 
     def filled_markers(self) -> Optional[np.ndarray]:
         """``(F,)`` space-separated labels of the markers filled at each frame ('' where none),
@@ -516,12 +534,37 @@ def process_trial(source: TrialInput, static=None, subject_file: Union[str, Path
         issues += _parameter_issues(trial, subject, outputs)
     with clock.stage("events", 0.8, "events and cycles"):
         events, cycles, ev_issues = _events_and_cycles(trial, outputs, settings)
-    quality = QualityReport().plus(*range_issues, *gap_issues, *issues, *_subject_issues(subject, trial, notes), *ev_issues)
+    kinetics, kin_issues = None, []
+    if trial.force_plates:
+        with clock.stage("kinetics", 0.9, "kinetics"):
+            kinetics, kin_issues = _kinetics(trial, outputs, subject, events, dict(settings.plate_assignment))
+    quality = QualityReport().plus(*range_issues, *gap_issues, *issues, *_subject_issues(subject, trial, notes),
+                                   *ev_issues, *kin_issues)
     clock.check()
     if progress is not None:
         progress(1.0, "done")
     return ProcessedTrial(trial, outputs, subject, events, cycles, gaps, quality, settings,
-                          clock.ms, mask, cal, tuple(searched), path)
+                          clock.ms, mask, cal, tuple(searched), path, kinetics)
+
+
+def _kinetics(trial: Trial, outputs: ModelOutputs, subject: SubjectParameters, events: Sequence,
+              assignment: Mapping[int, str]) -> tuple[Optional[object], list[QualityIssue]]:
+    """Plug-in Gait kinetics of a trial with force plates, or None and the reason as a
+    quality issue (no body mass, a plate that cannot be read, foot markers missing);
+    kinematics are delivered either way. Force-plate events are offered beside the events
+    used (``ProcessedTrial.kinetics.events``), never replacing the file's."""
+    from core.kinetics.inverse_dynamics import KineticsSettings, compute_kinetics
+    try:
+        res = compute_kinetics(trial, outputs, subject, KineticsSettings(plate_assignment=assignment), events)
+    except GenuError as exc:
+        return None, [QualityIssue("warning", "kinetics-not-computed", f"kinetics not computed: {exc.reason}",
+                                   trial.name, getattr(exc, "parameter", "") or ", ".join(getattr(exc, "parameters", ())))]
+    issues = list(res.issues)
+    n = len(res.clean_contacts)
+    issues.append(QualityIssue("info", "kinetics", f"kinetics from {n} clean force-plate contact(s) of "
+                               f"{len(res.contacts)}; {len(res.events)} force-plate event(s) available",
+                               trial.name))
+    return res, issues
 
 
 # ----------------------------------------------------------------------------------------

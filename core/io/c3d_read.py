@@ -242,13 +242,17 @@ def read_force_plates(params: dict, scale_mm: float) -> tuple[ForcePlate, ...]:
     corners = corners.reshape(3, 4, -1, order="F") if corners.size >= 12 else np.zeros((3, 4, 0))
     origin = origin.reshape(3, -1, order="F") if origin.size >= 3 else np.zeros((3, 0))
     channel = channel.reshape(channel.shape[0], -1) if channel.ndim >= 1 and channel.size else np.zeros((0, 0))
+    cal = np.asarray(param_value(params, "FORCE_PLATFORM", "CAL_MATRIX", []), dtype=float)
+    cal = cal.reshape(cal.shape[0], cal.shape[1], -1) if cal.ndim >= 2 and cal.size else np.zeros((0, 0, 0))
     plates = []
     for i in range(used):
         c = corners[:, :, i].T * scale_mm if i < corners.shape[2] else np.full((4, 3), np.nan)
         o = origin[:, i] * scale_mm if i < origin.shape[1] else np.full(3, np.nan)
         ch = tuple(int(x) - 1 for x in channel[:, i]) if i < channel.shape[1] else ()
         t = int(types[i]) if i < types.size else 0
-        plates.append(ForcePlate(t, c, o, ch))
+        # CAL_MATRIX[i, j, plate] (first C3D dimension = output): outputs = M @ channels
+        m = cal[:, :, i] if i < cal.shape[2] else None
+        plates.append(ForcePlate(t, c, o, ch, m))
     return tuple(plates)
 
 

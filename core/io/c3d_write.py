@@ -28,6 +28,16 @@ from core.variables import output_names
 #: Trial.point_kinds value -> POINT list parameter that names such points
 KIND_LISTS = {"angle": "ANGLES", "force": "FORCES", "moment": "MOMENTS",
               "power": "POWERS", "scalar": "SCALARS"}
+#: output name suffix -> kind (Vicon's kinetic outputs; everything else a position in mm)
+OUTPUT_SUFFIX_KINDS = (("Angles", "angle"), ("Moment", "moment"), ("Power", "power"),
+                       ("Force", "force"), ("NormalisedGRF", "force"))
+#: units Vicon writes for its kinetic POINT groups (the values are per kg of body mass)
+KIND_UNITS = {"moment": ("MOMENT_UNITS", "Nmm"), "power": ("POWER_UNITS", "W"), "force": ("FORCE_UNITS", "N")}
+
+
+def output_kind(name: str) -> str:
+    """``"angle"``, ``"moment"``, ``"power"``, ``"force"`` or ``"position"`` of an output name."""
+    return next((kind for suffix, kind in OUTPUT_SUFFIX_KINDS if name.endswith(suffix)), "position")
 
 
 # ----------------------------------------------------------------------- atomic files
@@ -217,8 +227,9 @@ def _output_block(outputs: ModelOutputs, names: Sequence[str], first_frame: int,
                   file_scale: float) -> tuple[np.ndarray, np.ndarray]:
     """``(4, N, F)`` points and ``(1, N, F)`` residuals of the outputs on the file's frames.
 
-    Angles are written in degrees; positions (joint centres) are converted from mm to the
-    file's own POINT:UNITS. NaN or frames without outputs -> zeros with residual -1.
+    Angles are written in degrees, kinetics in their own units (per kg, as Vicon); positions
+    (joint centres) are converted from mm to the file's own POINT:UNITS. NaN or frames
+    without outputs -> zeros with residual -1.
     """
     pts = np.zeros((4, len(names), n_frames))
     res = np.full((1, len(names), n_frames), -1.0)
@@ -227,7 +238,7 @@ def _output_block(outputs: ModelOutputs, names: Sequence[str], first_frame: int,
     keep = (dst_rows >= 0) & (dst_rows < n_frames)
     for j, name in enumerate(names):
         data = np.asarray(outputs.channels[name], dtype=float)[keep]
-        if not name.endswith("Angles"):
+        if output_kind(name) == "position":
             data = data / file_scale
         ok = np.isfinite(data).all(axis=1)
         rows = dst_rows[keep]
@@ -366,6 +377,16 @@ def _update_point_params(c, all_labels: list[str], n_old: int, names: Sequence[s
     _set_param(c, "POINT", "ANGLES", angles)
     if "ANGLE_UNITS" not in c["parameters"]["POINT"]:
         _set_param(c, "POINT", "ANGLE_UNITS", ["deg"])
+    for kind, (unit_param, unit) in KIND_UNITS.items():
+        new = [n for n in names if output_kind(n) == kind]
+        if not new:
+            continue
+        group = KIND_LISTS[kind]
+        listed = [s.strip() for s in param_strings(c["parameters"], "POINT", group)]
+        listed = [a for a in listed if a]
+        _set_param(c, "POINT", group, listed + [n for n in new if n not in listed])
+        if unit_param not in c["parameters"]["POINT"]:
+            _set_param(c, "POINT", unit_param, [unit])
 
 
 # ----------------------------------------------------------------------- new file from a Trial

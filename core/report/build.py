@@ -14,6 +14,7 @@ from core.analysis.comparison import SessionComparison
 from core.errors import CancelledError, ReportError
 from core.report.comparison_pages import change_table_page, comparison_summary_page, overlay_page
 from core.report.inputs import ReportOptions, SessionReportInput
+from core.report.kinetics_pages import kinetics_page
 from core.report.page import Page, add_footers, report_style, save_pdf
 from core.report.session_pages import (kinematics_page, map_page, quality_page, signature_page, summary_page)
 from core.report.valgus_pages import valgus_pages
@@ -61,6 +62,7 @@ def build_session_report(inp: SessionReportInput, pdf_path: Path | str, opts: Op
         steps = [("summary", lambda: summary_page(inp, opts)),
                  ("kinematics", lambda: kinematics_page(inp, opts)),
                  ("valgus", lambda: valgus_pages(inp, opts)),
+                 ("kinetics", lambda: kinetics_page(inp, opts)),
                  ("movement analysis profile", lambda: map_page(inp, opts)),
                  ("quality", lambda: quality_page(inp, opts)),
                  ("signature", lambda: signature_page(inp, opts))]

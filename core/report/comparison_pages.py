@@ -4,6 +4,7 @@ from __future__ import annotations
 from core.analysis.comparison import SessionComparison
 from core.report.figures import plot_band
 from core.report.inputs import ReportOptions, SessionReportInput
+from core.report.kinetics_pages import kinetic_change_rows
 from core.report.page import MUTED, SIDE_COLOURS, Page, caution, heading, new_page, paragraph, table
 from core.report.session_pages import header_for, kinematics_grid, normative_caution, session_norms
 from core.report.text import METRIC_NAMES, TASK_NAMES, fnum, unit_of
@@ -48,6 +49,11 @@ def change_sentences(c: SessionComparison) -> list[str]:
             if r.exceeds_measurement_error:
                 out.append(f"Walking {_variable_name(key).lower()}, {side}: cycle {which} changed by {fnum(r.difference)} "
                            f"{v.unit} (95 % CI {fnum(r.ci_low)} to {fnum(r.ci_high)} {v.unit})")
+    for (task, side, name), r in sorted(c.kinetics.items()):
+        if r.exceeds_measurement_error:
+            out.append(f"{TASK_NAMES.get(task, task)}, {side}: {name.replace('_', ' ').replace('peak ', 'peak external knee ')} "
+                       f"{fnum(r.pre_mean, 2)} -> {fnum(r.post_mean, 2)} N.m/kg (change {fnum(r.difference, 2)}, "
+                       f"95 % CI {fnum(r.ci_low, 2)} to {fnum(r.ci_high, 2)})")
     for side, g in c.gps.items():
         if g.verdict == "exceeds measurement error":
             out.append(f"GPS {side}: {fnum(g.pre_gps)} -> {fnum(g.post_gps)} deg (change {fnum(g.difference)})")
@@ -73,6 +79,12 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
         hl.append(r.exceeds_measurement_error)
     table(page, ["Task", "Side", "Metric", "Pre", "Post", "Change", "95 % CI", "SDD/MCID", "Verdict"], rows,
           col_widths=[0.155, 0.06, 0.18, 0.055, 0.055, 0.1, 0.13, 0.09, 0.175], size=7.2, highlight=hl)
+    if c.kinetics:
+        heading(page, "Knee moment change (external, N.m/kg; peak per window on a clean plate contact)", size=9)
+        krows = kinetic_change_rows(c)
+        table(page, ["Task", "Side", "Quantity", "Pre -> post", "Change [95 % CI]", "SDD", "Verdict"],
+              [r[:6] + [_verdict(r[6])] for r in krows], col_widths=[0.1, 0.06, 0.22, 0.14, 0.22, 0.08, 0.18],
+              size=7.0, highlight=[r.exceeds_measurement_error for r in c.kinetics.values()])
     heading(page, "Gait Profile Score")
     grows, ghl = [], []
     for side, g in c.gps.items():

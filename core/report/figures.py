@@ -46,8 +46,8 @@ def plot_cycles(ax, curves: Mapping[str, np.ndarray], band=None, foot_off_pct: O
         if show_cycles and c.shape[0] > 1:
             for row in c:
                 ax.plot(PCT, row, color=colour, lw=0.35, alpha=0.45, ls=ls)
-        with np.errstate(invalid="ignore"):
-            mean = np.nanmean(c, axis=0) if np.isfinite(c).any() else np.full(101, np.nan)
+        n = np.isfinite(c).sum(axis=0)           # NaN-aware mean; a point missing in every cycle stays NaN
+        mean = np.divide(np.nansum(c, axis=0), n, out=np.full(c.shape[1], np.nan), where=n > 0)
         ax.plot(PCT, mean, color=colour, lw=1.3, ls=ls)
         if foot_off_pct and np.isfinite(foot_off_pct.get(side, np.nan)):
             ax.axvline(foot_off_pct[side], color=colour, lw=0.7, ls=":")

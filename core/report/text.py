@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, Optional
 
+from core.analysis.kinetics import kinetic_findings
 from core.analysis.types import FOOT_PRONATION_NOTE, SessionAnalysis
 
 METRIC_NAMES = {
@@ -75,6 +76,7 @@ def key_findings(analysis: SessionAnalysis) -> list[str]:
     if math.isfinite(analysis.gps_overall_deg):
         per = ", ".join(f"{s} {fnum(w.gps_deg)}" for s, w in analysis.walking.items())
         lines.append(f"Gait Profile Score (Baker 2009): overall {fnum(analysis.gps_overall_deg)} deg ({per} deg).")
+    lines += [f"Kinetics: {line}" for line in kinetic_findings(analysis, TASK_NAMES)]
     for w in analysis.warnings:
         lines.append(f"Note: {w}")
     lines.append(FOOT_PRONATION_NOTE)

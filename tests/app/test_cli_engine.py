@@ -67,7 +67,7 @@ def test_process_c3d_output_names_frames_events_and_input_untouched(tmp_path, ca
     assert rc == 0, cap.err
     assert (_sha(dyn), _sha(st)) == before
     timing = [l.split() for l in cap.err.splitlines() if l.startswith("timing ")]
-    assert [t[1] for t in timing] == ["read", "calibrate", "model", "events", "write"]
+    assert [t[1] for t in timing] == ["read", "calibrate", "model", "events", "kinetics", "write"]
     assert all(t[3] == "ms" and float(t[2]) >= 0 for t in timing)
     out = read_c3d(tmp_path / "PiG_Motion-FlatFoot-Full.c3d")
     src = read_c3d(dyn)
@@ -129,7 +129,7 @@ def test_genulab_subprocess_end_to_end(tmp_path):
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "Movement_trial.c3d").stat().st_size > 0
-    assert sum(l.startswith("timing ") for l in r.stderr.splitlines()) == 5
+    assert sum(l.startswith("timing ") for l in r.stderr.splitlines()) == 6
     assert "events detected" in r.stdout
 
 

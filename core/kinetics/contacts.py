@@ -1,0 +1,207 @@
+"""Which foot is on which force plate, when, and whether the contact is clean.
+
+A *contact* is a run of consecutive frames in which a plate's vertical force is at or
+above the threshold. It is given to the foot whose markers (HEE, TOE, ANK) are closest,
+horizontally, to the centre of pressure on average over the run. As in Nexus, kinetics are computed
+only from *clean* contacts, where
+
+* the other foot is not on the plate: none of its markers is over the plate outline
+  while lower than ``foot_height_mm`` above the surface and slower than
+  ``foot_speed_mm_s`` (a foot at rest on the plate, not one swinging over it), in any
+  frame of the run;
+* the foot is on the plate: its HEE, TOE and ANK markers, projected on the plate plane,
+  stay inside the outline grown by ``margin_mm`` in every frame of the run;
+* the centre of pressure stays inside the outline while the vertical force is at least
+  10 % of the contact's peak (at lower loads, at the very start and end of a contact,
+  the centre of pressure is ill-defined);
+
+Other contacts are reported with the reason, so the user sees why a plate was not used.
+A plate can also be assigned by hand, as in Nexus (``assignment={plate: "L" | "R" |
+"invalid"}``): its contacts then go to that foot (or to none) without these checks, all.
+Foot strike and foot off of clean contacts are also gait events (source "force plate"):
+the first and the last frame of the run (vertical force threshold crossing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+
+from core.kinetics.force_plates import PlateData, plate_axes
+from core.model import EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, Trial, frame_to_time
+
+FOOT_MARKERS = ("HEE", "TOE", "ANK")
+SIDE_NAMES = {"L": "Left", "R": "Right"}
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One loaded run of a plate.
+
+    side: ``"L"``/``"R"`` (``""`` when no foot could be found); plate: 1-based plate
+    number; first_row, last_row: rows of the trial (inclusive); first_frame, last_frame:
+    C3D frame numbers; clean: usable for kinetics; reason: why not ("" when clean);
+    both_feet: the other foot was on the plate too (kinetics of both feet are unknown).
+    """
+
+    side: str
+    plate: int
+    first_row: int
+    last_row: int
+    first_frame: int
+    last_frame: int
+    clean: bool
+    reason: str = ""
+    both_feet: bool = False
+
+    def describe(self) -> str:
+        who = f"{SIDE_NAMES.get(self.side, 'unknown')} foot" if self.side else "no foot identified"
+        state = "clean" if self.clean else f"excluded: {self.reason}"
+        return f"plate {self.plate}, frames {self.first_frame}-{self.last_frame}, {who}, {state}"
+
+
+def loaded_runs(loaded: np.ndarray) -> list[tuple[int, int]]:
+    """``(F,)`` bool -> list of ``(first_row, last_row)`` inclusive runs of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loaded.astype(np.int8), [0]])))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+@lru_cache(maxsize=64)
+def _axes_cached(corners: tuple) -> tuple[np.ndarray, np.ndarray]:
+    return plate_axes(np.array(corners).reshape(4, 3))
+
+
+def _plate_coords(points_mm: np.ndarray, corners_mm: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` lab points -> ``(..., 3)`` coordinates in plate axes about the centre,
+    with the third coordinate the height above the surface (sign-corrected to up)."""
+    rot, centre = _axes_cached(tuple(np.asarray(corners_mm, dtype=float).ravel()))
+    local = (points_mm - centre) @ rot
+    up = 1.0 if rot[2, 2] >= 0 else -1.0
+    local[..., 2] *= up
+    return local
+
+
+def _half_sizes(corners_mm: np.ndarray) -> np.ndarray:
+    loc = _plate_coords(np.asarray(corners_mm, dtype=float), corners_mm)
+    return np.abs(loc[:, :2]).max(axis=0)
+
+
+def _inside(local: np.ndarray, half: np.ndarray, margin: float) -> np.ndarray:
+    """``(..., 3)`` plate coordinates -> bool inside the outline grown by ``margin``."""
+    return np.all(np.abs(local[..., :2]) <= half + margin, axis=-1)
+
+
+def _foot_points(trial: Trial, side: str) -> np.ndarray:
+    """``(F, K, 3)`` of the side's foot markers present in the trial (K may be 0)."""
+    pts = [trial.point(f"{side}{m}") for m in FOOT_MARKERS if trial.has(f"{side}{m}")]
+    return np.stack(pts, axis=1) if pts else np.zeros((trial.n_frames, 0, 3))
+
+
+def _speed(points: np.ndarray, rate_hz: float) -> np.ndarray:
+    """``(F, K, 3)`` mm -> ``(F, K)`` speed mm/s (central differences, NaN at the ends)."""
+    v = np.full(points.shape[:2], np.nan)
+    if points.shape[0] >= 3:
+        v[1:-1] = np.linalg.norm(points[2:] - points[:-2], axis=-1) * rate_hz / 2.0
+    return v
+
+
+def _classify(plate: PlateData, rows: slice, own_pts: np.ndarray, opp_pts: np.ndarray,
+              opp_speed: np.ndarray, limits: tuple[float, float, float], other: str) -> str:
+    margin_mm, foot_height_mm, foot_speed = limits
+    half = _half_sizes(plate.corners_mm)
+    own = _plate_coords(own_pts[rows], plate.corners_mm)
+    opp = _plate_coords(opp_pts[rows], plate.corners_mm)
+    cop = _plate_coords(plate.cop_mm[rows], plate.corners_mm)  # NaN where unloaded: none here
+    fz = plate.force_n[rows, 2]
+    cop = cop[fz >= 0.1 * np.nanmax(fz)]
+    with np.errstate(invalid="ignore"):
+        resting = (opp[..., 2] < foot_height_mm) & (opp_speed[rows] < foot_speed)
+    if opp.size and np.any(_inside(opp, half, 0.0) & resting):
+        return f"the {SIDE_NAMES[other].lower()} foot is also on the plate"
+    if own.shape[1] < len(FOOT_MARKERS) or not np.isfinite(own).all():
+        return "foot markers are missing during the contact"
+    if not np.all(_inside(own, half, margin_mm)):
+        return "the foot is partly off the plate"
+    if not np.all(_inside(cop, half, 0.5)):
+        return "the centre of pressure leaves the plate outline"
+    return ""
+
+
+def _nearest_side(plate: PlateData, rows: slice, feet: Mapping[str, np.ndarray]) -> str:
+    cop = plate.cop_mm[rows, :2]
+    best, best_d = "", np.inf
+    for side, pts in feet.items():
+        if pts.shape[1] == 0:
+            continue
+        with np.errstate(invalid="ignore"):
+            d = np.linalg.norm(pts[rows, :, :2].mean(axis=1) - cop, axis=1)
+        ok = np.isfinite(d)
+        d = d[ok].mean() if ok.any() else np.inf
+        if d < best_d:
+            best, best_d = side, d
+    return best
+
+
+def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float = 20.0,
+                    foot_height_mm: float = 80.0, foot_speed_mm_s: float = 300.0,
+                    assignment: Optional[Mapping[int, str]] = None) -> tuple[Contact, ...]:
+    """Contacts of every plate, with their foot and cleanliness (module docstring).
+
+    Parameters
+    ----------
+    trial: the dynamic trial (foot markers, mm).
+    plates: plate outputs at the point rate.
+    margin_mm: how far outside the plate outline a foot marker may be (marker radius,
+        heel marker behind the heel pad).
+    foot_height_mm, foot_speed_mm_s: a marker of the other foot over the outline, lower
+        than this above the plate surface and slower than this means that foot is on
+        the plate.
+    assignment: plate number -> ``"L"``, ``"R"`` or ``"invalid"`` for plates assigned by
+        hand (others are automatic).
+
+    Returns
+    -------
+    Contacts sorted by first frame.
+    """
+    out = []
+    feet = {side: _foot_points(trial, side) for side in SIDE_NAMES}
+    speed = {side: _speed(pts, trial.point_rate_hz) for side, pts in feet.items()}
+    for plate in plates:
+        for a, b in loaded_runs(plate.loaded):
+            rows = slice(a, b + 1)
+            manual = (assignment or {}).get(plate.number, "auto")
+            side = _nearest_side(plate, rows, feet) if manual == "auto" else manual
+            if side == "invalid":
+                side, reason = "", "the plate is assigned as invalid"
+            elif manual != "auto":
+                reason = ""
+            elif not side:
+                reason = "no foot markers near the centre of pressure"
+            else:
+                other = "R" if side == "L" else "L"
+                reason = _classify(plate, rows, feet[side], feet[other], speed[other],
+                                   (margin_mm, foot_height_mm, foot_speed_mm_s), other)
+            out.append(Contact(side, plate.number, a, b, trial.first_frame + a, trial.first_frame + b,
+                               not reason, reason, reason.endswith("also on the plate")))
+    return tuple(sorted(out, key=lambda c: (c.first_row, c.plate)))
+
+
+def force_plate_events(trial: Trial, contacts: Sequence[Contact]) -> tuple[GaitEvent, ...]:
+    """Foot Strike (first loaded frame) and Foot Off (last loaded frame) of each clean
+    contact, as GaitEvent with source ``"force plate"``, sorted by frame. A contact
+    already loaded in the first frame of the capture has no strike, one still loaded in
+    the last frame no foot off."""
+    ev = []
+    for c in contacts:
+        if not c.clean:
+            continue
+        ctx = SIDE_NAMES[c.side]
+        ends = ((EVENT_FOOT_STRIKE, c.first_frame, c.first_row > 0),
+                (EVENT_FOOT_OFF, c.last_frame, c.last_row < trial.n_frames - 1))
+        for label, frame, seen in ends:
+            if seen:
+                    ev.append(GaitEvent(label, ctx, int(frame), float(frame_to_time(frame, trial.point_rate_hz)),
+                                    "force plate"))
+    return tuple(sorted(ev, key=lambda e: (e.frame, e.context, e.label)))

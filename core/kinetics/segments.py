@@ -1,0 +1,175 @@
+"""Segment inertial parameters and segment kinematics of the Plug-in Gait lower limb.
+
+Masses are Dempster's fractions of body mass (Dempster 1955, as tabulated by Winter,
+*Biomechanics and Motor Control of Human Movement*, 4th ed. 2009, Table 4.1): foot 0.0145,
+leg (tibia) 0.0465, thigh (femur) 0.100. Segment ends as Plug-in Gait takes them: femur
+HJC -> KJC, tibia KJC -> AJC, foot AJC -> TOE.
+
+The remaining parameters were measured on Vicon's own outputs (docs/kinetics.md,
+"Segment parameters"): a least-squares identification of mass, centre of mass and
+inertia from the joint forces and moments Vicon stored in swing gives, on every
+reference file,
+
+* femur and tibia centre of mass at 0.433 of the length from the proximal joint
+  (Dempster's value);
+* foot centre of mass on the AJC -> TOE line at half the heel-to-toe distance
+  ``|HEE - TOE|`` from the AJC;
+* transverse moments of inertia about the centre of mass ``m (k L)^2`` with ``k`` =
+  Dempster's radius of gyration about the *proximal* end (foot 0.690 of the heel-to-toe
+  length, leg 0.528, thigh 0.540), and no inertia about the long (z) axis.
+
+With Dempster's radii about the centre of mass (0.475, 0.302, 0.323) the swing moments
+are 2-4 times further from Vicon's (docs/kinetics.md gives the figures).
+
+Derivatives (the combination closest to Vicon's outputs among those tried, docs/kinetics.md):
+angular velocity from ``dR/dt = (R[i+2] - R[i-2]) / (4 dt)``; angular acceleration its
+central difference ``(w[i+1] - w[i-1]) / (2 dt)``; centre-of-mass acceleration the
+second difference ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``. NaN where a sample is missing.
+Vicon's markers in the reference files are already filtered; no filter is applied here
+(a low-pass filter on the derivatives moves the moments away from Vicon's).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from core.errors import MissingMarkersError
+from core.model import ModelOutputs, Trial
+
+GRAVITY = np.array([0.0, 0.0, -9.81])  # m/s^2, lab Z up
+
+
+@dataclass(frozen=True)
+class SegmentParameters:
+    """Inertial parameters of one segment as fractions (see the module docstring).
+
+    mass_fraction: of body mass; com_fraction: from the proximal end along the segment
+    (for the foot: of the heel-to-toe length, along AJC -> TOE); radius_fraction:
+    transverse radius of gyration about the centre of mass, of the length.
+    """
+
+    mass_fraction: float
+    com_fraction: float
+    radius_fraction: float
+
+
+PIG_SEGMENTS: Mapping[str, SegmentParameters] = {
+    "Foot": SegmentParameters(0.0145, 0.5, 0.690),
+    "Tibia": SegmentParameters(0.0465, 0.433, 0.528),
+    "Femur": SegmentParameters(0.100, 0.433, 0.540),
+}
+
+
+@dataclass(frozen=True)
+class SegmentState:
+    """One segment over frames, SI units.
+
+    proximal_m, com_m: ``(F, 3)`` proximal joint centre and centre of mass (m, lab);
+    rotation: ``(F, 3, 3)`` segment axes (columns) in the lab; mass_kg: scalar;
+    inertia_com: ``(F, 3, 3)`` inertia tensor about the CoM in the lab frame (kg m^2);
+    com_acc: ``(F, 3)`` m/s^2; omega, alpha: ``(F, 3)`` rad/s, rad/s^2 (lab).
+    """
+
+    name: str
+    proximal_m: np.ndarray
+    com_m: np.ndarray
+    rotation: np.ndarray
+    mass_kg: float
+    inertia_com: np.ndarray
+    com_acc: np.ndarray
+    omega: np.ndarray
+    alpha: np.ndarray
+
+
+def central_difference(x: np.ndarray, dt: float) -> np.ndarray:
+    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+1] - x[i-1]) / 2 dt``; NaN at the ends."""
+    out = np.full(x.shape, np.nan)
+    if x.shape[0] >= 3:
+        out[1:-1] = (x[2:] - x[:-2]) / (2.0 * dt)
+    return out
+
+
+def wide_difference(x: np.ndarray, dt: float) -> np.ndarray:
+    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+2] - x[i-2]) / 4 dt``; NaN at the ends."""
+    out = np.full(x.shape, np.nan)
+    if x.shape[0] >= 5:
+        out[2:-2] = (x[4:] - x[:-4]) / (4.0 * dt)
+    return out
+
+
+def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
+    """``(F, ...)`` -> ``(F, ...)`` ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``; NaN at the ends."""
+    out = np.full(x.shape, np.nan)
+    if x.shape[0] >= 3:
+        out[1:-1] = (x[2:] - 2.0 * x[1:-1] + x[:-2]) / dt ** 2
+    return out
+
+
+def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
+    """``(F, 3, 3)`` rotations -> ``(F, 3)`` angular velocity (rad/s, lab) from
+    ``W = dR/dt R^T`` (its skew-symmetric part), ``dR/dt`` by :func:`wide_difference`."""
+    d = wide_difference(rotation, dt)
+
+    def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j]
+        return d[:, i, 0] * rotation[:, j, 0] + d[:, i, 1] * rotation[:, j, 1] + d[:, i, 2] * rotation[:, j, 2]
+    return 0.5 * np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)], axis=1)
+
+
+def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.ndarray,
+           rotation: np.ndarray, par: SegmentParameters, body_mass_kg: float, dt: float) -> SegmentState:
+    mass = par.mass_fraction * body_mass_kg
+    i_t = mass * (par.radius_fraction * length_mm / 1000.0) ** 2
+    z = rotation[:, :, 2]
+    # R diag(i, i, 0) R^T = i (E - z z^T), z the segment's long axis
+    inertia = i_t[:, None, None] * (np.eye(3)[None] - z[:, :, None] * z[:, None, :])
+    com = com_mm / 1000.0
+    omega = angular_velocity(rotation, dt)
+    return SegmentState(name, prox_mm / 1000.0, com, rotation, mass, inertia,
+                        second_difference(com, dt), omega, central_difference(omega, dt))
+
+
+def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: float,
+                  table: Mapping[str, SegmentParameters] = PIG_SEGMENTS) -> dict[str, SegmentState]:
+    """Foot, tibia and femur of one side (``"L"`` or ``"R"``) with their kinematics.
+
+    Parameters
+    ----------
+    trial: the dynamic trial (TOE and HEE markers of the side).
+    outputs: its CGM1 reconstruction (joint centres and segment poses, mm).
+    side: ``"L"`` or ``"R"``.
+    body_mass_kg: subject body mass.
+
+    Returns
+    -------
+    ``{"Foot": ..., "Tibia": ..., "Femur": ...}`` SegmentState, plus ``"Pelvis"`` with its
+    rotation and angular velocity only (mass 0; the hip power needs it).
+
+    Raises
+    ------
+    MissingMarkersError: the side's TOE or HEE marker is not in the trial.
+    """
+    dt = 1.0 / outputs.rate_hz
+    mk = trial.markers([f"{side}TOE", f"{side}HEE"])
+    toe, hee = mk[f"{side}TOE"], mk[f"{side}HEE"]
+    hjc, kjc, ajc = (np.asarray(outputs.channels[f"{side}{j}JC"]) for j in "HKA")
+    if not all(f"{side}{s}" in outputs.segments for s in ("Foot", "Tibia", "Femur")):
+        raise MissingMarkersError([f"{side}Foot/{side}Tibia/{side}Femur segments"], trial.path)
+    rot = {s: np.asarray(outputs.segments[f"{side}{s}"])[:, :3, :3] for s in ("Foot", "Tibia", "Femur")}
+    foot_len = np.linalg.norm(hee - toe, axis=1)
+    axis = (toe - ajc) / np.linalg.norm(toe - ajc, axis=1)[:, None]
+    foot_com = ajc + table["Foot"].com_fraction * foot_len[:, None] * axis
+    tib, fem = table["Tibia"], table["Femur"]
+    segs = {
+        "Foot": _state("Foot", ajc, foot_com, foot_len, rot["Foot"], table["Foot"], body_mass_kg, dt),
+        "Tibia": _state("Tibia", kjc, kjc + tib.com_fraction * (ajc - kjc), np.linalg.norm(ajc - kjc, axis=1),
+                        rot["Tibia"], tib, body_mass_kg, dt),
+        "Femur": _state("Femur", hjc, hjc + fem.com_fraction * (kjc - hjc), np.linalg.norm(kjc - hjc, axis=1),
+                        rot["Femur"], fem, body_mass_kg, dt),
+    }
+    pel = np.asarray(outputs.segments["Pelvis"])[:, :3, :3]
+    zero = np.zeros((pel.shape[0], 3))
+    segs["Pelvis"] = SegmentState("Pelvis", hjc / 1000.0, hjc / 1000.0, pel, 0.0, np.zeros(pel.shape), zero,
+                                  angular_velocity(pel, dt), zero)
+    return segs
