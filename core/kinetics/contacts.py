@@ -107,13 +107,13 @@ def _speed(points: np.ndarray, rate_hz: float) -> np.ndarray:
     return v
 
 
-def _classify(plate: PlateData, rows: slice, own_pts: np.ndarray, opp_pts: np.ndarray,
-              opp_speed: np.ndarray, limits: tuple[float, float, float], other: str) -> str:
+def _classify(plate: PlateData, rows: slice, local: Mapping[str, np.ndarray], opp_speed: np.ndarray,
+              limits: tuple[float, float, float], side: str, other: str) -> str:
+    """Why the contact of ``side`` on ``plate`` over ``rows`` is not clean ("" if it is);
+    ``local``: feet markers and CoP in the plate's coordinates (``_plate_coords``)."""
     margin_mm, foot_height_mm, foot_speed = limits
     half = _half_sizes(plate.corners_mm)
-    own = _plate_coords(own_pts[rows], plate.corners_mm)
-    opp = _plate_coords(opp_pts[rows], plate.corners_mm)
-    cop = _plate_coords(plate.cop_mm[rows], plate.corners_mm)  # NaN where unloaded: none here
+    own, opp, cop = local[side][rows], local[other][rows], local["cop"][rows]
     fz = plate.force_n[rows, 2]
     cop = cop[fz >= 0.1 * np.nanmax(fz)]
     with np.errstate(invalid="ignore"):
@@ -169,7 +169,12 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
     feet = {side: _foot_points(trial, side) for side in SIDE_NAMES}
     speed = {side: _speed(pts, trial.point_rate_hz) for side, pts in feet.items()}
     for plate in plates:
-        for a, b in loaded_runs(plate.loaded):
+        runs = loaded_runs(plate.loaded)
+        if not runs:
+            continue
+        local = {side: _plate_coords(pts, plate.corners_mm) for side, pts in feet.items()}
+        local["cop"] = _plate_coords(plate.cop_mm, plate.corners_mm)
+        for a, b in runs:
             rows = slice(a, b + 1)
             manual = (assignment or {}).get(plate.number, "auto")
             side = _nearest_side(plate, rows, feet) if manual == "auto" else manual
@@ -181,8 +186,8 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
                 reason = "no foot markers near the centre of pressure"
             else:
                 other = "R" if side == "L" else "L"
-                reason = _classify(plate, rows, feet[side], feet[other], speed[other],
-                                   (margin_mm, foot_height_mm, foot_speed_mm_s), other)
+                reason = _classify(plate, rows, local, speed[other], (margin_mm, foot_height_mm, foot_speed_mm_s),
+                                   side, other)
             out.append(Contact(side, plate.number, a, b, trial.first_frame + a, trial.first_frame + b,
                                not reason, reason, reason.endswith("also on the plate")))
     return tuple(sorted(out, key=lambda c: (c.first_row, c.plate)))
