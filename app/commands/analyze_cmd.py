@@ -25,6 +25,9 @@ def register(subparsers) -> None:
     p.add_argument("trials", nargs="+", type=Path, metavar="TRIAL",
                    help="dynamic C3D trials, or one session folder (static, dynamics, subject file)")
     p.add_argument("--static", type=Path, help="static trial to calibrate from")
+    p.add_argument("--filter", type=float, default=0.0, metavar="HZ",
+                   help="low-pass the markers at HZ before the model (zero-lag Butterworth; default off): "
+                        "for raw captures, needed for kinetics; Vicon-processed files are already filtered")
     p.add_argument("--subject", type=Path, help="subject file: Vicon .vsk, Workstation .mp or .json")
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="override a subject parameter (angles in degrees); repeatable")
@@ -80,9 +83,11 @@ def _process(args, overrides, quiet: bool):
     """A ProcessedSession (folder) or a tuple of processed trials, a label, and the
     ``(path, message)`` of the trials given one by one that could not be processed."""
     from core.errors import GenuError
-    from core.gait.pipeline import calibrate_static_result, process_session, process_trial
+    from core.gait.pipeline import ProcessingSettings, calibrate_static_result, process_session, process_trial
+    settings = ProcessingSettings(filter_markers_hz=args.filter)
     if len(args.trials) == 1 and args.trials[0].is_dir():
-        ps = process_session(args.trials[0], overrides, static=args.static, subject_file=args.subject)
+        ps = process_session(args.trials[0], overrides, static=args.static, subject_file=args.subject,
+                             settings=settings)
         for note in ps.folder.notes:
             if "copy of" in note and not quiet:
                 print(f"note: {note}")
@@ -94,7 +99,8 @@ def _process(args, overrides, quiet: bool):
     done, failures = [], []
     for path in args.trials:
         try:
-            done.append(process_trial(path, static=static, subject_file=args.subject, overrides=overrides))
+            done.append(process_trial(path, static=static, subject_file=args.subject, overrides=overrides,
+                                       settings=settings))
         except GenuError as exc:
             print(f"genulab: {exc}", file=sys.stderr)
             failures.append((path, str(exc)))

@@ -30,6 +30,8 @@ def register(subparsers) -> None:
                    help="folder holding the patient folder(s) (default: the project's sample_c3d/)")
     p.add_argument("--out", type=Path, default=Path("genulab_demo"), help="output folder (default ./genulab_demo)")
     p.add_argument("--lab", default="Genu Lab Demonstration Laboratory", help="laboratory name for the reports")
+    p.add_argument("--filter", type=float, default=6.0, metavar="HZ",
+                   help="low-pass the markers at HZ before the model (zero-lag Butterworth; default 6 Hz: the samples are raw captures with marker noise): for raw captures, needed for kinetics; Vicon-processed files are already filtered")
     p.add_argument("--no-gui", action="store_true", help="do not open the desktop application at the end")
     p.set_defaults(func=run)
 
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from core.analysis.comparison import compare_sessions, summary_lines
     from core.report.inputs import ReportOptions
     from core.report.text import key_findings
+    from core.gait.pipeline import ProcessingSettings
     from core.store.importer import import_session
 
     t0 = time.perf_counter()
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     _step(f"1/5 Importing {len(sessions)} sessions of {pid} into {store} (CGM1 + valgus analysis)")
     labels = []
     for folder in sessions:
-        res = import_session(folder, store)
+        res = import_session(folder, store, settings=ProcessingSettings(filter_markers_hz=args.filter))
         labels.append(res.session.label if res.session else folder.name)
         failed = f", {len(res.failed)} failed: {'; '.join(res.failed)}" if res.failed else ""
         print(f"  {folder.name}: {len(res.added)} trial(s) added, {len(res.skipped)} already stored{failed}")

@@ -22,6 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="override a subject parameter (angles in degrees); repeatable")
     p.add_argument("--fill-gaps", type=int, default=0, metavar="N", help="fill marker gaps up to N frames (default off)")
+    p.add_argument("--filter", type=float, default=0.0, metavar="HZ", help="low-pass the markers at HZ before the model (zero-lag Butterworth; default off): for raw captures, needed for kinetics; Vicon-processed files are already filtered")
     g = p.add_argument_group("patient details (override patient.json)")
     g.add_argument("--name")
     g.add_argument("--id", dest="patient_id")
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     details = {"date": args.date, "condition": args.condition, "examiner": args.examiner, "notes": args.notes}
     res = import_session(args.folder, args.patient, label=args.session, patient=patient, static=args.static,
                          overrides=parse_set_options(args.set) or None,
-                         settings=ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps)),
+                         settings=ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
+                                                     filter_markers_hz=args.filter),
                          session_details=details)
     for line in res.report:
         print(line)

@@ -28,6 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--format", choices=("c3d", "csv"), default="c3d", help="output format (default c3d)")
     p.add_argument("--timings", action="store_true", help="print per-stage timings on standard error")
+    p.add_argument("--filter", type=float, default=0.0, metavar="HZ", help="low-pass the markers at HZ before the model (zero-lag Butterworth; default off): for raw captures, needed for kinetics; Vicon-processed files are already filtered")
     p.add_argument("--fill-gaps", type=int, default=0, metavar="N",
                    help="fill marker gaps up to N frames (cubic spline, flagged); default 0 = off")
     p.add_argument("--plate", action="append", default=[], metavar="N=L|R|invalid",
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = parse_set_options(args.set)
     settings = ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
                                   label_map=str(args.label_map) if args.label_map else None,
-                                  plate_assignment=_plate_options(args.plate))
+                                  plate_assignment=_plate_options(args.plate),
+                                  filter_markers_hz=args.filter)
     created = not args.out.exists()
     args.out.mkdir(parents=True, exist_ok=True)
     try:

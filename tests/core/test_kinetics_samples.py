@@ -27,7 +27,12 @@ def analysed():
     from core.gait.pipeline import ProcessedTrial, process_session
     if "kinetics" not in ProcessedTrial.__dataclass_fields__:
         pytest.skip("the pipeline does not compute kinetics yet (ProcessedTrial.kinetics)")
-    return {label: analyze_session(process_session(PATIENT_DIR / label), label=label) for label in ("pre", "post")}
+    from core.gait.pipeline import ProcessingSettings
+    # the samples are raw captures (0.5 mm marker noise on some trials): filtered at 6 Hz as a
+    # lab's pipeline does before Plug-in Gait (tests/core/test_kinetics_truth.py)
+    settings = ProcessingSettings(filter_markers_hz=6.0)
+    return {label: analyze_session(process_session(PATIENT_DIR / label, settings=settings), label=label)
+            for label in ("pre", "post")}
 
 
 def _peaks(session, side):
