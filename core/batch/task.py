@@ -122,6 +122,18 @@ def _sha(path: Path) -> str:
     return file_sha256(path)
 
 
+def session_inputs(sf) -> dict[str, str]:
+    """File name -> SHA-256 of everything a session's results depend on: its C3D files,
+    its subject file and the patient file (``../patient.json`` is named so)."""
+    inputs = dict(sf.sha256)
+    if sf.subject_file is not None:
+        inputs[sf.subject_file.name] = _sha(sf.subject_file)
+    if sf.patient_file is not None:
+        name = sf.patient_file.name if sf.patient_file.parent == sf.path else f"../{sf.patient_file.name}"
+        inputs[name] = _sha(sf.patient_file)
+    return inputs
+
+
 def _write_trial(pt, folder: Path) -> Path:
     """The processed C3D of a trial (inputs copied, CGM1 outputs and events added), as
     ``genulab process`` writes it, with the flag of gap-filled samples when some were filled."""
@@ -224,7 +236,7 @@ def _process_and_write(job: SessionJob, sf, timings: dict) -> SessionResult:
                 warnings.append(f"store import failed: {extra['store']['reason']}")
         status = "warnings" if failures or warnings else "ok"
         outputs = {p.name: _sha(p) for p in written}
-        write_manifest(tmp, manifest_record(sf.sha256, s.digest(), outputs, status, extra))
+        write_manifest(tmp, manifest_record(session_inputs(sf), s.digest(), outputs, status, extra))
         _place(tmp, target)
     finally:
         if tmp.exists():
@@ -242,7 +254,7 @@ def run_session(job: SessionJob) -> SessionResult:
         sf = discover_session(job.folder)
         timings["discover"] = time.perf_counter() - t0
         if job.resume:
-            ok, _why = manifest_current(Path(job.out_dir), sf.sha256, job.settings.digest(),
+            ok, _why = manifest_current(Path(job.out_dir), session_inputs(sf), job.settings.digest(),
                                         need_store=bool(job.settings.store_dir))
             if ok:
                 res = SessionResult(job.rel, "skipped")
