@@ -12,7 +12,6 @@ folders are left, and ``--resume`` carries on where the run stopped.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -37,19 +36,10 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _clock(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
-
-
 def progress_line(p, width: int = 24) -> str:
-    """``[#####.....]  3/12 sessions  18 trials  2.1 trials/s  ETA 00:41`` for a BatchProgress."""
-    filled = int(round(width * p.fraction))
-    rate = p.trials_done / p.elapsed_s if p.elapsed_s > 0 else 0.0
-    return (f"[{'#' * filled}{'.' * (width - filled)}] {p.sessions_done}/{p.sessions_total} sessions  "
-            f"{p.trials_done} trials  {rate:.2f} trials/s  elapsed {_clock(p.elapsed_s)}  ETA {_clock(p.eta_s)}")
+    """The progress text of a BatchProgress (``core.batch.runner.progress_line``)."""
+    from core.batch.runner import progress_line as line
+    return line(p, width)
 
 
 class ProgressPrinter:

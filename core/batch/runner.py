@@ -9,6 +9,7 @@ leftover temporary folders are removed; the summary says the run was interrupted
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -210,3 +211,18 @@ def _progress(results, total, files_done, files_total, t0, last) -> BatchProgres
     eta = elapsed / files_done * (files_total - files_done) if files_done else float("nan")
     return BatchProgress(len(results), total, sum(r.trials for r in results), files_done, files_total,
                          elapsed, eta, last)
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+def progress_line(p, width: int = 24) -> str:
+    """``[#####.....]  3/12 sessions  18 trials  2.1 trials/s  ETA 00:41`` for a BatchProgress."""
+    filled = int(round(width * p.fraction))
+    rate = p.trials_done / p.elapsed_s if p.elapsed_s > 0 else 0.0
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {p.sessions_done}/{p.sessions_total} sessions  "
+            f"{p.trials_done} trials  {rate:.2f} trials/s  elapsed {_clock(p.elapsed_s)}  ETA {_clock(p.eta_s)}")
