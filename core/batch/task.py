@@ -198,6 +198,12 @@ def _place(tmp: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _without_path(message: str, path) -> str:
+    """The reason alone: a GenuError's text starts with the file's path, named separately here."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
 def _quality_warnings(ps) -> list[str]:
     return [f"{pt.source_path.name}: {q.message}" for pt in ps.trials for q in pt.quality.issues
             if q.severity in ("warning", "error")]
@@ -210,7 +216,7 @@ def _process_and_write(job: SessionJob, sf, timings: dict) -> SessionResult:
     t = time.perf_counter()
     ps = process_session(sf, dict(s.overrides) or None, settings=s.processing)
     timings["process"] = time.perf_counter() - t
-    failures = [(Path(p).name, msg) for p, msg in ps.failures]
+    failures = [(Path(p).name, _without_path(msg, p)) for p, msg in ps.failures]
     warnings = _quality_warnings(ps)
     if not ps.trials:
         return SessionResult(job.rel, "failed", 0, tuple(failures) or (("", "no dynamic trial"),), tuple(warnings))
