@@ -246,3 +246,23 @@ def test_progress_line_counts_rate_and_eta():
     from core.batch.runner import BatchProgress
     line = progress_line(BatchProgress(3, 12, 18, 21, 84, 9.0, 27.0), width=8)
     assert line == "[##......] 3/12 sessions  18 trials  2.00 trials/s  elapsed 00:09  ETA 00:27"
+
+
+def test_store_dir_imports_pre_and_post_of_a_patient_from_two_workers(tmp_path):
+    from core.store.store import open_store
+    root = tmp_path / "root"
+    shutil.copytree(SAMPLES / "GL-0001", root / "GL-0001", ignore=shutil.ignore_patterns("*.truth.json"))
+    engine = LocalEngine(2)
+    try:
+        s = run_batch(root, tmp_path / "out", engine, BatchSettings(store_dir=str(tmp_path / "stores")))
+    finally:
+        engine.close()
+    assert s.counts["failed"] == 0 and s.trials == 12
+    assert not [w for r in s.results for w in r.warnings if "store import failed" in w]
+    with open_store(tmp_path / "stores" / "GL-0001.genu", "r") as store:
+        labels = sorted(x.label for x in store.sessions)
+        assert labels == ["post", "pre"]
+        assert len([t for t in store.session("pre").trials if not t.is_static]) == 6
+    for label in ("pre", "post"):
+        m = read_manifest(tmp_path / "out" / "GL-0001" / label)
+        assert m["store"]["status"] == "imported" and m["store"]["added"] == 6   # the dynamic trials
