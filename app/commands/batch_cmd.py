@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 
@@ -100,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
         summary = run_batch(args.root, args.out, engine, settings, resume=args.resume, log_path=log,
                             on_progress=ProgressPrinter(), entries=entries)
     finally:
-        t = time.perf_counter()
         try:
             engine.close()
         except KeyboardInterrupt:

@@ -113,8 +113,9 @@ def test_nested_session_folders_are_refused(tmp_path):
     assert nested_sessions(find_sessions(tmp_path / "root")) == (".", "pre")
     with pytest.raises(GenuError, match="lies inside session folder"):
         plan(tmp_path / "root", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
     with pytest.raises(GenuError, match="no session folder"):
-        plan(tmp_path / "out", tmp_path / "out2") if (tmp_path / "out").mkdir() is None else None
+        plan(tmp_path / "empty", tmp_path / "out")
 
 
 def test_batch_equals_process_and_analyze_and_names_the_broken_files(local_runs, reference):
