@@ -25,6 +25,7 @@ COMMANDS = {
     "export": "export_cmd",
     "report": "report_cmd",
     "demo": "demo_cmd",
+    "batch": "batch_cmd",
     "gui": "gui_cmd",
 }
 

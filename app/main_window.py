@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self._action(f, "Subject &parameters\u2026", self.subject_dialog, "Ctrl+P")
         self._action(f, "&Export\u2026", self.export_dialog, "Ctrl+E")
+        self._action(f, "&Batch process a folder\u2026", self.batch_dialog)
         f.addSeparator()
         self._action(f, "&Close all", self.state.close_all, "Ctrl+Shift+W")
         self._action(f, "&Quit", self.close, QKeySequence.Quit)
@@ -348,6 +349,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a session first", 4000)
             return
         ExportDialog(self.state, self.runner, self).exec()
+
+    def batch_dialog(self) -> None:
+        from app.dialogs.batch import BatchDialog
+        BatchDialog(self.runner, self).exec()
 
     def about(self) -> None:
         from core import __version__

@@ -2,7 +2,7 @@
 layers (issue 13, docs/architecture.md):
 
     root (model, errors, variables, resources) <- io <- kinematics, kinetics <- gait
-        <- analysis <- store, report          (app sits on top and is not part of core)
+        <- analysis <- store, report <- batch  (app sits on top and is not part of core)
 
 Every import counts, module-level or deferred inside a function: a deferred import that
 points upwards is still a hidden dependency. ``core.synthetic`` is the independent forward
@@ -21,7 +21,7 @@ CORE = ROOT / "core"
 
 #: layer of each top-level part of core/ (an import may point to the same or a lower layer)
 LAYERS = {"": 0, "io": 1, "kinematics": 2, "kinetics": 2, "gait": 3, "analysis": 4,
-          "store": 5, "report": 5, "synthetic": 1}
+          "store": 5, "report": 5, "batch": 6, "synthetic": 1}
 #: pairs on the same layer that must not import each other (first must not import second)
 FORBIDDEN_SIDEWAYS = {("kinematics", "kinetics"), ("store", "report"), ("report", "store"),
                       ("synthetic", "io")}
