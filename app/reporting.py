@@ -33,12 +33,15 @@ def _sub(progress: Progress, lo: float, hi: float) -> Progress:
 
 def session_input_from_folder(folder: Path | str, overrides: Optional[Sequence[str] | Mapping[str, float]] = None,
                               patient: Optional[Mapping[str, object]] = None, progress: Progress = None,
-                              cancelled: Cancelled = None) -> SessionReportInput:
-    """Process and analyse a session folder (static, dynamics, subject file; patient.json beside it)."""
+                              cancelled: Cancelled = None, settings=None) -> SessionReportInput:
+    """Process and analyse a session folder (static, dynamics, subject file; patient.json beside it).
+
+    settings: ``core.gait.pipeline.ProcessingSettings`` (default ones when None)."""
     from core.analysis.session import analyze_session
     from core.gait.pipeline import process_session
 
-    processed = process_session(folder, overrides=overrides, progress=_sub(progress, 0.0, 0.8), cancelled=cancelled)
+    processed = process_session(folder, overrides=overrides, progress=_sub(progress, 0.0, 0.8), cancelled=cancelled,
+                                settings=settings)
     analysis = analyze_session(processed, progress=_sub(progress, 0.8, 1.0), cancelled=cancelled)
     sf = processed.folder
     pat = dict(patient or getattr(sf, "patient", None) or {})

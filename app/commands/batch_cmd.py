@@ -32,6 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="override a subject parameter (angles in degrees); repeatable")
     p.add_argument("--fill-gaps", type=int, default=0, metavar="N", help="fill marker gaps up to N frames (default off)")
+    p.add_argument("--filter", type=float, default=0.0, metavar="HZ",
+                   help="low-pass the markers at HZ before the model (zero-lag Butterworth; default off): "
+                        "for raw captures, needed for kinetics; Vicon-processed files are already filtered")
     p.set_defaults(func=run)
 
 
@@ -79,7 +82,8 @@ def settings_from_args(args):
     from core.gait.pipeline import ProcessingSettings
     from core.io.subject import parse_set_options
     overrides = parse_set_options(args.set) or {}
-    return BatchSettings(ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps)),
+    return BatchSettings(ProcessingSettings(fill_gaps_max_frames=max(0, args.fill_gaps),
+                                            filter_markers_hz=args.filter),
                          overrides=tuple(sorted(dict(overrides).items())),
                          store_dir=str(args.store_dir) if args.store_dir else None)
 

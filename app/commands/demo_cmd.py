@@ -72,7 +72,9 @@ def _write_processed(store_path: Path, label: str, folder: Path, out_dir: Path) 
             src = folder / t.source_file
             if rec.outputs is None or not src.exists():
                 continue
-            write_processed_c3d(src, out_dir / f"{t.name}.c3d", rec.outputs, rec.events)
+            # with the kinetic channels (moments, powers, forces) when the stored trial has them
+            outputs = rec.processed.written_outputs() if hasattr(rec.processed, "written_outputs") else rec.outputs
+            write_processed_c3d(src, out_dir / f"{t.name}.c3d", outputs, rec.events)
             n += 1
     return n
 

@@ -32,6 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--lab", default="Gait Laboratory", help="laboratory name printed on every page")
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="subject parameter override when processing a folder (degrees for angles); repeatable")
+    p.add_argument("--filter", type=float, default=0.0, metavar="HZ",
+                   help="session folders: low-pass the markers at HZ before the model (default off; for raw captures)")
     p.add_argument("--no-snapshots", action="store_true", help="leave out the 3D snapshots")
     p.set_defaults(func=run)
 
@@ -73,9 +75,11 @@ def run(args: argparse.Namespace) -> int:
     if is_folder:
         if args.session or args.compare:
             raise GenuError("--session/--compare need a patient store; for folders use --compare-folder", src)
-        inputs = [session_input_from_folder(src, overrides=args.set)]
+        from core.gait.pipeline import ProcessingSettings
+        settings = ProcessingSettings(filter_markers_hz=args.filter)
+        inputs = [session_input_from_folder(src, overrides=args.set, settings=settings)]
         if args.compare_folder:
-            inputs.append(session_input_from_folder(args.compare_folder, overrides=args.set))
+            inputs.append(session_input_from_folder(args.compare_folder, overrides=args.set, settings=settings))
     elif args.compare:
         inputs = [session_input_from_store(src, label) for label in args.compare]
     else:

@@ -36,7 +36,8 @@ def export_trials(session: SessionView, folder: Path, c3d: bool, csv: bool, prog
         if c3d and t.path is not None:
             flag = filled_flag_parameters(pt.filled_mask, pt.trial.labels, pt.trial.first_frame,
                                           pt.settings.fill_gaps_max_frames) if filled else None
-            written.append(write_processed_c3d(t.path, folder / f"{t.name}.genulab.c3d", t.outputs, t.events,
+            outputs = pt.written_outputs() if hasattr(pt, "written_outputs") else t.outputs  # + kinetics
+            written.append(write_processed_c3d(t.path, folder / f"{t.name}.genulab.c3d", outputs, t.events,
                                                parameters=flag))
         if csv:
             written.append(write_outputs_csv(folder / f"{t.name}.csv", t.outputs,

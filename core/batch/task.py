@@ -143,7 +143,7 @@ def _write_trial(pt, folder: Path) -> Path:
     if pt.filled_mask is not None and pt.filled_mask.any():
         flag = filled_flag_parameters(pt.filled_mask, pt.trial.labels, pt.trial.first_frame,
                                       pt.settings.fill_gaps_max_frames)
-    return write_processed_c3d(pt.source_path, folder / f"{pt.source_path.stem}.c3d", pt.outputs,
+    return write_processed_c3d(pt.source_path, folder / f"{pt.source_path.stem}.c3d", pt.written_outputs(),
                                events=pt.events, parameters=flag)
 
 

@@ -61,10 +61,12 @@ def change_sentences(c: SessionComparison) -> list[str]:
 
 
 def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c: SessionComparison,
-                            opts: ReportOptions) -> Page:
-    page = new_page(header_for(post, opts, "Pre/post comparison"),
-                    f"Comparison: '{c.pre_label}' ({pre.session.date or '-'}) vs '{c.post_label}' "
-                    f"({post.session.date or '-'})")
+                            opts: ReportOptions):
+    """The comparison summary: one page, or two when the knee-moment changes are reported."""
+    title = (f"Comparison: '{c.pre_label}' ({pre.session.date or '-'}) vs '{c.post_label}' "
+             f"({post.session.date or '-'})")
+    page = new_page(header_for(post, opts, "Pre/post comparison"), title)
+    pages = [page]
     paragraph(page, (f"Change = {c.post_label} minus {c.pre_label}. 95 % interval: Welch interval of the difference of "
                      "means from the cycle-to-cycle (or repetition-to-repetition) spread of both sessions. Rule: "
                      f"{c.rule}"), size=7.2)
@@ -80,6 +82,8 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
     table(page, ["Task", "Side", "Metric", "Pre", "Post", "Change", "95 % CI", "SDD/MCID", "Verdict"], rows,
           col_widths=[0.155, 0.06, 0.18, 0.055, 0.055, 0.1, 0.13, 0.09, 0.175], size=7.2, highlight=hl)
     if c.kinetics:
+        page = new_page(header_for(post, opts, "Pre/post comparison"), title + " (continued)")
+        pages.append(page)
         heading(page, "Knee moment change (external, N.m/kg; peak per window on a clean plate contact)", size=9)
         krows = kinetic_change_rows(c)
         table(page, ["Task", "Side", "Quantity", "Pre -> post", "Change [95 % CI]", "SDD", "Verdict"],
@@ -105,7 +109,7 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
               "No change exceeds measurement error.", size=7.2)
     if c.notes:
         paragraph(page, "\n".join(f"Note: {n}" for n in c.notes), size=7.2, color=MUTED)
-    return page
+    return pages if len(pages) > 1 else page
 
 
 def change_table_page(pre: SessionReportInput, post: SessionReportInput, c: SessionComparison,

@@ -24,7 +24,7 @@ from core.variables import KINETIC_VARIABLES_BY_KEY
 GRID = (("KneeMoment.y", "KneeMoment.x", "KneePower.z"),
         ("HipMoment.x", "HipMoment.y", "HipPower.z"),
         ("AnkleMoment.x", "AnklePower.z", None))
-MAX_ROWS = 14
+MAX_ROWS = 40
 SIGN_NOTE = ("External knee abduction (valgus) moment = - Plug-in Gait KneeMoment Y; external adduction (varus) "
              "moment = + KneeMoment Y (it dominates normal walking stance); N.m per kg of body mass. "
              "X moments are internal (extensor / plantarflexor +); powers + generation, - absorption.")
@@ -106,14 +106,16 @@ def _reasons(a: SessionAnalysis) -> list[str]:
             if t.kinetics is not None and not t.kinetics.available]
 
 
-def kinetics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page]:
-    """The kinetics page, or None when no trial of the session has (or should have) kinetics."""
+def kinetics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[list[Page]]:
+    """The kinetics pages (curves, then the per-window peak table), or None when no trial of the
+    session has (or should have) kinetics."""
     a: SessionAnalysis = inp.analysis
     trials = _with_kinetics(a)
     reasons = [r for r in _reasons(a) if "no force plates" not in r and "without the kinetics stage" not in r]
     if not trials and not reasons:
         return None
     page = new_page(header_for(inp, opts), f"Joint kinetics (session '{inp.session.label}')")
+    pages = [page]
     paragraph(page, SIGN_NOTE, size=7.2)
     if trials:
         task = "walk" if any(t.task == "walk" for t in trials) else trials[0].task
@@ -122,11 +124,13 @@ def kinetics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page
                   f"{'gait cycle' if task == 'walk' else 'task window'}; normal bands: "
                   f"{source or 'none published for this task'}.", size=7.2, color=MUTED)
         _figures(page, trials, task)
+        page = new_page(header_for(inp, opts), f"Joint kinetics (session '{inp.session.label}', continued)")
+        pages.append(page)
         heading(page, "Knee moment peaks per window (N.m/kg; power W/kg); shaded: above the normal band", size=9)
         rows, beyond = _peak_rows(trials)
         table(page, ["Trial", "Side", "Window", "Plate contact", "Abd. @ frame (s)", "Add. @ frame",
                      "Ext.", "Gen / Abs", "vs valgus peak"],
-              rows[:MAX_ROWS], col_widths=[0.17, 0.06, 0.07, 0.15, 0.16, 0.11, 0.06, 0.11, 0.11], size=6.4,
+              rows[:MAX_ROWS], col_widths=[0.15, 0.05, 0.11, 0.14, 0.16, 0.11, 0.06, 0.11, 0.11], size=6.4,
               highlight=beyond[:MAX_ROWS])
         starred = sorted({f"{t.trial_name} {w.side} {w.window_kind} {w.window_index + 1}: {w.reason}"
                           for t in trials for w in t.kinetics.windows
@@ -142,7 +146,7 @@ def kinetics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[Page
         paragraph(page, f"Kinetic indicators are worded as such: {KINETIC_INDICATOR_TEXT}.", size=6.8, color=MUTED)
     if reasons:
         paragraph(page, "No kinetics: " + "; ".join(reasons), size=7.0)
-    return page
+    return pages
 
 
 def kinetic_change_rows(comparison) -> list[list[str]]:

@@ -12,7 +12,7 @@ from core.analysis.normative import NormativeSet
 from core.analysis.norm_choice import analysis_caution, load_any
 from core.report.figures import direction_label, plot_cycles, plot_map, style_axes
 from core.report.inputs import ReportOptions, SessionReportInput
-from core.report.page import (MUTED, Page, ReportHeader, axes_block, caution, heading, new_page, paragraph, table)
+from core.report.page import (A4_INCHES, MUTED, Page, ReportHeader, axes_block, caution, heading, new_page, paragraph, table)
 from core.analysis.stats import GPS_PELVIS_SIDE
 from core.report.text import TASK_NAMES, bullet_lines, fnum, key_findings
 from core.variables import GVS_VARIABLES, VARIABLES_BY_KEY
@@ -61,7 +61,7 @@ def header_for(inp: SessionReportInput, opts: ReportOptions, title: str = "Clini
                         session_date=inp.session.date, session_label=inp.session.label, title=title)
 
 
-def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
+def summary_page(inp: SessionReportInput, opts: ReportOptions):
     a: SessionAnalysis = inp.analysis
     page = new_page(header_for(inp, opts), f"Summary: session '{inp.session.label}'")
     p = inp.patient
@@ -102,11 +102,27 @@ def summary_page(inp: SessionReportInput, opts: ReportOptions) -> Page:
         ncyc = ", ".join(f"{s} {w.n_cycles}" for s, w in a.walking.items())
         table(page, ["Parameter", "Left", "Right", "Normal"], srows, col_widths=[0.34, 0.16, 0.16, 0.34])
         paragraph(page, f"Gait cycles used: {ncyc}.", size=7, color=MUTED)
+    pages = [page]
+    findings = bullet_lines(key_findings(a))
+    if page.room < _text_height(findings, 7.5) + 0.05:
+        page = new_page(header_for(inp, opts), f"Summary: session '{inp.session.label}' (continued)")
+        pages.append(page)
     heading(page, "Key findings")
-    paragraph(page, bullet_lines(key_findings(a)), size=7.5)
+    paragraph(page, findings, size=7.5)
+    norm_text = _norm_text(a, session_norms(a))
+    if page.room < _text_height(norm_text, 7.0) + 0.04:
+        page = new_page(header_for(inp, opts), f"Summary: session '{inp.session.label}' (continued)")
+        pages.append(page)
     heading(page, "Normative data")
-    paragraph(page, _norm_text(a, session_norms(a)), size=7, color=MUTED)
-    return page
+    paragraph(page, norm_text, size=7, color=MUTED)
+    return pages if len(pages) > 1 else page
+
+
+def _text_height(text: str, size: float, chars_per_line: int = 118) -> float:
+    """Figure-fraction height :func:`core.report.page.paragraph` takes for ``text``."""
+    import textwrap
+    n = sum(len(textwrap.wrap(line, width=chars_per_line) or [""]) for line in text.split("\n"))
+    return size * 1.45 / 72 / A4_INCHES[1] * n + 0.006
 
 
 def _st_normal(norms: Optional[NormativeSet], key: str, nd: int, leg_length_mm: Optional[float]) -> str:
