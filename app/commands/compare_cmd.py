@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("post", type=Path, metavar="POST_DIR", help="session folder after the intervention "
                    "(with --store: session id or label)")
     p.add_argument("--store", type=Path, metavar="STORE", help="compare two sessions of this patient store")
+    p.add_argument("--filter", type=float, default=0.0, metavar="HZ",
+                   help="low-pass the markers at HZ before the model (zero-lag Butterworth; default off): "
+                        "for raw captures, needed for kinetics; ignored with --store (stored analyses are used)")
     p.add_argument("--json", dest="json", metavar="OUT", help="write the comparison as JSON to OUT ('-' = standard output)")
     p.add_argument("--set", dest="set", action="append", default=[], metavar="Name=Value",
                    help="override a subject parameter for both sessions (angles in degrees); repeatable")
@@ -50,13 +53,13 @@ def _normative(args):
     return load_any(args.normative, args.speed_class)
 
 
-def _analyse(folder: Path, overrides, settings, normative, quiet: bool):
+def _analyse(folder: Path, overrides, settings, normative, quiet: bool, filter_hz: float = 0.0):
     from core.analysis.session import analyze_session
     from core.errors import AnalysisError
-    from core.gait.pipeline import process_session
+    from core.gait.pipeline import ProcessingSettings, process_session
     if not folder.is_dir():
         raise AnalysisError("not a session folder", folder)
-    ps = process_session(folder, overrides)
+    ps = process_session(folder, overrides, settings=ProcessingSettings(filter_markers_hz=filter_hz))
     for path, msg in ps.failures:
         print(f"genulab: {msg}", file=sys.stderr)
     if not ps.trials:
@@ -127,8 +130,8 @@ def run(args: argparse.Namespace) -> int:
         pre, post = _from_store(args.store, str(args.pre)), _from_store(args.store, str(args.post))
     else:
         _same_patient(args.pre, args.post)
-        pre = _analyse(args.pre, overrides, settings, normative, quiet)
-        post = _analyse(args.post, overrides, settings, normative, quiet)
+        pre = _analyse(args.pre, overrides, settings, normative, quiet, args.filter)
+        post = _analyse(args.post, overrides, settings, normative, quiet, args.filter)
     comp = compare_sessions(pre, post, n_perm=max(100, args.n_perm), seed=args.seed, normative=normative)
     if not quiet:
         print()
