@@ -107,11 +107,17 @@ def with_snapshots(inp: SessionReportInput, size: tuple[int, int] = SNAPSHOT_SIZ
     """
     snaps: dict[str, np.ndarray] = dict(inp.snapshots)
     try:
-        from app.scene import render_snapshot
-        for key, (pt, ta, frame) in peak_frames(inp).items():
-            if key not in snaps:
+        from app.scene import offscreen_window, render_snapshot
+        todo = {k: v for k, v in peak_frames(inp).items() if k not in snaps}
+        window = offscreen_window() if todo else None   # one OpenGL context for all snapshots
+        try:
+            for key, (pt, ta, frame) in todo.items():
                 snaps[key] = np.asarray(render_snapshot(pt.trial, pt.outputs, ta, frame=frame, view="front",
-                                                        size=size, fmt="array", zoom=SNAPSHOT_ZOOM))
+                                                        size=size, fmt="array", zoom=SNAPSHOT_ZOOM,
+                                                        window=window))
+        finally:
+            if window is not None:
+                window.Finalize()
     except Exception as exc:  # noqa: BLE001 - rendering problems must not stop the report
         log.warning("3D snapshots not rendered: %s", exc)
     return dataclasses.replace(inp, snapshots=snaps)

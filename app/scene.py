@@ -523,7 +523,7 @@ def offscreen_window() -> vtkRenderWindow:
 def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = None,
                     view: str = "front", size: tuple[int, int] = (800, 600),
                     fmt: str = "png", show_markers: bool = True, title: Optional[str] = None,
-                    zoom: float = 1.0):
+                    zoom: float = 1.0, window: Optional[vtkRenderWindow] = None):
     """Render the trial's scene off screen, as the viewer shows it.
 
     Parameters
@@ -538,6 +538,10 @@ def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = N
     size: ``(width, height)`` pixels.
     fmt: ``"png"`` -> PNG bytes; ``"array"`` -> ``(H, W, 3)`` uint8 image.
     zoom: camera zoom after the preset (> 1 frames the skeleton tighter, e.g. for the report).
+    window: an off-screen window (:func:`offscreen_window`) to draw in and leave open, so that
+        several snapshots share one OpenGL context and its compiled shaders (the report's
+        snapshots); the scene's renderers are removed from it afterwards. None: a window of
+        its own, closed after the capture.
     """
     from app.adapters import trial_view
     from app.scene_data import build_scene_data
@@ -545,7 +549,7 @@ def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = N
     data = build_scene_data(tv.trial, tv.outputs, tv.overlay(), tv.kinetics)
     if frame is None:
         frame = tv.phases[0].peak_frame if tv.phases else tv.trial.first_frame + tv.trial.n_frames // 2
-    win = offscreen_window()
+    win = offscreen_window() if window is None else window
     win.SetSize(int(size[0]), int(size[1]))
     win.SetMultiSamples(4)
     scene = GaitScene(win)
@@ -560,5 +564,9 @@ def render_snapshot(trial, outputs=None, analysis=None, frame: Optional[int] = N
         scene.renderer.GetActiveCamera().Zoom(float(zoom))
         scene.renderer.ResetCameraClippingRange()
     image = scene.capture()
-    win.Finalize()
+    if window is None:
+        win.Finalize()
+    else:
+        win.RemoveRenderer(scene.overlay)
+        win.RemoveRenderer(scene.renderer)
     return _png_bytes(image) if fmt == "png" else image
