@@ -168,9 +168,11 @@ def _import(sf, settings: BatchSettings, deadline_s: float = 600.0) -> dict:
     """Import the session into its patient store; waits while another worker holds the store."""
     from core.errors import StoreError, StoreLockedError
     from core.store.importer import import_session
+    from core.store.schema import INDEX_NAME
     target = _store_path(settings, sf)
     target.parent.mkdir(parents=True, exist_ok=True)
     t_end, wait = time.monotonic() + deadline_s, 0.2
+    t_new = time.monotonic() + min(30.0, deadline_s)
     while True:
         existed = target.exists()
         try:
@@ -179,7 +181,10 @@ def _import(sf, settings: BatchSettings, deadline_s: float = 600.0) -> dict:
             return {"status": "imported", "store": str(target), "added": len(res.added),
                     "report": list(res.report)}
         except StoreError as exc:
-            busy = isinstance(exc, StoreLockedError) or (not existed and target.exists())
+            # another worker holds the store, or is creating it (folder made, index not yet
+            # written: give that a short while, a folder that stays without an index is damaged)
+            creating = target.is_dir() and not (target / INDEX_NAME).exists() and time.monotonic() < t_new
+            busy = isinstance(exc, StoreLockedError) or (not existed and target.exists()) or creating
             if not busy or time.monotonic() > t_end:
                 return {"status": "failed", "store": str(target), "reason": str(exc)}
             time.sleep(wait)

@@ -19,10 +19,10 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import h5py
 
-from core.errors import StoreError
+from core.errors import StoreError, StoreLockedError
 from core.store import serialize as ser
 from core.store.atomic import atomic_h5, remove_orphans
-from core.store.lock import StoreLock
+from core.store.lock import StoreLock, is_stale, read_lock
 from core.gait.session import file_sha256  # noqa: F401 - part of core.store's API
 from core.store.schema import (check_schema,  # noqa: F401 - part of core.store.store's API
                                INDEX_FORMAT, INDEX_NAME, LIBVER, LOCK_NAME, SCHEMA_VERSION,
@@ -126,6 +126,10 @@ class PatientStore:
             from core.store.migrate import open_single_file
             return open_single_file(cls, path, mode)
         if not (path / INDEX_NAME).exists():
+            holder = read_lock(path / LOCK_NAME) if path.is_dir() else None
+            if holder and not is_stale(holder):
+                raise StoreLockedError(f"is being created by pid {holder.get('pid')} on {holder.get('host')} "
+                                       "(no index yet); try again when it is done", path)
             what = "does not exist" if not path.exists() else f"is not a Genu Lab store (no {INDEX_NAME})"
             if (path / SESSIONS_DIR).is_dir():
                 what += "; `genulab ls STORE --repair-index` rebuilds the index from the session files"

@@ -218,8 +218,11 @@ def test_dask_engine_without_dask_says_how_to_install(monkeypatch):
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
     root = make_tree(tmp_path / "root", copies=4, broken=False)
     out = tmp_path / "out"
+    # Ctrl+C as in a terminal: a shell's background job inherits SIGINT ignored, which Python
+    # keeps; the batch started from a terminal has the default handler
     p = subprocess.Popen([PY, "-m", "app.cli", "batch", str(root), "--out", str(out), "--workers", "1"],
-                         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     log = out / "batch_log.jsonl"
     t_end = time.monotonic() + 120
     while time.monotonic() < t_end and not (log.exists() and '"event": "task"' in log.read_text()):

@@ -271,6 +271,21 @@ def test_second_writer_gets_the_locked_message(store_path):
         pass  # released
 
 
+def test_a_store_being_created_is_reported_as_locked_not_as_damaged(tmp_path):
+    """Between the creator's lock and its first index, another process is told to wait."""
+    path = tmp_path / "new.genu"
+    (path / SESSIONS_DIR).mkdir(parents=True)
+    with pytest.raises(StoreError, match="no index.h5"):
+        open_store(path)   # no index and nobody writing: damaged
+    from core.store.lock import StoreLock
+    lock = StoreLock(path / LOCK_NAME).acquire()
+    try:
+        with pytest.raises(StoreLockedError, match=rf"is being created by pid {os.getpid()}"):
+            open_store(path, "a")
+    finally:
+        lock.release()
+
+
 def test_stale_lock_of_a_dead_process_is_taken_over(store_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
