@@ -106,9 +106,20 @@ def _plain_views(paths: Sequence[Path], progress: Progress, cancelled: Cancelled
     return views
 
 
+def processing_settings(filter_hz: float = 0.0):
+    """The engine's ``ProcessingSettings`` for the app's options (None if the pipeline is absent).
+
+    filter_hz: low-pass cut-off (Hz) of the dynamic trials' markers, 0 = off (Settings >
+    Marker filter; the same option as ``--filter`` of the commands)."""
+    cls = optional("core.gait.pipeline", "ProcessingSettings")
+    return None if cls is None else cls(filter_markers_hz=float(filter_hz or 0.0))
+
+
 def open_c3d(path: Path, progress: Progress = _noop_progress, cancelled: Cancelled = _never,
-             overrides: Optional[dict] = None) -> SessionView:
-    """One C3D -> a session of one trial (processed with a static beside it when possible)."""
+             overrides: Optional[dict] = None, filter_hz: float = 0.0) -> SessionView:
+    """One C3D -> a session of one trial (processed with a static beside it when possible).
+
+    filter_hz: marker low-pass cut-off (Hz) before the model, 0 = off."""
     path = Path(path)
     folder = path.parent
     process_trial = optional("core.gait.pipeline", "process_trial")
@@ -120,6 +131,7 @@ def open_c3d(path: Path, progress: Progress = _noop_progress, cancelled: Cancell
         progress(0.2, f"processing {path.name} with {statics[0].name}")
         try:
             pt = process_trial(trial, static=statics[0], overrides=overrides,
+                               settings=processing_settings(filter_hz),
                                progress=_sub(progress, 0.2, 0.8), cancelled=cancelled)
         except CancelledError:
             raise
@@ -188,8 +200,10 @@ def _patient_of(folder: Path) -> str:
 
 
 def open_folder(folder: Path, progress: Progress = _noop_progress, cancelled: Cancelled = _never,
-                overrides: Optional[dict] = None) -> list[SessionView]:
-    """A session folder (static + dynamics) or a patient folder holding session folders."""
+                overrides: Optional[dict] = None, filter_hz: float = 0.0) -> list[SessionView]:
+    """A session folder (static + dynamics) or a patient folder holding session folders.
+
+    filter_hz: marker low-pass cut-off (Hz) before the model, 0 = off."""
     folder = Path(folder)
     c3ds = sorted(p for p in folder.iterdir() if p.suffix.lower() in C3D_SUFFIXES)
     subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and any(p.glob("*.[cC]3[dD]")))
@@ -197,7 +211,8 @@ def open_folder(folder: Path, progress: Progress = _noop_progress, cancelled: Ca
         subdirs = sorted(subdirs, key=lambda d: (_session_dates(folder).get(d.name, "9999"), d.name))
         out = []
         for i, d in enumerate(subdirs):
-            out += open_folder(d, _sub(progress, i / len(subdirs), (i + 1) / len(subdirs)), cancelled, overrides)
+            out += open_folder(d, _sub(progress, i / len(subdirs), (i + 1) / len(subdirs)), cancelled, overrides,
+                               filter_hz)
         return out
     if not c3ds:
         raise GenuError("the folder holds no C3D file", folder)
@@ -206,7 +221,8 @@ def open_folder(folder: Path, progress: Progress = _noop_progress, cancelled: Ca
     notes: tuple[str, ...] = ()
     if process_session is not None:
         try:
-            ps = process_session(folder, overrides=overrides, progress=_sub(progress, 0.0, 0.85), cancelled=cancelled)
+            ps = process_session(folder, overrides=overrides, progress=_sub(progress, 0.0, 0.85), cancelled=cancelled,
+                                 settings=processing_settings(filter_hz))
         except CancelledError:
             raise
         except GenuError as exc:
@@ -238,8 +254,12 @@ def open_store(path: Path, progress: Progress = _noop_progress, cancelled: Cance
 
 
 def open_paths(paths: Sequence[Path | str], progress: Progress = _noop_progress,
-               cancelled: Cancelled = _never, overrides: Optional[dict] = None) -> list[SessionView]:
+               cancelled: Cancelled = _never, overrides: Optional[dict] = None,
+               filter_hz: float = 0.0) -> list[SessionView]:
     """Open several paths (C3D files, session folders, stores) -> sessions, in order.
+
+    filter_hz: marker low-pass cut-off (Hz) for raw C3D files and folders, 0 = off (a store's
+    sessions keep the settings they were processed with).
 
     C3D files of the same folder are grouped into one session.
     """
@@ -252,14 +272,14 @@ def open_paths(paths: Sequence[Path | str], progress: Progress = _noop_progress,
         sub = _sub(progress, i / n, (i + 1) / n)
         kind = classify(p)
         if kind == "c3d":
-            sv = open_c3d(p, sub, cancelled, overrides)
+            sv = open_c3d(p, sub, cancelled, overrides, filter_hz)
             same = next((s for s in out if s.path == sv.path and s.raw_session is None), None)
             if same is not None:
                 out[out.index(same)] = replace(same, trials=same.trials + sv.trials)
                 continue
             out.append(sv)
         elif kind == "folder":
-            out += open_folder(p, sub, cancelled, overrides)
+            out += open_folder(p, sub, cancelled, overrides, filter_hz)
         else:
             out += open_store(p, sub, cancelled)
     progress(1.0, "done")

@@ -30,6 +30,8 @@ from app.workers import TaskRunner
 
 ORG, APP = "GenuLab", "Genu Lab"
 MAX_RECENT = 10
+FILTER_KEY = "processing/filter_markers_hz"   # QSettings key of Settings > Marker filter
+MAX_FILTER_HZ = 50.0
 
 
 class MainWindow(QMainWindow):
@@ -165,9 +167,34 @@ class MainWindow(QMainWindow):
         st = mb.addMenu("&Settings")
         self._action(st, "&Normative data\u2026", self.normative_dialog,
                      tip="lab default normal bands (shared with genulab norms)")
+        self._action(st, "&Marker filter\u2026", self.marker_filter_dialog,
+                     tip="low-pass cut-off of the markers of raw C3D files before the model (as --filter)")
         h = mb.addMenu("&Help")
         self._action(h, "&About Genu Lab", self.about)
         self._update_recent_menu()
+
+    def marker_filter_hz(self) -> float:
+        """Settings > Marker filter: the low-pass cut-off (Hz, 0 = off) used when raw C3D files
+        and session folders are processed (``ProcessingSettings.filter_markers_hz``)."""
+        try:
+            value = float(self.settings.value(FILTER_KEY, 0.0) or 0.0)
+        except (TypeError, ValueError):
+            value = 0.0
+        return value if 0.0 < value <= MAX_FILTER_HZ else 0.0
+
+    def marker_filter_dialog(self) -> None:
+        """Ask for the marker low-pass cut-off (a zero-lag 4th-order Butterworth, 0 = off)."""
+        from PySide6.QtWidgets import QInputDialog
+        value, ok = QInputDialog.getDouble(
+            self, "Marker filter",
+            "Low-pass cut-off of the markers before the model, in Hz (0 = off).\n"
+            "Applies to C3D files and session folders opened from now on and to batch runs;\n"
+            "stored sessions keep the settings they were processed with.",
+            self.marker_filter_hz(), 0.0, MAX_FILTER_HZ, 1)
+        if ok:
+            self.settings.setValue(FILTER_KEY, float(value))
+            self.statusBar().showMessage(
+                f"Marker filter: {f'{value:g} Hz low-pass' if value else 'off'} (files opened from now on)", 8000)
 
     def normative_dialog(self) -> None:
         """Settings > Normative data: choose the lab default set."""
@@ -243,7 +270,9 @@ class MainWindow(QMainWindow):
         for p in paths:
             self._add_recent(p)
         label = f"Opening {paths[0].name}" + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
-        self.runner.run(label, lambda progress, cancelled: engine.open_paths(paths, progress, cancelled, overrides),
+        filter_hz = self.marker_filter_hz()
+        self.runner.run(label, lambda progress, cancelled: engine.open_paths(paths, progress, cancelled, overrides,
+                                                                             filter_hz),
                         self._opened)
 
     def _opened(self, sessions) -> None:
@@ -352,7 +381,7 @@ class MainWindow(QMainWindow):
 
     def batch_dialog(self) -> None:
         from app.dialogs.batch import BatchDialog
-        BatchDialog(self.runner, self).exec()
+        BatchDialog(self.runner, self, filter_hz=self.marker_filter_hz()).exec()
 
     def about(self) -> None:
         from core import __version__

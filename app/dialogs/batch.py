@@ -17,19 +17,23 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHB
 from app.workers import TaskRunner
 
 
-def batch_work(root: Path, out: Path, workers: int, resume: bool, holder: dict):
+def batch_work(root: Path, out: Path, workers: int, resume: bool, holder: dict, filter_hz: float = 0.0):
     """The background function ``fn(progress, cancelled) -> BatchSummary`` of the dialog.
 
     ``holder["summary"]`` receives the summary too, so a cancelled run still shows it.
+    filter_hz: marker low-pass cut-off (Hz, 0 = off), the window's Settings > Marker filter.
     """
     def work(progress, cancelled):
         from core.batch.engines import LocalEngine
         from core.batch.runner import plan, progress_line, run_batch
+        from core.batch.task import BatchSettings
+        from core.gait.pipeline import ProcessingSettings
+        settings = BatchSettings(ProcessingSettings(filter_markers_hz=float(filter_hz or 0.0)))
         entries = plan(root, out)
         progress(0.0, f"{len(entries)} session folders found; starting {workers} worker(s)")
         engine = LocalEngine(workers)
         try:
-            summary = run_batch(root, out, engine, resume=resume, log_path=out / "batch_log.jsonl",
+            summary = run_batch(root, out, engine, settings=settings, resume=resume, log_path=out / "batch_log.jsonl",
                                 on_progress=lambda p: progress(p.fraction, progress_line(p, 0).lstrip("[] ")),
                                 cancelled=cancelled, entries=entries)
         finally:
@@ -42,8 +46,10 @@ def batch_work(root: Path, out: Path, workers: int, resume: bool, holder: dict):
 class BatchDialog(QDialog):
     """Choose the archive folder, the output folder and the workers; run, watch, cancel."""
 
-    def __init__(self, runner: TaskRunner, parent=None, root: Optional[Path] = None) -> None:
+    def __init__(self, runner: TaskRunner, parent=None, root: Optional[Path] = None,
+                 filter_hz: float = 0.0) -> None:
         super().__init__(parent)
+        self.filter_hz = float(filter_hz or 0.0)
         from core.batch.engines import cpu_count
         self.runner = runner
         self.setWindowTitle("Batch process a folder")
@@ -84,6 +90,8 @@ class BatchDialog(QDialog):
         lay.addLayout(grid)
         lay.addWidget(self.resume)
         lay.addWidget(QLabel("Each session is processed and analysed; source files are never modified."))
+        lay.addWidget(QLabel(f"Marker filter: {f'{self.filter_hz:g} Hz low-pass' if self.filter_hz else 'off'} "
+                             "(Settings > Marker filter)"))
         lay.addWidget(self.bar)
         lay.addWidget(self.status)
         lay.addWidget(self.summary, 1)
@@ -116,7 +124,8 @@ class BatchDialog(QDialog):
         r.finished.connect(self._on_finished)
         r.cancelled.connect(self._on_cancelled)
         r.failed.connect(self._on_failed)
-        r.run("Batch processing", batch_work(root, out, self.workers.value(), self.resume.isChecked(), self._holder))
+        r.run("Batch processing", batch_work(root, out, self.workers.value(), self.resume.isChecked(), self._holder,
+                                                  self.filter_hz))
 
     def _disconnect(self) -> None:
         r = self.runner
