@@ -32,7 +32,10 @@ class TransportBar(QWidget):
         self.loop.setChecked(True)
         self.loop.toggled.connect(lambda on: setattr(playback, "loop", on))
         self.frame_label = QLabel("--")
-        self.frame_label.setMinimumWidth(170)
+        # wide enough for the longest text ("frame 12345 / 12345   123.456 s"), so the speed
+        # box never runs into it when the centre column is narrow
+        self.frame_label.setMinimumWidth(self.frame_label.fontMetrics().horizontalAdvance(
+            "frame 00000 / 00000   000.000 s") + 8)
         self.frame_label.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 2, 6, 2)
@@ -44,6 +47,7 @@ class TransportBar(QWidget):
             lay.addWidget(w)
         lay.addWidget(self.frame_label)
         lay.addStretch(1)
+        lay.addSpacing(10)
         lay.addWidget(QLabel("Speed"))
         lay.addWidget(self.speed)
         lay.addWidget(self.loop)
