@@ -25,6 +25,7 @@ GRID = (("KneeMoment.y", "KneeMoment.x", "KneePower.z"),
         ("HipMoment.x", "HipMoment.y", "HipPower.z"),
         ("AnkleMoment.x", "AnklePower.z", None))
 MAX_ROWS = 40
+MAX_INDICATOR_LINES = 10
 SIGN_NOTE = ("External knee abduction (valgus) moment = - Plug-in Gait KneeMoment Y; external adduction (varus) "
              "moment = + KneeMoment Y (it dominates normal walking stance); N.m per kg of body mass. "
              "X moments are internal (extensor / plantarflexor +); powers + generation, - absorption.")
@@ -56,7 +57,7 @@ def _figures(page: Page, trials: list[TrialAnalysis], task: str) -> None:
             ax = axes[r][c]
             if key is None:
                 ax.axis("off")
-                ax.text(0.0, 0.9, "Left red, right green; grey: normal band\n(mean +- 1 SD) where published;\n"
+                ax.text(0.0, 0.9, "Left red, right green; grey: normal band\n(mean \u00b1 1 SD) where published;\n"
                         "NaN (gaps) outside clean plate contacts.", fontsize=6, color=MUTED, va="top",
                         transform=ax.transAxes)
                 continue
@@ -77,6 +78,37 @@ def _contact_text(w) -> str:
     return "not computed*"
 
 
+def _peak_text(value, frame=None, rate=None) -> str:
+    """A peak of one direction: ``"none"`` when the moment or power never goes that way in
+    the window (its largest value is <= 0, e.g. external adduction throughout), else the value
+    with its C3D frame (and time from the start of capture, s)."""
+    if value is None or not np.isfinite(value):
+        return "-"
+    if value <= 0:
+        return "none"
+    if frame is None:
+        return fnum(value, 2)
+    return f"{fnum(value, 2)} @ {frame}" + (f" ({fnum((frame - 1) / rate, 2)} s)" if rate else "")
+
+
+def _absorption_text(value) -> str:
+    """The most negative power (W/kg, absorption keeps its - sign), ``"none"`` when it is >= 0."""
+    if value is None or not np.isfinite(value):
+        return "-"
+    return "none" if value >= 0 else fnum(value, 2)
+
+
+def _indicator_lines(trials: list[TrialAnalysis], limit: int = MAX_INDICATOR_LINES) -> list[str]:
+    """The kinetic indicators, one line per window, without the common wording (printed once
+    under them)."""
+    suffix = "; " + KINETIC_INDICATOR_TEXT
+    lines = [f"{t.trial_name}, " + (line[: -len(suffix)] if line.endswith(suffix) else line)
+             for t in trials for v in t.kinetics.indicators.values() for line in v]
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"... and {len(lines) - limit} more (all are in the exported results)"]
+    return lines
+
+
 def _peak_rows(trials: list[TrialAnalysis]) -> tuple[list[list[str]], list[bool]]:
     rows, beyond = [], []
     for t in trials:
@@ -90,12 +122,13 @@ def _peak_rows(trials: list[TrialAnalysis]) -> tuple[list[list[str]], list[bool]
             timing = "no phase"
             if w.phase_peak_frame is not None:
                 timing = f"{w.abduction_offset_ms:+.0f} ms ({'in' if w.abduction_in_phase else 'out'})"
+            absorption = w.peaks.get("KneePower.z min")
             rows.append([t.trial_name, w.side, f"{w.window_kind} {w.window_index + 1}", _contact_text(w),
-                         f"{fnum(w.peak_abduction_moment, 2)} @ {w.peak_abduction_frame} "
-                         f"({fnum((w.peak_abduction_frame - 1) / rate, 2)} s)",
-                         f"{fnum(w.peak_adduction_moment, 2)} @ {w.peak_adduction_frame}",
+                         _peak_text(w.peak_abduction_moment, w.peak_abduction_frame, rate),
+                         _peak_text(w.peak_adduction_moment, w.peak_adduction_frame),
                          fnum(w.peaks.get("KneeMoment.x max"), 2),
-                         f"{fnum(w.peaks.get('KneePower.z max'), 2)} / {fnum(w.peaks.get('KneePower.z min'), 2)}",
+                         f"{_peak_text(w.peaks.get('KneePower.z max'))} / "
+                         f"{_absorption_text(absorption)}",
                          timing])
             beyond.append(bool(w.beyond_normal))
     return rows, beyond
@@ -140,10 +173,12 @@ def kinetics_page(inp: SessionReportInput, opts: ReportOptions) -> Optional[list
         if len(rows) > MAX_ROWS:
             paragraph(page, f"... and {len(rows) - MAX_ROWS} more windows (all are in the exported results).",
                       size=7, color=MUTED)
-        lines = [line for t in trials for v in t.kinetics.indicators.values() for line in v]
+        lines = _indicator_lines(trials)
         if lines:
-            paragraph(page, "Kinetic indicators: " + " | ".join(lines[:4]), size=6.8)
-        paragraph(page, f"Kinetic indicators are worded as such: {KINETIC_INDICATOR_TEXT}.", size=6.8, color=MUTED)
+            heading(page, "Kinetic indicators", size=9)
+            paragraph(page, "\n".join("\u2022 " + line for line in lines), size=6.8, chars_per_line=140)
+        paragraph(page, f"Each indicator reads: {KINETIC_INDICATOR_TEXT}. 'none': the moment or power "
+                  "never goes that way in the window.", size=6.8, color=MUTED)
     if reasons:
         paragraph(page, "No kinetics: " + "; ".join(reasons), size=7.0)
     return pages

@@ -76,3 +76,25 @@ def test_comparison_report_has_the_moment_change(tmp_path, sessions):
     assert "Knee moment change" in _pages(pdf)[1]
     assert f"{r.pre_mean:.3f} -> {r.post_mean:.3f}" in first and "EXCEEDS error" in first
     assert "peak external knee abduction moment" in first
+
+
+def test_peak_cells_say_none_when_the_moment_never_goes_that_way():
+    from core.report.kinetics_pages import _absorption_text, _peak_text
+    assert _peak_text(0.53, 96, 100.0) == "0.53 @ 96 (0.95 s)"      # C3D frame and time from the capture start
+    assert _peak_text(-0.59, 84, 100.0) == "none"                   # external adduction throughout the window
+    assert _peak_text(float("nan"), 84, 100.0) == "-" and _peak_text(None) == "-"
+    assert _absorption_text(-21.63) == "-21.63" and _absorption_text(0.4) == "none"
+
+
+def test_indicator_lines_are_listed_once_each_without_the_common_wording(sessions):
+    from core.analysis.kinetics_types import KINETIC_INDICATOR_TEXT
+    from core.report.kinetics_pages import _indicator_lines
+    _, pre, _ = sessions
+    trials = [t for t in pre.trials if t.kinetics is not None and t.kinetics.available]
+    raw = [(t.trial_name, line) for t in trials for v in t.kinetics.indicators.values() for line in v]
+    lines = _indicator_lines(trials, limit=100)
+    assert len(lines) == len(raw) and all(KINETIC_INDICATOR_TEXT not in line for line in lines)
+    assert all(f"{name}, {r}".startswith(line) for (name, r), line in zip(raw, lines))
+    if len(raw) > 1:
+        short = _indicator_lines(trials, limit=1)
+        assert len(short) == 2 and short[1].startswith(f"... and {len(raw) - 1} more")
