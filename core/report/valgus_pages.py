@@ -150,6 +150,9 @@ def _indicator_table(page: Page, trials: list[TrialAnalysis]) -> None:
           col_widths=[0.1, 0.3, 0.18, 0.22, 0.2], size=7.2)
 
 
+MAX_PLOT_HEIGHT = 0.30   # figure fraction of an A4 page for a time series without snapshots
+
+
 def _figures(page: Page, inp: SessionReportInput, trials: list[TrialAnalysis], task: str) -> None:
     """The frontal snapshot(s) at peak valgus and the phase metric over time."""
     room = page.room
@@ -171,15 +174,21 @@ def _figures(page: Page, inp: SessionReportInput, trials: list[TrialAnalysis], t
             ax.set_title(f"{s}: frontal view at peak valgus (3D scene, FPPA lines)", fontsize=7.2, pad=2)
     t = max(trials, key=lambda tr: len(tr.phases))
     metric = t.phase_metric or "fppa"
-    ax = fig.add_axes((LEFT + img_w + 0.07, bottom + 0.04, RIGHT - LEFT - img_w - 0.08, top - bottom - 0.07))
-    series = {s: t.metrics[s][metric] for s in SIDES if s in t.metrics and metric in t.metrics[s]}
-    thr = {s: t.thresholds[s][metric] for s in SIDES if s in t.thresholds and metric in t.thresholds[s]}
+    # beside snapshots the plot takes their height; alone, a landscape panel at the top of the
+    # room (a whole-page-high time series is hard to read and wastes the page)
+    height = top - bottom - 0.07 if snaps else min(top - bottom - 0.07, MAX_PLOT_HEIGHT)
+    ax = fig.add_axes((LEFT + img_w + 0.07, top - 0.03 - height, RIGHT - LEFT - img_w - 0.08, height))
+    # a single-leg task shows its stance leg only: the lifted leg's FPPA means nothing
+    sides = SIDES if t.side not in SIDES else (t.side,)
+    series = {s: t.metrics[s][metric] for s in sides if s in t.metrics and metric in t.metrics[s]}
+    thr = {s: t.thresholds[s][metric] for s in sides if s in t.thresholds and metric in t.thresholds[s]}
     spans = [(p.side, time_of(p.onset_frame, t.rate_hz), time_of(p.offset_frame, t.rate_hz)) for p in t.phases]
     plot_timeseries_with_phases(ax, t.times_s, series, spans, thr)
     u = unit_of(metric)
     ax.set_ylabel(f"{METRIC_NAMES.get(metric, metric)} ({u})  Valg+ / Var-" if u == "deg" else "MKD (mm)  Med+ / Lat-")
-    ax.set_title(f"{t.trial_name}: {METRIC_NAMES.get(metric, metric)}; shaded: valgus phases; dashed: threshold",
-                 fontsize=7)
+    stance = f" ({t.side} stance leg)" if t.side in SIDES else ""
+    ax.set_title(f"{t.trial_name}{stance}: {METRIC_NAMES.get(metric, metric)}; shaded: valgus phases; "
+                 "dashed: threshold", fontsize=7)
     ax.legend(frameon=False, fontsize=6)
     ax.tick_params(labelsize=6)
 
