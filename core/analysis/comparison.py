@@ -31,7 +31,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from core.analysis.kinetics import SDD_SOURCE, kinetic_changes, session_window_values
+from core.analysis.kinetics import SDD_SOURCE, kinetic_changes, not_compared, session_window_values
 from core.analysis.types import SessionAnalysis
 from core.errors import AnalysisError, GenuError
 from core.analysis.normative import NormativeSet
@@ -336,7 +336,11 @@ def kinetic_notes(pre: SessionAnalysis, post: SessionAnalysis, kin: Mapping) -> 
     """Notes on the knee-moment comparison (which session had no kinetics, the SDD used)."""
     has = {s.label: bool(session_window_values(s)) for s in (pre, post)}
     if kin:
-        return [f"knee moments: {SDD_SOURCE}"]
+        skipped = not_compared(pre, post)
+        extra = ([f"knee moments not compared where neither session has a moment that way (every window's "
+                  f"peak <= 0): " + ", ".join(f"{t} {side} {n.replace('peak_', '').replace('_', ' ')}"
+                                            for t, side, n in skipped)] if skipped else [])
+        return [f"knee moments: {SDD_SOURCE}"] + extra
     if any(has.values()) and not all(has.values()):
         only = next(k for k, v in has.items() if v)
         return [f"knee moments: nothing to compare (kinetics on a clean plate contact only in session {only!r})"]

@@ -297,14 +297,38 @@ def within_session_sdd(pre, post):
     return MeasurementError(1.96 * math.sqrt(2.0) * pooled, "SDD (within-session)", "N.m/kg", SDD_SOURCE)
 
 
+def never_that_way(pre_values, post_values) -> bool:
+    """True when no window of either session has the moment in that direction (every peak of
+    the abduction, or adduction, moment <= 0: e.g. external adduction throughout): there is no
+    peak to compare, only the depth of the opposite moment."""
+    both = np.concatenate([np.ravel(np.asarray(pre_values, dtype=float)), np.ravel(np.asarray(post_values, dtype=float))])
+    both = both[np.isfinite(both)]
+    return both.size > 0 and bool(np.all(both <= 0))
+
+
 def kinetic_changes(pre, post) -> dict[tuple[str, str, str], object]:
-    """(task, side, quantity) -> ``ChangeResult`` of the per-window knee moment peaks (post - pre)."""
+    """(task, side, quantity) -> ``ChangeResult`` of the per-window knee moment peaks (post - pre).
+
+    A direction the moment never takes in either session (:func:`never_that_way`) is not
+    compared (:func:`not_compared` names them)."""
     out = {}
     for name, attr in COMPARED.items():
         p0, p1 = session_window_values(pre, attr), session_window_values(post, attr)
         for key in sorted(set(p0) & set(p1)):
+            if never_that_way(p0[key], p1[key]):
+                continue
             sdd = within_session_sdd(p0[key], p1[key])
             out[(key[0], key[1], name)] = compare_samples(p0[key], p1[key], sdd, f"{key[0]} {key[1]} {name}")
+    return out
+
+
+def not_compared(pre, post) -> list[tuple[str, str, str]]:
+    """(task, side, quantity) that :func:`kinetic_changes` leaves out: the moment never takes
+    that direction in any window of either session."""
+    out = []
+    for name, attr in COMPARED.items():
+        p0, p1 = session_window_values(pre, attr), session_window_values(post, attr)
+        out += [(key[0], key[1], name) for key in sorted(set(p0) & set(p1)) if never_that_way(p0[key], p1[key])]
     return out
 
 

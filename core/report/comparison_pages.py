@@ -87,7 +87,7 @@ def comparison_summary_page(pre: SessionReportInput, post: SessionReportInput, c
         heading(page, "Knee moment change (external, N.m/kg; peak per window on a clean plate contact)", size=9)
         krows = kinetic_change_rows(c)
         table(page, ["Task", "Side", "Quantity", "Pre -> post", "Change [95 % CI]", "SDD", "Verdict"],
-              [r[:6] + [_verdict(r[6])] for r in krows], col_widths=[0.1, 0.06, 0.22, 0.14, 0.22, 0.08, 0.18],
+              [r[:6] + [_verdict(r[6])] for r in krows], col_widths=[0.14, 0.06, 0.2, 0.13, 0.21, 0.07, 0.19],
               size=7.0, highlight=[r.exceeds_measurement_error for r in c.kinetics.values()])
     heading(page, "Gait Profile Score")
     grows, ghl = [], []

@@ -189,7 +189,7 @@ def kinetic_change_rows(comparison) -> list[list[str]]:
     rows = []
     for (task, side, name), r in comparison.kinetics.items():
         thr = f"{r.threshold:.3f}" if np.isfinite(r.threshold) else "-"
-        rows.append([TASK_NAMES.get(task, task), side, name.replace("_", " ").replace("peak ", "peak ext. "),
+        rows.append([TASK_NAMES.get(task, task), side, name.replace("peak_", "").replace("_moment", " peak"),
                      f"{fnum(r.pre_mean, 3)} -> {fnum(r.post_mean, 3)}",
                      f"{r.difference:+.3f} [{fnum(r.ci_low, 3)}, {fnum(r.ci_high, 3)}]"
                      if np.isfinite(r.difference) else "-", thr, r.verdict])

@@ -69,3 +69,28 @@ def test_sdd_needs_two_values_a_session():
     assert within_session_sdd([0.2], [0.3, 0.31]) is None
     me = within_session_sdd([0.2, 0.22], [0.3, np.nan, 0.34])
     assert me.unit == "N.m/kg" and me.value == pytest.approx(1.96 * math.sqrt(2) * math.sqrt((0.0002 + 0.0008) / 2))
+
+
+def _session(label, windows):
+    """A minimal analysed session: one squat trial whose clean windows carry the given peaks."""
+    from types import SimpleNamespace as NS
+    ws = [NS(computed=True, side="Right", peak_abduction_moment=ab, peak_adduction_moment=ad) for ab, ad in windows]
+    return NS(label=label, trials=[NS(task="sls", kinetics=NS(available=True, windows=ws))])
+
+
+def test_a_direction_never_taken_in_either_session_is_not_compared():
+    from core.analysis.comparison import kinetic_notes
+    from core.analysis.kinetics import kinetic_changes, never_that_way, not_compared
+    assert never_that_way([-0.13, -0.2], [-0.17])                       # abduction throughout: no adduction peak
+    assert not never_that_way([-0.13, 0.02], [-0.17])
+    assert not never_that_way([np.nan], [np.nan])                       # nothing known is not "never"
+    # the sample patient's right squats: abduction 1.07 -> 0.48, adduction peaks -0.13 -> -0.17 (none)
+    pre = _session("pre", [(1.07, -0.14), (1.06, -0.13), (1.12, -0.13)])
+    post = _session("post", [(0.48, -0.17), (0.47, -0.18), (0.50, -0.16)])
+    kin = kinetic_changes(pre, post)
+    assert set(kin) == {("sls", "Right", "peak_abduction_moment")}
+    assert kin[("sls", "Right", "peak_abduction_moment")].difference == pytest.approx((1.45 - 3.25) / 3, abs=1e-9)
+    assert not_compared(pre, post) == [("sls", "Right", "peak_adduction_moment")]
+    notes = kinetic_notes(pre, post, kin)
+    assert any("not compared where neither session has a moment that way" in n and "sls Right adduction moment" in n
+               for n in notes)
