@@ -136,6 +136,9 @@ def band_for(norms, key: str):
     return band, 1.0
 
 
+#: shorter titles where the variable's own title does not fit a panel of the 3-column grid
+PANEL_TITLES = {"mkd": "Medial knee displ."}
+
 class CurvesPanel(QWidget):
     """Grid of curves for the selected trial with a blitted time cursor."""
 
@@ -281,8 +284,8 @@ class CurvesPanel(QWidget):
     def _decorate(self, ax, key: str) -> None:
         v: Variable = _VALG.get(key) or _KIN.get(key) or KINETIC_VARIABLES_BY_KEY[key]
         external = " (ext.)" in v.title                       # knee/hip Y: external moment words
-        ax.set_title(f"{v.title.replace(' (ext.)', '')} ({v.unit})", fontsize=8.5 if key in _KIN or key in _VALG
-                     else 7.8, pad=3)
+        title = PANEL_TITLES.get(key, v.title.replace(" (ext.)", ""))
+        ax.set_title(f"{title} ({v.unit})", fontsize=8.5 if key in _KIN or key in _VALG else 7.8, pad=3)
         ax.tick_params(labelsize=7, length=2)
         ax.axhline(0, color="0.55", lw=0.5, zorder=1)
         ax.text(0.01, 0.97, v.positive + (" (external)" if external else ""), transform=ax.transAxes,
