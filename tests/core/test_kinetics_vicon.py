@@ -31,15 +31,17 @@ POWER_RMS, POWER_MAX = 0.05, 0.2             # W/kg
 GRF_TOL = 2e-5                               # N/kg (float32 of ~10 N/kg)
 JOINTS = ("Ankle", "Knee", "Hip")
 
-_PIG3 = ("PiG3 subject (Nexus 1.4/1.8, lower-body PiG): mid-stance within 2 N.mm/kg, the "
-         "residual is at loading response and pre-swing, where the thigh and shank angular "
-         "accelerations peak; the swing moments (inertia only) show the same residual, so it is "
-         "in the segment inertial terms, not in the plates or the contact. Derivative stencils "
-         "and filters tried (docs/kinetics.md) do not remove it without degrading FlatFoot")
-_FUNCTIONAL = ("Workstation 5.2.9 PiG: ground reaction force equal to Vicon's (float32), ankle "
-               "moment ~10 N.mm/kg RMS, but knee and hip 60-200 N.mm/kg off in stance and in "
-               "swing alike; low-pass filtering the derivatives makes it worse; cause not found "
-               "(docs/kinetics.md)")
+_PIG3 = ("PiG3 subject (Nexus 1.4/1.8, lower-body PiG): joint forces equal Vicon's to 0.034 N/kg RMS "
+         "(masses, CoM positions and accelerations, GRF are Vicon's); the moment residual splits over "
+         "the segments (foot 3, tibia 9-10, femur 8 N.mm/kg RMS in the segment's transverse axes, 0 "
+         "about the long axis), peaks at foot off, and is not a joint-point offset, a scale of I*alpha, "
+         "a long-axis inertia or a derivative stencil (each fitted or tried: < 1 N.mm/kg gained, "
+         "docs/kinetics.md section 7)")
+_FUNCTIONAL = ("Workstation 5.2.9 PiG: GRF float32-equal and angles float32-equal, but Vicon's joint "
+               "forces differ from ours in swing (hip 1.6 N/kg RMS, vs 0.03 on every other case): the "
+               "segment CoM accelerations Vicon used are not those of the joint centres behind its "
+               "stored angles and segment origins; no stencil, filter, rate or functional hip centre "
+               "of the file reproduces them (docs/kinetics.md section 7)")
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,38 @@ def test_kinetics_within_target(case: str, joint: str, kind: str) -> None:
                                              f"documented ceiling {c_rms}/{c_max}"
         pytest.xfail(f"rms {rms:.3g} max {mx:.3g}: {reason}")
     assert rms <= t_rms and mx <= t_max, f"{case} {joint} {kind}: rms {rms:.3g} max {mx:.3g}"
+
+
+#: worst component RMS (N/kg) of the joint forces against Vicon's, all joints and sides, frames
+#: valid in both (5 frames off each end): 0.020-0.037 measured on the Nexus cases
+JOINT_FORCE_RMS = 0.05
+
+
+def joint_force_rms(name: str) -> float:
+    """Worst component RMS (N/kg) of ``{L,R}{Ankle,Knee,Hip}Force`` minus Vicon's, stance and swing."""
+    res, trial = kinetics_of(name), run_case(name).dynamic
+    worst = 0.0
+    for side in "LR":
+        for j in JOINTS:
+            d = res.channels[f"{side}{j}Force"] - vicon_point(trial, f"{side}{j}Force")
+            ok = np.isfinite(d).all(axis=1)
+            ok[:5] = ok[-5:] = False
+            assert ok.sum() > 0.3 * trial.n_frames, f"{name} {side}{j}Force: too few frames to compare"
+            worst = max(worst, float(np.sqrt(np.mean(d[ok] ** 2, axis=0)).max()))
+    return worst
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", list(KCASES))
+def test_joint_forces_equal_vicon(case: str) -> None:
+    """The joint reaction forces depend on the masses, CoM positions and CoM accelerations and
+    the GRF only, not on the inertia or the angular kinematics: they localise a moment residual.
+    Nexus cases: <= 0.05 N/kg RMS; Functional (Workstation): 1.6, xfail with the reason."""
+    rms = joint_force_rms(case)
+    if case == "Functional" and rms > JOINT_FORCE_RMS:
+        assert rms <= 2.0, f"Functional joint forces {rms:.3g} N/kg RMS above the documented 2.0"
+        pytest.xfail(f"joint forces {rms:.3g} N/kg RMS: {_FUNCTIONAL}")
+    assert rms <= JOINT_FORCE_RMS, f"{case}: joint forces {rms:.3g} N/kg RMS from Vicon's"
 
 
 @pytest.mark.reference
