@@ -47,13 +47,16 @@ def _run(steps, progress: Progress, cancelled: Cancelled) -> list[Page]:
 def _build_pages(steps, footer: str, progress: Progress, cancelled: Cancelled) -> tuple[list[Page], str]:
     """The pages in the standard PDF fonts, or rebuilt with embedded DejaVu Sans when a text
     (a patient name, a note ...) has a character outside their encoding. Returns (pages, font set)."""
-    for fonts in ("standard", "embedded"):
+    def build(fonts: str) -> list[Page]:
         with report_style(fonts):
             pages = _run(steps, progress, cancelled)
             add_footers(pages, footer)
-        if fonts == "embedded" or fit_standard_fonts(pages):
-            return pages, fonts
-    raise AssertionError("unreachable")
+        return pages
+
+    pages = build("standard")
+    if fit_standard_fonts(pages):
+        return pages, "standard"
+    return build("embedded"), "embedded"
 
 
 def _metadata(title: str, inp: SessionReportInput, opts: ReportOptions) -> dict:
