@@ -15,7 +15,7 @@ from core.errors import CancelledError, ReportError
 from core.report.comparison_pages import change_table_page, comparison_summary_page, overlay_page
 from core.report.inputs import ReportOptions, SessionReportInput
 from core.report.kinetics_pages import kinetics_page
-from core.report.page import Page, add_footers, report_style, save_pdf
+from core.report.page import Page, add_footers, fit_standard_fonts, report_style, save_pdf
 from core.report.session_pages import (kinematics_page, map_page, quality_page, signature_page, summary_page)
 from core.report.valgus_pages import valgus_pages
 
@@ -44,6 +44,21 @@ def _run(steps, progress: Progress, cancelled: Cancelled) -> list[Page]:
     return pages
 
 
+def _build_pages(steps, footer: str, progress: Progress, cancelled: Cancelled) -> tuple[list[Page], str]:
+    """The pages in the standard PDF fonts, or rebuilt with embedded DejaVu Sans when a text
+    (a patient name, a note ...) has a character outside their encoding. Returns (pages, font set)."""
+    def build(fonts: str) -> list[Page]:
+        with report_style(fonts):
+            pages = _run(steps, progress, cancelled)
+            add_footers(pages, footer)
+        return pages
+
+    pages = build("standard")
+    if fit_standard_fonts(pages):
+        return pages, "standard"
+    return build("embedded"), "embedded"
+
+
 def _metadata(title: str, inp: SessionReportInput, opts: ReportOptions) -> dict:
     return {"Title": title, "Subject": f"{inp.patient.name} ({inp.patient.patient_id})",
             "Creator": opts.software, "Producer": opts.software, "Keywords": "gait analysis; CGM1; knee valgus"}
@@ -58,17 +73,16 @@ def build_session_report(inp: SessionReportInput, pdf_path: Path | str, opts: Op
     opts = _opts(opts)
     if inp.analysis is None:
         raise ReportError("the session has no analysis results to report", pdf_path)
-    with report_style():
-        steps = [("summary", lambda: summary_page(inp, opts)),
-                 ("kinematics", lambda: kinematics_page(inp, opts)),
-                 ("valgus", lambda: valgus_pages(inp, opts)),
-                 ("kinetics", lambda: kinetics_page(inp, opts)),
-                 ("movement analysis profile", lambda: map_page(inp, opts)),
-                 ("quality", lambda: quality_page(inp, opts)),
-                 ("signature", lambda: signature_page(inp, opts))]
-        pages = _run(steps, progress, cancelled)
-        add_footers(pages, f"{opts.software} · CGM1 (Plug-in Gait lower body) · session '{inp.session.label}'")
-    out = save_pdf(pages, pdf_path, _metadata(f"Gait analysis report, session {inp.session.label}", inp, opts))
+    steps = [("summary", lambda: summary_page(inp, opts)),
+             ("kinematics", lambda: kinematics_page(inp, opts)),
+             ("valgus", lambda: valgus_pages(inp, opts)),
+             ("kinetics", lambda: kinetics_page(inp, opts)),
+             ("movement analysis profile", lambda: map_page(inp, opts)),
+             ("quality", lambda: quality_page(inp, opts)),
+             ("signature", lambda: signature_page(inp, opts))]
+    pages, fonts = _build_pages(steps, f"{opts.software} · CGM1 (Plug-in Gait lower body) · session '{inp.session.label}'",
+                                progress, cancelled)
+    out = save_pdf(pages, pdf_path, _metadata(f"Gait analysis report, session {inp.session.label}", inp, opts), fonts)
     if progress is not None:
         progress(1.0, "report written")
     return out
@@ -79,16 +93,15 @@ def build_comparison_report(pre: SessionReportInput, post: SessionReportInput, c
                             progress: Progress = None, cancelled: Cancelled = None) -> Path:
     """Write the pre/post comparison report (change summary, overlaid curves, change table, signature)."""
     opts = _opts(opts)
-    with report_style():
-        steps = [("comparison summary", lambda: comparison_summary_page(pre, post, comparison, opts)),
-                 ("overlaid curves", lambda: overlay_page(pre, post, comparison, opts)),
-                 ("change table", lambda: change_table_page(pre, post, comparison, opts)),
-                 ("post valgus", lambda: valgus_pages(post, opts)),
-                 ("signature", lambda: signature_page(post, opts))]
-        pages = _run(steps, progress, cancelled)
-        add_footers(pages, f"{opts.software} · pre/post comparison '{comparison.pre_label}' vs '{comparison.post_label}'")
+    steps = [("comparison summary", lambda: comparison_summary_page(pre, post, comparison, opts)),
+             ("overlaid curves", lambda: overlay_page(pre, post, comparison, opts)),
+             ("change table", lambda: change_table_page(pre, post, comparison, opts)),
+             ("post valgus", lambda: valgus_pages(post, opts)),
+             ("signature", lambda: signature_page(post, opts))]
+    pages, fonts = _build_pages(steps, f"{opts.software} · pre/post comparison '{comparison.pre_label}' vs "
+                                f"'{comparison.post_label}'", progress, cancelled)
     out = save_pdf(pages, pdf_path, _metadata(f"Gait analysis comparison {comparison.pre_label} vs "
-                                              f"{comparison.post_label}", post, opts))
+                                              f"{comparison.post_label}", post, opts), fonts)
     if progress is not None:
         progress(1.0, "report written")
     return out

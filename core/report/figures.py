@@ -17,8 +17,11 @@ PCT = np.linspace(0.0, 100.0, 101)
 
 
 def direction_label(var: Variable) -> str:
-    """Y label with direction words, e.g. 'Var ↑  deg  ↓ Valg'."""
-    return f"{var.negative} \u2193  {var.unit}  \u2191 {var.positive}"
+    """Y label with direction words, e.g. 'Valg «  deg  » Var'.
+
+    Read bottom to top on the rotated label: « points down to the negative direction, » up to
+    the positive one (guillemets, unlike arrows, exist in the standard PDF fonts)."""
+    return f"{var.negative} \u00ab  {var.unit}  \u00bb {var.positive}"
 
 
 def plot_band(ax, band: Optional[tuple[np.ndarray, np.ndarray]], n_sd: float = 1.0) -> None:

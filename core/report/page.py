@@ -6,6 +6,7 @@ is ``Page.top`` .. ``Page.bottom``, and ``Page.cursor`` moves down as blocks are
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
@@ -29,8 +30,15 @@ ACCENT = "#1f5f8b"
 RULE = "#b9c3cf"
 SIDE_COLOURS = {"Left": "#c0392b", "Right": "#1e8449"}   # gait-lab convention: left red, right green
 BAND_COLOUR = "#d5d8dc"
-ROW_PITCH = 2458 / 2048   # table row height in font sizes: DejaVu Sans ascent + descent + line gap
+#: table row height in font sizes with linespacing "normal": DejaVu Sans (ascent + descent +
+#: line gap) / em = (1556 + 492 + 410) / 2048; Helvetica (AFM) 1.2 x (718 + 207) / 1000
+ROW_PITCH = {"embedded": 2458 / 2048, "standard": 1.2 * 925 / 1000}
 
+#: Two font set-ups of the same pages. "standard": the PDF standard Helvetica (every viewer has
+#: it; no embedding, text written as whole strings), about twice as fast to write; usable when
+#: every text is in its WinAnsi (cp1252) encoding. "embedded": DejaVu Sans embedded as TrueType
+#: (Type 42), for any other character (a patient name in Greek, a ≤ sign ...).
+FONT_SETS = ("standard", "embedded")
 RC = {
     "pdf.fonttype": 42,          # embed TrueType fonts: selectable, searchable text
     "ps.fonttype": 42,
@@ -46,13 +54,46 @@ RC = {
     "lines.linewidth": 1.0,
     "svg.fonttype": "none",
 }
+STANDARD_RC = {**RC, "pdf.use14corefonts": True, "font.sans-serif": ["Helvetica"], "axes.unicode_minus": False}
+
+
+class _WeightNotice(logging.Filter):
+    """Drops matplotlib's notice that Helvetica's AFM weight is 'Medium', not 'normal' (the
+    standard font is used as intended); every other font message passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in record.getMessage()
 
 
 @contextmanager
-def report_style() -> Iterator[None]:
-    """Matplotlib settings of every report figure (embedded TrueType fonts, sizes)."""
-    with matplotlib.rc_context(RC):
-        yield
+def report_style(fonts: str = "embedded") -> Iterator[None]:
+    """Matplotlib settings of every report figure (font set of :data:`FONT_SETS`, sizes)."""
+    if fonts not in FONT_SETS:
+        raise ValueError(f"font set {fonts!r} is not one of {FONT_SETS}")
+    fm_log = logging.getLogger("matplotlib.font_manager")
+    notice = _WeightNotice()
+    fm_log.addFilter(notice)
+    try:
+        with matplotlib.rc_context(STANDARD_RC if fonts == "standard" else RC):
+            yield
+    finally:
+        fm_log.removeFilter(notice)
+
+
+def _active_fonts() -> str:
+    return "standard" if matplotlib.rcParams["pdf.use14corefonts"] else "embedded"
+
+
+def fit_standard_fonts(pages: Sequence["Page"]) -> bool:
+    """True when every text of the pages can be written in the standard fonts' encoding (cp1252)."""
+    from matplotlib.text import Text
+    for page in pages:
+        for t in page.figure.findobj(Text):
+            try:
+                t.get_text().encode("cp1252")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -172,7 +213,7 @@ def table(page: Page, header: Sequence[str], rows: Sequence[Sequence[str]],
     xs = [LEFT]
     for w in widths[:-1]:
         xs.append(xs[-1] + (RIGHT - LEFT) * w / total)
-    row_h = size * ROW_PITCH / 72 / A4_INCHES[1]
+    row_h = size * ROW_PITCH[_active_fonts()] / 72 / A4_INCHES[1]
     show_header = any(str(h) for h in header)
     bottom, top = page.take(row_h * (len(rows) + 1.15 * int(show_header)) + 0.008)
     fig = page.figure
@@ -184,8 +225,8 @@ def table(page: Page, header: Sequence[str], rows: Sequence[Sequence[str]],
     fig.add_artist(Line2D([LEFT, RIGHT], [y, y], color=INK, lw=0.7, transform=fig.transFigure))
     # One multi-line text per column (not per cell) keeps a 10-page report fast to write.
     # With linespacing "normal" every line gets the font's own ascent, descent and line gap,
-    # so baselines are regular and the pitch is ROW_PITCH x the font size (DejaVu Sans:
-    # (1556 + 492 + 410) / 2048 em); rows are told apart by shading instead of rules.
+    # so baselines are regular and the pitch is ROW_PITCH x the font size (per font set);
+    # rows are told apart by shading instead of rules.
     for r in range(len(rows)):
         shade = "#fdebd0" if highlight is not None and highlight[r] else ("#f2f4f7" if r % 2 else None)
         if shade:
@@ -207,8 +248,11 @@ def axes_block(page: Page, height: float, nrows: int, ncols: int, hspace: float 
     return [[page.figure.add_subplot(gs[r, c]) for c in range(ncols)] for r in range(nrows)]
 
 
-def save_pdf(pages: Sequence[Page], path: Path | str, metadata: Optional[dict] = None) -> Path:
-    """Write the pages to a PDF atomically (temporary file beside the target, then replace)."""
+def save_pdf(pages: Sequence[Page], path: Path | str, metadata: Optional[dict] = None,
+             fonts: str = "embedded") -> Path:
+    """Write the pages to a PDF atomically (temporary file beside the target, then replace).
+
+    fonts: the font set the pages were built with (:func:`report_style`)."""
     from matplotlib.backends.backend_pdf import PdfPages
 
     path = Path(path)
@@ -218,7 +262,7 @@ def save_pdf(pages: Sequence[Page], path: Path | str, metadata: Optional[dict] =
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        with report_style(), PdfPages(tmp, metadata=metadata or {}) as pdf:
+        with report_style(fonts), PdfPages(tmp, metadata=metadata or {}) as pdf:
             for page in pages:
                 pdf.savefig(page.figure)
         mask = os.umask(0)

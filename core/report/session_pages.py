@@ -277,7 +277,7 @@ def quality_page(inp: SessionReportInput, opts: ReportOptions) -> list[Page]:
         gtxt = "; ".join(f"{m.label} {m.n_gaps} gap(s), longest {m.longest_gap_frames} fr" for m in gaps[:3]) or "none"
         if len(gaps) > 3:
             gtxt += f" (+{len(gaps) - 3} markers)"
-        filled = "filled ≤ %d fr" % pt.settings.fill_gaps_max_frames if pt.settings.fill_gaps_max_frames else "not filled"
+        filled = "filled up to %d fr" % pt.settings.fill_gaps_max_frames if pt.settings.fill_gaps_max_frames else "not filled"
         edits = inp.event_edits.get(pt.trial.name, 0)
         ev = _events_source(pt) + (f", {edits} edited" if edits else "")
         rows.append([pt.trial.name, gtxt, filled, ev])
