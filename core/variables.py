@@ -3,7 +3,7 @@
 Everything that labels a curve (app plots, report figures, tables) takes its wording from
 here, so that the sign conventions of Plug-in Gait (cgm1_spec section 11) are stated once.
 Direction words are given as ``(positive, negative)``: a plot axis reads e.g.
-``"Var  ↑ / ↓ Valg"``.
+``"Valg «  deg  » Var"`` (core.report.figures.direction_label).
 """
 from __future__ import annotations
 
