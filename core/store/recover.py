@@ -14,22 +14,24 @@ from pathlib import Path
 from typing import Optional
 
 from core.errors import StoreError
+from core.store import packed
 from core.store import serialize as ser
 from core.store.lock import StoreLock
-from core.store.schema import (INDEX_NAME, LOCK_NAME, SCHEMA_VERSION, SESSION_FORMAT, SESSIONS_DIR,
+from core.store.schema import (FIRST_FOLDER_SCHEMA, INDEX_NAME, LOCK_NAME, SCHEMA_VERSION, SESSION_FORMAT, SESSIONS_DIR,
                                PatientInfo, SessionInfo)
 from core.store.store import PatientStore, _h5_open, _session_order, file_sha256
 
 
 def _read_session_file(path: Path) -> tuple[str, SessionInfo, PatientInfo]:
     with _h5_open(path, "session file") as f:
-        if str(f.attrs.get("format", "")) != SESSION_FORMAT or int(f.attrs.get("schema_version", -1)) != SCHEMA_VERSION:
+        version = int(f.attrs.get("schema_version", -1))
+        if str(f.attrs.get("format", "")) != SESSION_FORMAT or not FIRST_FOLDER_SCHEMA <= version <= SCHEMA_VERSION:
             raise StoreError("not a session file of this schema", path)
         out = []
         for name in ("info", "patient"):
             if name not in f:
                 raise StoreError(f"no /{name} group (written before recovery data existed)", path)
-            node = ser.read_node(f[name])
+            node = packed.read_tree(f[name])
             if ser.node_digest(node) != f[name].attrs.get("__digest__"):
                 raise StoreError(f"/{name} does not match its checksum", path)
             out.append(ser.decode(node, name))

@@ -1,6 +1,6 @@
 """What a patient store holds: layout constants, schema version and the record types.
 
-Layout of schema 2 (see docs/store.md for the justification)::
+Layout of schemas 2 and 3 (see docs/store.md for the justification)::
 
     <patient>.genu/                  a folder per patient
         index.h5                     schema version, patient, session and trial listing
@@ -22,8 +22,11 @@ from typing import Any, Mapping, Optional
 from core.errors import StoreError
 from core.model import GaitEvent, ModelOutputs, QualityReport, SubjectParameters, Trial
 
-#: schema of the files written by this version
-SCHEMA_VERSION = 2
+#: schema of the files written by this version: 3 = packed layout (core.store.packed)
+SCHEMA_VERSION = 3
+#: oldest folder schema read as it is: 2 = group layout (core.store.serialize.write_node); its
+#: trees are the same, so a schema-2 store opens without migration and every save writes schema 3
+FIRST_FOLDER_SCHEMA = 2
 #: ``format`` attribute of the index file and of session files
 INDEX_FORMAT = "genulab-store"
 SESSION_FORMAT = "genulab-session"

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import enum
+import functools
 import hashlib
 import importlib
 import json
@@ -153,8 +154,10 @@ def with_former_tags(tree: Tree) -> Tree:
     return Node(attrs, {k: with_former_tags(v) for k, v in tree.members.items()})
 
 
+@functools.lru_cache(maxsize=None)
 def _import_type(tag: str) -> Optional[type]:
-    """The class a ``module.qualname`` tag names, from the allow-list only (None if none)."""
+    """The class a ``module.qualname`` tag names, from the allow-list only (None if none;
+    cached: a store names the same few dozen types thousands of times)."""
     parts = tag.split(".")
     for i in range(len(parts) - 1, 0, -1):
         module, qual = ".".join(parts[:i]), parts[i:]

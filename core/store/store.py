@@ -20,12 +20,13 @@ from typing import Callable, Iterable, Optional, Sequence
 import h5py
 
 from core.errors import StoreError, StoreLockedError
+from core.store import packed
 from core.store import serialize as ser
 from core.store.atomic import atomic_h5, remove_orphans
 from core.store.lock import StoreLock, is_stale, read_lock
 from core.gait.session import file_sha256  # noqa: F401 - part of core.store's API
 from core.store.schema import (check_schema,  # noqa: F401 - part of core.store.store's API
-                               INDEX_FORMAT, INDEX_NAME, LIBVER, LOCK_NAME, SCHEMA_VERSION,
+                               FIRST_FOLDER_SCHEMA, INDEX_FORMAT, INDEX_NAME, LIBVER, LOCK_NAME, SCHEMA_VERSION,
                                SESSION_FORMAT, SESSIONS_DIR, PatientInfo, SessionInfo,
                                SessionRecord, TrialInfo, TrialRecord, app_version, utc_now)
 
@@ -182,10 +183,10 @@ class PatientStore:
                 raise StoreError(f"not a Genu Lab store index (format {fmt!r})", ipath)
             version = int(f.attrs.get("schema_version", -1))
             check_schema(version, str(f.attrs.get("app_version", "?")), ipath)
-            if version < SCHEMA_VERSION:  # no older folder schema exists yet
+            if version < FIRST_FOLDER_SCHEMA:  # schema 1 was a single file (core.store.migrate)
                 raise StoreError(f"schema {version} has no migration", ipath)
             try:
-                patient, sessions = ser.read_node(f["patient"]), ser.read_node(f["sessions"])
+                patient, sessions = packed.read_tree(f["patient"]), packed.read_tree(f["sessions"])
             except KeyError as exc:
                 raise StoreError(f"the index is damaged: group {exc.args[0]} is missing", ipath) from None
             except StoreError as exc:
@@ -208,7 +209,8 @@ class PatientStore:
             f.attrs["created_utc"] = str(self.created_utc or utc_now().isoformat())
             f.attrs["modified_utc"] = utc_now().isoformat()
             f.attrs["__digest__"] = ser.node_digest(tree)
-            ser.write_node(f, tree)
+            for name, member in tree.members.items():
+                packed.write_tree(f.create_group(name), member)
         self.patient, self.sessions = patient, tuple(sessions)
 
     def _cleanup(self) -> None:
@@ -312,7 +314,7 @@ class PatientStore:
         except (KeyError, OSError) as exc:
             raise StoreError(f"{where} is missing or unreadable ({exc})", self.path) from None
         try:
-            node = ser.read_node(grp)
+            node = packed.read_tree(grp)
         except StoreError as exc:
             raise StoreError(f"{where} is damaged: {exc}", self.path) from None
         if ser.node_digest(node) != grp.attrs.get("__digest__"):
@@ -332,7 +334,7 @@ class PatientStore:
         where = f"{SESSIONS_DIR}/{s.file}: /session"
         with self._session_file(s) as f:
             try:
-                node = ser.read_node(f["session"])
+                node = packed.read_tree(f["session"])
             except (KeyError, StoreError) as exc:
                 raise StoreError(f"{where} is damaged: {exc}", self.path) from None
             if ser.node_digest(node) != f["session"].attrs.get("__digest__"):
@@ -422,10 +424,10 @@ class PatientStore:
             # the listing and the patient, so that a lost index can be rebuilt (core.store.recover)
             for name, value in (("info", info), ("patient", self.patient)):
                 g = f.create_group(name)
-                g.attrs["__digest__"] = ser.save(g, value, name)
+                g.attrs["__digest__"] = packed.save(g, value, name)
             links: dict = {}  # identical arrays (e.g. a trial's analysis in the session's) stored once
             g = f.create_group("session")
-            g.attrs["__digest__"] = ser.save(g, record, "session", links)
+            g.attrs["__digest__"] = packed.save(g, record, "session", links)
             tg = f.create_group("trials")
             if kept:
                 with _h5_open(self.path / SESSIONS_DIR / old.file, "session file") as src:
@@ -435,7 +437,7 @@ class PatientStore:
             for i, r in enumerate(trials):
                 progress(0.9 * (len(kept) + i) / n, f"writing {r.info.name}")
                 grp = tg.create_group(r.info.trial_id)
-                grp.attrs["__digest__"] = ser.save(grp, r, f"{info.label}/{r.info.name}", links)
+                grp.attrs["__digest__"] = packed.save(grp, r, f"{info.label}/{r.info.name}", links)
             progress(0.9, "flushing the session file")
 
     def update_trial(self, session: str, record: TrialRecord,

@@ -60,14 +60,24 @@ def test_round_trip_everything_equal(store_path):
 
 
 def test_listing_reads_no_array(store_path, monkeypatch):
-    def boom(*a, **k):
-        raise AssertionError("an array was read while listing")
-    monkeypatch.setattr(ser, "_read_leaf", boom)
+    """Opening and listing read the index only; a session file's content (its arrays) is read
+    when a trial is loaded."""
+    from core.store import packed
+    read_from: list[str] = []
+    real = packed.read_tree
+
+    def spy(group):
+        read_from.append(Path(group.file.filename).name)
+        return real(group)
+    monkeypatch.setattr(packed, "read_tree", spy)
+    monkeypatch.setattr(ser, "_read_leaf", lambda *a, **k: pytest.fail("a schema-2 dataset was read"))
     with open_store(store_path) as st:
         assert st.n_trials() == 3
         assert st.session("pre").trial("walk_02").n_frames == 300
-        with pytest.raises(AssertionError, match="array was read"):
-            st.load_trial("pre", "walk_02")  # arrays only on demand
+        assert read_from and set(read_from) == {INDEX_NAME}
+        rec = st.load_trial("pre", "walk_02")  # arrays only on demand
+        assert read_from[-1].endswith(".h5") and read_from[-1] != INDEX_NAME
+        assert rec.raw.points.shape[0] == 300
 
 
 def test_a_save_rewrites_only_the_session_touched(store_path):
@@ -190,8 +200,12 @@ def test_damaged_index_is_reported(store_path):
 
 
 def test_edited_index_content_fails_its_checksum(store_path):
-    with h5py.File(store_path / INDEX_NAME, "r+") as f:
-        f["patient"].attrs["name"] = "Someone Else"
+    with h5py.File(store_path / INDEX_NAME, "r+") as f:       # the name in the packed record
+        record = f["patient/__tree__"].asstr()[()]
+        assert make_patient().name in record
+        del f["patient/__tree__"]
+        f["patient"].create_dataset("__tree__", data=record.replace(make_patient().name, "Someone Else"),
+                                    dtype=h5py.string_dtype("utf-8"))
     with pytest.raises(StoreError, match="does not match its checksum"):
         open_store(store_path)
 

@@ -152,7 +152,8 @@ def _all_strings(store: Path) -> str:
                 parts.append(name)
                 parts.extend(str(v) for v in obj.attrs.values())
                 if isinstance(obj, h5py.Dataset) and h5py.check_string_dtype(obj.dtype) is not None:
-                    parts.append(str(obj.asstr()[()].tolist()))
+                    text = obj.asstr()[()]
+                    parts.append(text if isinstance(text, str) else str(text.tolist()))
             h.visititems(visit)
             parts.extend(str(v) for v in h.attrs.values())
     return "\n".join(parts)

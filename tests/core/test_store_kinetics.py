@@ -50,7 +50,9 @@ def test_trial_analysis_with_kinetics_round_trips_bit_equal(tmp_path, analysed):
 
 
 def test_schema2_fixture_written_before_kinetics_opens(tmp_path, analysed):
-    assert SCHEMA_VERSION == 2
+    """A schema-2 store (group layout, before kinetics) opens as it is; a save writes schema 3
+    (packed layout) beside the untouched schema-2 trial data, and both read back."""
+    assert SCHEMA_VERSION == 3
     with open_store(FIXTURE_V2) as st:
         assert st.migrated_from is None and st.patient.patient_id == "FIX-002"
         rec = st.load_trial("pre", "walk_01")
@@ -59,12 +61,25 @@ def test_schema2_fixture_written_before_kinetics_opens(tmp_path, analysed):
         assert rec.outputs.channels["LKneeAngles"].shape == (60, 3)
     copy = tmp_path / "v2.genu"
     shutil.copytree(FIXTURE_V2, copy)
+    with open_store(copy, "a") as st:                       # a new trial beside the schema-2 one
+        rec = st.load_trial("pre", "walk_01")
+        info = dataclasses.replace(rec.info, trial_id="T099", name="walk_99")
+        st.save_session(st.session("pre"), [rec.with_info(trial_id=info.trial_id, name=info.name)])
+    with open_store(copy, verify="full") as st:
+        pre = st.session("pre")
+        with h5py.File(copy / "sessions" / pre.file, "r") as f:
+            assert f.attrs["schema_version"] == 3
+            layouts = {t.name: f["trials"][t.trial_id].attrs.get("__layout__", "groups") for t in pre.trials}
+        assert layouts == {"walk_01": "groups", "walk_99": "packed-1"}   # kept trial copied as it was
+        assert_same(st.load_trial("pre", "walk_01").outputs, st.load_trial("pre", "walk_99").outputs)
     with open_store(copy, "a") as st:                       # add kinetics to the old trial, save
         rec = st.load_trial("pre", "walk_01")
         new = dataclasses.replace(rec, analysis=dataclasses.replace(rec.analysis, kinetics=analysed.kinetics))
         st.save_session(st.session("pre"), [new])
-    with open_store(copy) as st:
+    with open_store(copy, verify="full") as st:
         back = st.load_trial("pre", "walk_01").analysis.kinetics
+    with h5py.File(copy / "index.h5", "r") as f:
+        assert f.attrs["schema_version"] == 3
     assert_same(analysed.kinetics, back)
     left = [w for w in back.windows if w.side == "Left" and w.computed]
     assert [w.plate for w in left] == [1, 3] and all(np.isfinite(w.peak_abduction_moment) for w in left)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core.errors import StoreError
-from core.store import serialize as ser
+from core.store import packed, serialize as ser
 from tests.core.test_store_helpers import ODD_NAN, assert_same, make_outputs, make_record, make_trial
 
 
@@ -50,12 +50,19 @@ ser.register_types(Inner, Outer)
 
 
 def _roundtrip(tmp_path: Path, value):
+    """Write the value in both layouts (schema-2 groups, schema-3 packed); each must read back
+    as the very tree that was encoded (same canonical digest); returns the packed one decoded."""
     with h5py.File(tmp_path / "x.h5", "w", libver=("v108", "latest")) as f:
         digest = ser.save(f.create_group("v"), value)
+        assert packed.save(f.create_group("p"), value) == digest
     with h5py.File(tmp_path / "x.h5", "r") as f:
         node = ser.read_node(f["v"])
-    assert ser.node_digest(node) == digest
-    return ser.decode(node)
+        assert not packed.is_packed(f["v"]) and packed.is_packed(f["p"])
+        node_p = packed.read_tree(f["p"])
+        assert ser.node_digest(packed.read_tree(f["v"])) == digest    # read_tree reads both layouts
+    assert ser.node_digest(node) == digest and ser.node_digest(node_p) == digest
+    assert_same(ser.decode(node), ser.decode(node_p))
+    return ser.decode(node_p)
 
 
 def test_model_types_round_trip_bit_equal(tmp_path):
@@ -184,3 +191,48 @@ def test_a_tree_written_with_former_tags_decodes_and_its_settings_are_current(tm
     info = TrialInfo(trial_id="T001", name="walk", settings_digest=former_digest)
     assert staleness(info, settings) == ""
     assert staleness(info, ProcessingSettings(fill_gaps_max_frames=4)) == "processed with other settings"
+
+
+# ------------------------------------------------------------------------ packed layout
+def test_packed_layout_keeps_large_arrays_browsable_and_hard_linked(tmp_path):
+    rec = make_record()
+    with h5py.File(tmp_path / "x.h5", "w", libver=("v108", "latest")) as f:
+        links: dict = {}
+        packed.save(f.create_group("a"), rec, links=links)
+        packed.save(f.create_group("b"), rec, links=links)
+    with h5py.File(tmp_path / "x.h5", "r") as f:
+        pts = f["a/raw/points"]                                    # natural path, compressed, checksummed
+        assert pts.shape == rec.raw.points.shape and pts.compression == "gzip" and pts.fletcher32
+        assert f["b/raw/points"].id == pts.id                     # second copy stored once
+        assert set(f["a"].keys()) >= {packed.TREE, packed.SMALL}
+        node = packed.read_tree(f["a"])
+    assert_same(rec, ser.decode(node))
+
+
+def test_packed_identical_arrays_decompressed_once_decoded_apart(tmp_path):
+    big = np.random.default_rng(3).normal(size=(3000, 3))
+    with h5py.File(tmp_path / "x.h5", "w", libver=("v108", "latest")) as f:
+        packed.save(f.create_group("v"), {"x": big, "y": big.copy(), "small": big[:2].copy()})
+    with h5py.File(tmp_path / "x.h5", "r") as f:
+        assert f["v/x"].id == f["v/y"].id
+        back = ser.decode(packed.read_tree(f["v"]))
+    assert np.array_equal(back["x"], big) and np.array_equal(back["y"], big)
+    back["x"][0] = 0.0                                        # separate arrays once decoded
+    assert np.array_equal(back["y"], big) and np.array_equal(back["small"], big[:2])
+
+
+def test_damaged_packed_record_is_named(tmp_path):
+    with h5py.File(tmp_path / "x.h5", "w", libver=("v108", "latest")) as f:
+        packed.save(f.create_group("v"), make_record())
+    with h5py.File(tmp_path / "x.h5", "r+") as f:
+        text = f["v/__tree__"].asstr()[()]
+        del f["v/__tree__"]
+        f["v"].create_dataset("__tree__", data=text[: len(text) // 2], dtype=h5py.string_dtype("utf-8"))
+    with h5py.File(tmp_path / "x.h5", "r") as f, pytest.raises(StoreError, match=r"/v"):
+        packed.read_tree(f["v"])
+    with h5py.File(tmp_path / "x.h5", "r+") as f:
+        del f["v/__tree__"]
+        f["v"].create_dataset("__tree__", data=text, dtype=h5py.string_dtype("utf-8"))
+        del f["v/raw/points"]
+    with h5py.File(tmp_path / "x.h5", "r") as f, pytest.raises(StoreError, match=r"/v/raw/points"):
+        packed.read_tree(f["v"])
