@@ -7,11 +7,13 @@ app's export dialog, so the PDF is the same whichever way it is made.
 """
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import logging
+import threading
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -123,12 +125,46 @@ def with_snapshots(inp: SessionReportInput, size: tuple[int, int] = SNAPSHOT_SIZ
     return dataclasses.replace(inp, snapshots=snaps)
 
 
+class BackgroundSnapshots(collections.abc.Mapping):
+    """The snapshots of :func:`with_snapshots`, rendered in a background thread.
+
+    VTK releases the GIL while it renders, so the report pages that do not show snapshots are
+    built meanwhile (core.report.build builds the snapshot pages last); reading the mapping
+    waits for the thread. Rendering problems are logged and leave the mapping empty, as in
+    :func:`with_snapshots`.
+    """
+
+    def __init__(self, inp: SessionReportInput, size: tuple[int, int] = SNAPSHOT_SIZE) -> None:
+        self._snaps: dict[str, np.ndarray] = dict(inp.snapshots)
+        self._thread = threading.Thread(target=self._render, args=(inp, size), name="report-snapshots", daemon=True)
+        self._thread.start()
+
+    def _render(self, inp: SessionReportInput, size: tuple[int, int]) -> None:
+        try:
+            self._snaps = dict(with_snapshots(inp, size).snapshots)
+        except BaseException as exc:  # noqa: BLE001 - never lost silently, never fatal to the report
+            log.warning("3D snapshots not rendered: %s", exc)
+
+    def _done(self) -> dict[str, np.ndarray]:
+        self._thread.join()
+        return self._snaps
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._done()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._done())
+
+    def __len__(self) -> int:
+        return len(self._done())
+
+
 def write_session_report(inp: SessionReportInput, pdf: Path | str, opts: Optional[ReportOptions] = None,
                          snapshots: bool = True, progress: Progress = None, cancelled: Cancelled = None) -> Path:
     """The single-session PDF (with snapshots unless ``snapshots`` is False)."""
     from core.report.build import build_session_report
     if snapshots:
-        inp = with_snapshots(inp)
+        inp = dataclasses.replace(inp, snapshots=BackgroundSnapshots(inp))
     return build_session_report(inp, pdf, opts, progress=progress, cancelled=cancelled)
 
 
@@ -145,5 +181,5 @@ def write_comparison_report(pre: SessionReportInput, post: SessionReportInput, p
                         f"{post.patient.patient_id} in {where[1]})")
     comparison = compare_sessions(pre.analysis, post.analysis)
     if snapshots:
-        post = with_snapshots(post)
+        post = dataclasses.replace(post, snapshots=BackgroundSnapshots(post))
     return build_comparison_report(pre, post, comparison, pdf, opts, progress=progress, cancelled=cancelled)

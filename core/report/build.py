@@ -30,18 +30,25 @@ def _opts(opts: Optional[ReportOptions]) -> ReportOptions:
     return opts
 
 
+#: steps whose pages show the 3D snapshots: built after the others, so that snapshots still
+#: rendering in the background (app.reporting.BackgroundSnapshots) overlap the other pages
+SNAPSHOT_STEPS = ("valgus", "post valgus")
+
+
 def _run(steps, progress: Progress, cancelled: Cancelled) -> list[Page]:
-    pages: list[Page] = []
-    for k, (name, step) in enumerate(steps):
+    """Build the pages of ``(name, step)`` steps; pages come out in the steps' order, built
+    with the :data:`SNAPSHOT_STEPS` last."""
+    order = sorted(range(len(steps)), key=lambda i: steps[i][0] in SNAPSHOT_STEPS)
+    built: dict[int, list[Page]] = {}
+    for k, i in enumerate(order):
+        name, step = steps[i]
         if cancelled is not None and cancelled():
             raise CancelledError()
         if progress is not None:
             progress(k / len(steps), f"report: {name}")
         out = step()
-        if out is None:
-            continue
-        pages.extend(out if isinstance(out, list) else [out])
-    return pages
+        built[i] = [] if out is None else (out if isinstance(out, list) else [out])
+    return [page for i in range(len(steps)) for page in built[i]]
 
 
 def _build_pages(steps, footer: str, progress: Progress, cancelled: Cancelled) -> tuple[list[Page], str]:
