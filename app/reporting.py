@@ -162,9 +162,9 @@ class BackgroundSnapshots(collections.abc.Mapping):
 def write_session_report(inp: SessionReportInput, pdf: Path | str, opts: Optional[ReportOptions] = None,
                          snapshots: bool = True, progress: Progress = None, cancelled: Cancelled = None) -> Path:
     """The single-session PDF (with snapshots unless ``snapshots`` is False)."""
-    from core.report.build import build_session_report
-    if snapshots:
+    if snapshots:   # started first: the report's imports overlap the rendering
         inp = dataclasses.replace(inp, snapshots=BackgroundSnapshots(inp))
+    from core.report.build import build_session_report
     return build_session_report(inp, pdf, opts, progress=progress, cancelled=cancelled)
 
 

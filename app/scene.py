@@ -480,6 +480,7 @@ class GaitScene:
         f.SetInput(self.window)
         f.SetInputBufferTypeToRGB()
         f.ReadFrontBufferOff()
+        f.ShouldRerenderOff()   # just rendered: read the back buffer as it is (a re-render costs ~35 ms)
         f.Update()
         img = f.GetOutput()
         w, h, _ = img.GetDimensions()
