@@ -140,10 +140,7 @@ class BackgroundSnapshots(collections.abc.Mapping):
         self._thread.start()
 
     def _render(self, inp: SessionReportInput, size: tuple[int, int]) -> None:
-        try:
-            self._snaps = dict(with_snapshots(inp, size).snapshots)
-        except BaseException as exc:  # noqa: BLE001 - never lost silently, never fatal to the report
-            log.warning("3D snapshots not rendered: %s", exc)
+        self._snaps = dict(with_snapshots(inp, size).snapshots)   # logs and skips what fails
 
     def _done(self) -> dict[str, np.ndarray]:
         self._thread.join()

@@ -55,7 +55,7 @@ def _attr_json(v: Any, where: str) -> Any:
     if isinstance(v, str):
         return v
     if isinstance(v, np.ndarray) and v.dtype == object:
-        return {"strs": [str(x) for x in v.ravel().tolist()], "shape": list(v.shape)}
+        return _str_json(v)
     if isinstance(v, np.generic):
         value = v.item()
         if isinstance(value, complex):
@@ -75,13 +75,23 @@ def _attr_value(j: Any) -> Any:
     if isinstance(j, str):
         return j
     if "strs" in j:
-        out = np.empty(len(j["strs"]), dtype=object)
-        out[:] = j["strs"]
-        return out.reshape(j["shape"])
+        return _str_array(j)
     value = j["v"]
     if isinstance(value, list):
         value = complex(*value)
     return np.dtype(j["np"]).type(value)
+
+
+def _str_json(arr: np.ndarray) -> dict:
+    """A string array (object or ``U`` dtype) as JSON: items flat, and the shape."""
+    return {"strs": [str(x) for x in arr.ravel().tolist()], "shape": list(arr.shape)}
+
+
+def _str_array(j: dict) -> np.ndarray:
+    """Inverse of :func:`_str_json`: an object array of str (never split into characters)."""
+    out = np.empty(len(j["strs"]), dtype=object)
+    out[:] = j["strs"]
+    return out.reshape(j["shape"])
 
 
 def _attrs_json(attrs: dict, where: str) -> dict:
@@ -115,7 +125,7 @@ class _Writer:
         arr = leaf.data
         out: dict = {"a": _attrs_json(leaf.attrs, path)}
         if arr.dtype == object or arr.dtype.kind == "U":
-            out["L"] = {"strs": [str(x) for x in arr.ravel().tolist()], "shape": list(arr.shape)}
+            out["L"] = _str_json(arr)
         elif arr.nbytes >= OWN_DATASET_BYTES:
             self.dataset(path, arr)
             out["L"] = {"ds": path}
@@ -132,8 +142,7 @@ class _Writer:
         if key in self.links:  # identical array already in this file: hard link, stored once
             self.group[path] = self.links[key]
             return
-        kw = dict(chunks=True, compression="gzip", compression_opts=4, shuffle=True, fletcher32=True) \
-            if arr.ndim else {}
+        kw = dict(ser.COMPRESSED) if arr.ndim else {}
         self.links[key] = self.group.create_dataset(path, data=arr, **kw)
 
 
@@ -145,8 +154,7 @@ def write_tree(group: h5py.Group, node: ser.Node, links: Optional[dict] = None) 
     w = _Writer(group, {} if links is None else links)
     record = w.node(node, "")
     blob = np.frombuffer(b"".join(w.chunks), dtype=np.uint8)
-    kw = dict(chunks=True, compression="gzip", compression_opts=4, shuffle=False, fletcher32=True) \
-        if blob.nbytes >= ser.COMPRESS_MIN_BYTES else {}
+    kw = dict(ser.COMPRESSED) if blob.nbytes >= ser.COMPRESS_MIN_BYTES else {}
     group.create_dataset(SMALL, data=blob, **kw)
     group.create_dataset(TREE, data=json.dumps(record, ensure_ascii=False, allow_nan=True), dtype=ser.STR_DT)
     group.attrs[LAYOUT_ATTR] = LAYOUT
@@ -154,11 +162,7 @@ def write_tree(group: h5py.Group, node: ser.Node, links: Optional[dict] = None) 
 
 def save(group: h5py.Group, value: Any, where: str = "", links: Optional[dict] = None) -> str:
     """Encode ``value`` and write it into ``group`` in the packed layout; returns its digest."""
-    tree = ser.encode(value, where)
-    if isinstance(tree, ser.Leaf):
-        raise StoreError(f"{where or 'value'}: only containers can be saved as a group")
-    write_tree(group, tree, links)
-    return ser.node_digest(tree)
+    return ser.save(group, value, where, links, write=write_tree)
 
 
 # ------------------------------------------------------------------------ read
@@ -181,9 +185,7 @@ class _Reader:
         attrs = _attrs_value(j.get("a", {}))
         spec = j["L"]
         if "strs" in spec:
-            raw = np.empty(len(spec["strs"]), dtype=object)
-            raw[:] = spec["strs"]
-            raw = raw.reshape(spec["shape"])
+            raw = _str_array(spec)
             data = np.array(raw, dtype=np.dtype(str(attrs["__dtype__"]))) if "__dtype__" in attrs else raw
         elif "ds" in spec:
             try:

@@ -68,6 +68,9 @@ _REGISTERED: dict[str, type] = {}
 
 #: arrays with at least this many bytes are chunked, compressed and checksummed
 COMPRESS_MIN_BYTES = 16384
+#: dataset options of those arrays: lossless gzip with byte shuffle, Fletcher-32 checksum
+COMPRESSED = MappingProxyType(dict(chunks=True, compression="gzip", compression_opts=4, shuffle=True,
+                                   fletcher32=True))
 #: strings longer than this are stored as datasets rather than attributes
 LONG_STRING = 8192
 
@@ -462,8 +465,7 @@ def _dataset(group: h5py.Group, name: str, leaf: Leaf, links: dict) -> None:
     else:
         data, dtype = arr, arr.dtype
         if arr.nbytes >= COMPRESS_MIN_BYTES and arr.ndim:
-            kw = dict(chunks=True, compression="gzip", compression_opts=4, shuffle=True,
-                      fletcher32=True)
+            kw = dict(COMPRESSED)
     ds = group.create_dataset(name, data=data, dtype=dtype, **kw)
     for k, v in leaf.attrs.items():
         ds.attrs[k] = v
@@ -533,15 +535,18 @@ def read_node(group: h5py.Group) -> Node:
     return node
 
 
-def save(group: h5py.Group, value: Any, where: str = "", links: Optional[dict] = None) -> str:
+def save(group: h5py.Group, value: Any, where: str = "", links: Optional[dict] = None,
+         write=write_node) -> str:
     """Encode and write ``value`` into ``group``; returns the content digest.
 
     links: share one dict between saves into the same file to store identical arrays once.
+    write: the layout, ``write(group, tree, links)`` (:func:`write_node`, or
+    ``core.store.packed.write_tree``).
     """
     tree = encode(value, where)
     if isinstance(tree, Leaf):
         raise StoreError(f"{where or 'value'}: only containers can be saved as a group")
-    write_node(group, tree, links)
+    write(group, tree, links)
     return node_digest(tree)
 
 
