@@ -79,7 +79,9 @@ class GaitEvent:
 class AnalogData:
     """Analog channels of a trial.
 
-    values: ``(S, C)`` float64 in the file's units after scaling, ``S`` analog samples.
+    values: ``(S, C)`` float64 in the file's units after scaling, ``S`` analog samples,
+        held channel by channel (Fortran order: each channel's samples are contiguous,
+        as the C3D readers deliver them and as force-plate processing reads them).
     """
 
     labels: tuple[str, ...]
@@ -88,7 +90,9 @@ class AnalogData:
     values: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", readonly_array(self.values))
+        values = np.array(self.values, dtype=np.float64, order="F", copy=True)
+        values.setflags(write=False)
+        object.__setattr__(self, "values", values)
         if self.values.ndim != 2 or self.values.shape[1] != len(self.labels):
             raise GenuError(f"analog values {self.values.shape} do not match {len(self.labels)} labels")
 

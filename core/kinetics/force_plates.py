@@ -123,21 +123,20 @@ def resample_to_frames(values: np.ndarray, ratio: int, n_frames: int) -> np.ndar
     exist at the ends of the capture).
     """
     v = np.asarray(values, dtype=float)
-    half, n_s, n_c = ratio // 2, v.shape[0], v.shape[1]
-    # samples k*ratio - half .. k*ratio - half + ratio - 1 by a reshape of the padded block,
-    # plus sample k*ratio + half when the window is ratio + 1 long (even ratio)
-    total = n_frames * ratio + ratio
-    pad = np.zeros((total, n_c))
-    real = np.zeros(total)
-    take = min(n_s, total - half)
-    pad[half:half + take] = v[:take]
-    real[half:half + take] = 1.0
-    sums = pad[:n_frames * ratio].reshape(n_frames, ratio, n_c).sum(axis=1)
-    counts = real[:n_frames * ratio].reshape(n_frames, ratio).sum(axis=1)
-    if 2 * half + 1 > ratio:
-        extra = np.arange(n_frames) * ratio + 2 * half
-        sums += pad[extra]
-        counts += real[extra]
+    half, n_s = ratio // 2, v.shape[0]
+    # window of frame k: samples k*ratio - half .. k*ratio + half (ratio or ratio + 1 of them);
+    # its first ratio samples tile the capture, summed in one pass by reduceat
+    lo = np.clip(np.arange(n_frames) * ratio - half, 0, n_s)
+    hi = np.clip(np.arange(n_frames) * ratio - half + ratio, 0, n_s)
+    sums = np.zeros((n_frames, v.shape[1]))
+    counts = (hi - lo).astype(float)
+    filled = np.flatnonzero(hi > lo)
+    if filled.size:
+        sums[filled] = np.add.reduceat(v[:hi[filled[-1]]], lo[filled], axis=0)
+    if 2 * half + 1 > ratio:                      # even ratio: the last sample k*ratio + half
+        extra = np.flatnonzero(np.arange(n_frames) * ratio + half < n_s)
+        sums[extra] += v[extra * ratio + half]
+        counts[extra] += 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         out = sums / counts[:, None]
     out[counts == 0] = np.nan
@@ -251,10 +250,11 @@ def channel_issues(trial: Trial, plate: ForcePlate, number: int,
     hi, lo = v.max(axis=0), v.min(axis=0)
     peak = np.maximum(np.abs(hi), np.abs(lo))
     varying = hi != lo
+    extreme = np.where(np.abs(hi) >= np.abs(lo), hi, lo)       # the sample value of largest magnitude
     held = np.zeros(len(idx), dtype=bool)
-    for k in np.flatnonzero(varying & (peak > 0)):
-        at = v[:, k] == (hi[k] if abs(hi[k]) >= abs(lo[k]) else lo[k])
-        if at.sum() >= 5 and v.shape[0] >= 5:
+    if v.shape[0] >= 5:
+        for k in np.flatnonzero(varying & (peak > 0) & ((v == extreme).sum(axis=0) >= 5)):
+            at = v[:, k] == extreme[k]
             held[k] = bool((at[:-4] & at[1:-3] & at[2:-2] & at[3:-1] & at[4:]).any())
     issues = []
     for k, c in enumerate(idx):
