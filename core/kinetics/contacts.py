@@ -107,41 +107,60 @@ def _speed(points: np.ndarray, rate_hz: float) -> np.ndarray:
     return v
 
 
-def _classify(plate: PlateData, rows: slice, local: Mapping[str, np.ndarray], opp_speed: np.ndarray,
-              limits: tuple[float, float, float], side: str, other: str) -> str:
-    """Why the contact of ``side`` on ``plate`` over ``rows`` is not clean ("" if it is);
-    ``local``: feet markers and CoP in the plate's coordinates (``_plate_coords``)."""
-    margin_mm, foot_height_mm, foot_speed = limits
-    half = _half_sizes(plate.corners_mm)
-    own, opp, cop = local[side][rows], local[other][rows], local["cop"][rows]
-    fz = plate.force_n[rows, 2]
-    cop = cop[fz >= 0.1 * np.nanmax(fz)]
+def _any_per_run(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``(N,)`` bool over the loaded rows -> ``(R,)`` whether any is True in each run."""
+    return np.logical_or.reduceat(flags, starts) if flags.size else np.zeros(len(starts), dtype=bool)
+
+
+def _mean_distance_per_run(feet: np.ndarray, cop_xy: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Mean over each run of the horizontal distance (mm) between the foot markers' mean
+    and the CoP, over the frames where it is defined; inf where it never is.
+    ``feet``: ``(N, K, 3)`` lab mm (K may be 0); ``cop_xy``: ``(N, 2)``."""
+    if feet.shape[1] == 0:
+        return np.full(len(starts), np.inf)
     with np.errstate(invalid="ignore"):
-        resting = (opp[..., 2] < foot_height_mm) & (opp_speed[rows] < foot_speed)
-    if opp.size and np.any(_inside(opp, half, 0.0) & resting):
-        return f"the {SIDE_NAMES[other].lower()} foot is also on the plate"
-    if own.shape[1] < len(FOOT_MARKERS) or not np.isfinite(own).all():
-        return "foot markers are missing during the contact"
-    if not np.all(_inside(own, half, margin_mm)):
-        return "the foot is partly off the plate"
-    if not np.all(_inside(cop, half, 0.5)):
-        return "the centre of pressure leaves the plate outline"
-    return ""
+        d = np.linalg.norm(feet[:, :, :2].mean(axis=1) - cop_xy, axis=1)
+    ok = np.isfinite(d)
+    total = np.add.reduceat(np.where(ok, d, 0.0), starts)
+    count = np.add.reduceat(ok.astype(float), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.inf)
 
 
-def _nearest_side(plate: PlateData, rows: slice, feet: Mapping[str, np.ndarray]) -> str:
-    cop = plate.cop_mm[rows, :2]
-    best, best_d = "", np.inf
-    for side, pts in feet.items():
-        if pts.shape[1] == 0:
-            continue
-        with np.errstate(invalid="ignore"):
-            d = np.linalg.norm(pts[rows, :, :2].mean(axis=1) - cop, axis=1)
-        ok = np.isfinite(d)
-        d = d[ok].mean() if ok.any() else np.inf
-        if d < best_d:
-            best, best_d = side, d
-    return best
+def _exclusions(own: np.ndarray, opp: np.ndarray, opp_speed: np.ndarray, cop: np.ndarray, fz: np.ndarray,
+                starts: np.ndarray, half: np.ndarray, limits: tuple[float, float, float], other: str) -> list[str]:
+    """Why each run is not a clean contact of the foot ``own`` ("" when it is).
+
+    own, opp: ``(N, K, 3)`` the foot's and the other foot's markers in plate coordinates
+    (:func:`_plate_coords`) over the N loaded rows of the plate; opp_speed: ``(N, K)``
+    mm/s; cop: ``(N, 3)`` plate coordinates; fz: ``(N,)`` N; starts: ``(R,)`` first index
+    of each run in the N rows. All checks are per frame, then reduced per run.
+    """
+    margin_mm, foot_height_mm, foot_speed = limits
+    with np.errstate(invalid="ignore"):
+        resting = (opp[..., 2] < foot_height_mm) & (opp_speed < foot_speed) & _inside(opp, half, 0.0)
+        peak = np.fmax.reduceat(fz, starts)
+        weighted = fz >= 0.1 * np.repeat(peak, np.diff(np.append(starts, len(fz))))
+    opp_on = _any_per_run(resting.any(axis=1), starts)
+    if own.shape[1] < len(FOOT_MARKERS):
+        missing = np.ones(len(starts), dtype=bool)
+    else:
+        missing = _any_per_run(~np.isfinite(own).all(axis=(1, 2)), starts)
+    off = _any_per_run(~_inside(own, half, margin_mm).all(axis=1), starts)
+    cop_out = _any_per_run(weighted & ~_inside(cop, half, 0.5), starts)
+    reasons = []
+    for k in range(len(starts)):
+        if opp_on[k]:
+            reasons.append(f"the {SIDE_NAMES[other].lower()} foot is also on the plate")
+        elif missing[k]:
+            reasons.append("foot markers are missing during the contact")
+        elif off[k]:
+            reasons.append("the foot is partly off the plate")
+        elif cop_out[k]:
+            reasons.append("the centre of pressure leaves the plate outline")
+        else:
+            reasons.append("")
+    return reasons
 
 
 def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float = 20.0,
@@ -164,30 +183,41 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
     Returns
     -------
     Contacts sorted by first frame.
+
+    The checks are vectorised over the plate's loaded frames and reduced per contact
+    (``numpy.ufunc.reduceat``); the only loop is over plates and the contacts' records.
     """
     out = []
     feet = {side: _foot_points(trial, side) for side in SIDE_NAMES}
     speed = {side: _speed(pts, trial.point_rate_hz) for side, pts in feet.items()}
+    limits = (margin_mm, foot_height_mm, foot_speed_mm_s)
     for plate in plates:
         runs = loaded_runs(plate.loaded)
         if not runs:
             continue
-        local = {side: _plate_coords(pts, plate.corners_mm) for side, pts in feet.items()}
-        local["cop"] = _plate_coords(plate.cop_mm, plate.corners_mm)
-        for a, b in runs:
-            rows = slice(a, b + 1)
-            manual = (assignment or {}).get(plate.number, "auto")
-            side = _nearest_side(plate, rows, feet) if manual == "auto" else manual
-            if side == "invalid":
-                side, reason = "", "the plate is assigned as invalid"
-            elif manual != "auto":
-                reason = ""
-            elif not side:
-                reason = "no foot markers near the centre of pressure"
-            else:
-                other = "R" if side == "L" else "L"
-                reason = _classify(plate, rows, local, speed[other], (margin_mm, foot_height_mm, foot_speed_mm_s),
-                                   side, other)
+        rows = np.flatnonzero(plate.loaded)            # the runs, back to back
+        lengths = np.array([b - a + 1 for a, b in runs])
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        manual = (assignment or {}).get(plate.number, "auto")
+        if manual == "auto":
+            cop_xy = plate.cop_mm[rows, :2]
+            dist = {side: _mean_distance_per_run(pts[rows], cop_xy, starts) for side, pts in feet.items()}
+            sides = [("" if not np.isfinite(min(dist["L"][k], dist["R"][k]))
+                      else "L" if dist["L"][k] <= dist["R"][k] else "R") for k in range(len(runs))]
+            local = {side: _plate_coords(pts[rows], plate.corners_mm) for side, pts in feet.items()}
+            cop = _plate_coords(plate.cop_mm[rows], plate.corners_mm)
+            half = _half_sizes(plate.corners_mm)
+            fz = plate.force_n[rows, 2]
+            why = {side: _exclusions(local[side], local[other], speed[other][rows], cop, fz, starts, half,
+                                     limits, other)
+                   for side, other in (("L", "R"), ("R", "L")) if side in sides}
+            reasons = [why[side][k] if side else "no foot markers near the centre of pressure"
+                       for k, side in enumerate(sides)]
+        elif manual == "invalid":
+            sides, reasons = [""] * len(runs), ["the plate is assigned as invalid"] * len(runs)
+        else:
+            sides, reasons = [manual] * len(runs), [""] * len(runs)
+        for (a, b), side, reason in zip(runs, sides, reasons):
             out.append(Contact(side, plate.number, a, b, trial.first_frame + a, trial.first_frame + b,
                                not reason, reason, reason.endswith("also on the plate")))
     return tuple(sorted(out, key=lambda c: (c.first_row, c.plate)))
