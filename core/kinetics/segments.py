@@ -83,25 +83,35 @@ class SegmentState:
     alpha: np.ndarray
 
 
+def component_major(a: np.ndarray) -> np.ndarray:
+    """``(F, ...)`` -> the same values as an ``(F, ...)`` view of ``(..., F)`` contiguous
+    memory, so that every component over frames (``a[:, i, j]``) is a contiguous vector.
+    The arithmetic over frames below works on such components."""
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0)
+
+
 def central_difference(x: np.ndarray, dt: float) -> np.ndarray:
-    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+1] - x[i-1]) / 2 dt``; NaN at the ends."""
-    out = np.full(x.shape, np.nan)
+    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+1] - x[i-1]) / 2 dt``; NaN at the ends
+    (same memory layout as ``x``)."""
+    out = np.full_like(x, np.nan, dtype=float)
     if x.shape[0] >= 3:
         out[1:-1] = (x[2:] - x[:-2]) / (2.0 * dt)
     return out
 
 
 def wide_difference(x: np.ndarray, dt: float) -> np.ndarray:
-    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+2] - x[i-2]) / 4 dt``; NaN at the ends."""
-    out = np.full(x.shape, np.nan)
+    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+2] - x[i-2]) / 4 dt``; NaN at the ends
+    (same memory layout as ``x``)."""
+    out = np.full_like(x, np.nan, dtype=float)
     if x.shape[0] >= 5:
         out[2:-2] = (x[4:] - x[:-4]) / (4.0 * dt)
     return out
 
 
 def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
-    """``(F, ...)`` -> ``(F, ...)`` ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``; NaN at the ends."""
-    out = np.full(x.shape, np.nan)
+    """``(F, ...)`` -> ``(F, ...)`` ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``; NaN at the ends
+    (same memory layout as ``x``)."""
+    out = np.full_like(x, np.nan, dtype=float)
     if x.shape[0] >= 3:
         out[1:-1] = (x[2:] - 2.0 * x[1:-1] + x[:-2]) / dt ** 2
     return out
@@ -110,23 +120,27 @@ def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
 def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
     """``(F, 3, 3)`` rotations -> ``(F, 3)`` angular velocity (rad/s, lab) from
     ``W = dR/dt R^T`` (its skew-symmetric part), ``dR/dt`` by :func:`wide_difference`."""
-    d = wide_difference(rotation, dt)
+    r = np.moveaxis(component_major(rotation), 0, -1)      # (3, 3, F) contiguous
+    d = np.moveaxis(wide_difference(np.moveaxis(r, -1, 0), dt), 0, -1)
 
-    def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j]
-        return d[:, i, 0] * rotation[:, j, 0] + d[:, i, 1] * rotation[:, j, 1] + d[:, i, 2] * rotation[:, j, 2]
-    return 0.5 * np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)], axis=1)
+    def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j] over frames
+        return (d[i] * r[j]).sum(axis=0)
+    return np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)]).T * 0.5
 
 
 def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.ndarray,
            rotation: np.ndarray, par: SegmentParameters, body_mass_kg: float, dt: float) -> SegmentState:
     mass = par.mass_fraction * body_mass_kg
     i_t = mass * (par.radius_fraction * length_mm / 1000.0) ** 2
-    z = rotation[:, :, 2]
-    # R diag(i, i, 0) R^T = i (E - z z^T), z the segment's long axis
-    inertia = i_t[:, None, None] * (np.eye(3)[None] - z[:, :, None] * z[:, None, :])
-    com = com_mm / 1000.0
+    rotation = component_major(rotation)
+    z = np.moveaxis(rotation[:, :, 2], 0, -1)              # (3, F) the segment's long axis
+    # R diag(i, i, 0) R^T = i (E - z z^T)
+    inertia = -i_t * z[:, None, :] * z[None, :, :]          # (3, 3, F)
+    for k in range(3):
+        inertia[k, k] += i_t
+    com = component_major(com_mm / 1000.0)
     omega = angular_velocity(rotation, dt)
-    return SegmentState(name, prox_mm / 1000.0, com, rotation, mass, inertia,
+    return SegmentState(name, prox_mm / 1000.0, com, rotation, mass, np.moveaxis(inertia, -1, 0),
                         second_difference(com, dt), omega, central_difference(omega, dt))
 
 
