@@ -77,7 +77,8 @@ def _plate_coords(points_mm: np.ndarray, corners_mm: np.ndarray) -> np.ndarray:
     """``(..., 3)`` lab points -> ``(..., 3)`` coordinates in plate axes about the centre,
     with the third coordinate the height above the surface (sign-corrected to up)."""
     rot, centre = _axes_cached(tuple(np.asarray(corners_mm, dtype=float).ravel()))
-    local = (points_mm - centre) @ rot
+    pts = np.asarray(points_mm, dtype=float)
+    local = ((pts - centre).reshape(-1, 3) @ rot).reshape(pts.shape)
     up = 1.0 if rot[2, 2] >= 0 else -1.0
     local[..., 2] *= up
     return local
@@ -90,20 +91,25 @@ def _half_sizes(corners_mm: np.ndarray) -> np.ndarray:
 
 def _inside(local: np.ndarray, half: np.ndarray, margin: float) -> np.ndarray:
     """``(..., 3)`` plate coordinates -> bool inside the outline grown by ``margin``."""
-    return np.all(np.abs(local[..., :2]) <= half + margin, axis=-1)
+    return (np.abs(local[..., 0]) <= half[0] + margin) & (np.abs(local[..., 1]) <= half[1] + margin)
 
 
 def _foot_points(trial: Trial, side: str) -> np.ndarray:
     """``(F, K, 3)`` of the side's foot markers present in the trial (K may be 0)."""
-    pts = [trial.point(f"{side}{m}") for m in FOOT_MARKERS if trial.has(f"{side}{m}")]
-    return np.stack(pts, axis=1) if pts else np.zeros((trial.n_frames, 0, 3))
+    idx = [trial.index(f"{side}{m}") for m in FOOT_MARKERS if trial.has(f"{side}{m}")]
+    out = np.empty((trial.n_frames, len(idx), 3))
+    for j, i in enumerate(idx):
+        out[:, j] = trial.points[:, i]
+    return out
 
 
-def _speed(points: np.ndarray, rate_hz: float) -> np.ndarray:
-    """``(F, K, 3)`` mm -> ``(F, K)`` speed mm/s (central differences, NaN at the ends)."""
-    v = np.full(points.shape[:2], np.nan)
-    if points.shape[0] >= 3:
-        v[1:-1] = np.linalg.norm(points[2:] - points[:-2], axis=-1) * rate_hz / 2.0
+def _speed(points: np.ndarray, rows: np.ndarray, rate_hz: float) -> np.ndarray:
+    """``(F, K, 3)`` mm -> ``(N, K)`` speed (mm/s) at ``rows`` by central differences,
+    NaN in the first and last frame."""
+    inner = (rows > 0) & (rows < points.shape[0] - 1)
+    d = points.take(np.where(inner, rows + 1, rows), axis=0) - points.take(np.where(inner, rows - 1, rows), axis=0)
+    v = np.sqrt(np.einsum("nki,nki->nk", d, d)) * (rate_hz / 2.0)
+    v[~inner] = np.nan
     return v
 
 
@@ -118,8 +124,11 @@ def _mean_distance_per_run(feet: np.ndarray, cop_xy: np.ndarray, starts: np.ndar
     ``feet``: ``(N, K, 3)`` lab mm (K may be 0); ``cop_xy``: ``(N, 2)``."""
     if feet.shape[1] == 0:
         return np.full(len(starts), np.inf)
+    k = feet.shape[1]
     with np.errstate(invalid="ignore"):
-        d = np.linalg.norm(feet[:, :, :2].mean(axis=1) - cop_xy, axis=1)
+        mean_x = sum(feet[:, j, 0] for j in range(k)) / k
+        mean_y = sum(feet[:, j, 1] for j in range(k)) / k
+        d = np.hypot(mean_x - cop_xy[:, 0], mean_y - cop_xy[:, 1])
     ok = np.isfinite(d)
     total = np.add.reduceat(np.where(ok, d, 0.0), starts)
     count = np.add.reduceat(ok.astype(float), starts)
@@ -141,12 +150,14 @@ def _exclusions(own: np.ndarray, opp: np.ndarray, opp_speed: np.ndarray, cop: np
         resting = (opp[..., 2] < foot_height_mm) & (opp_speed < foot_speed) & _inside(opp, half, 0.0)
         peak = np.fmax.reduceat(fz, starts)
         weighted = fz >= 0.1 * np.repeat(peak, np.diff(np.append(starts, len(fz))))
-    opp_on = _any_per_run(resting.any(axis=1), starts)
+    opp_on = _any_per_run(np.logical_or.reduce([resting[:, j] for j in range(resting.shape[1])] +
+                                               [np.zeros(len(resting), dtype=bool)]), starts)
     if own.shape[1] < len(FOOT_MARKERS):
         missing = np.ones(len(starts), dtype=bool)
     else:
-        missing = _any_per_run(~np.isfinite(own).all(axis=(1, 2)), starts)
-    off = _any_per_run(~_inside(own, half, margin_mm).all(axis=1), starts)
+        missing = _any_per_run(~np.isfinite(own.reshape(len(own), -1).sum(axis=1)), starts)
+    inside = _inside(own, half, margin_mm)
+    off = _any_per_run(~np.logical_and.reduce([inside[:, j] for j in range(inside.shape[1])]), starts)
     cop_out = _any_per_run(weighted & ~_inside(cop, half, 0.5), starts)
     reasons = []
     for k in range(len(starts)):
@@ -188,9 +199,8 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
     (``numpy.ufunc.reduceat``); the only loop is over plates and the contacts' records.
     """
     out = []
-    feet = {side: _foot_points(trial, side) for side in SIDE_NAMES}
-    speed = {side: _speed(pts, trial.point_rate_hz) for side, pts in feet.items()}
     limits = (margin_mm, foot_height_mm, foot_speed_mm_s)
+    feet = {side: _foot_points(trial, side) for side in SIDE_NAMES}
     for plate in plates:
         runs = loaded_runs(plate.loaded)
         if not runs:
@@ -201,14 +211,15 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
         manual = (assignment or {}).get(plate.number, "auto")
         if manual == "auto":
             cop_xy = plate.cop_mm[rows, :2]
-            dist = {side: _mean_distance_per_run(pts[rows], cop_xy, starts) for side, pts in feet.items()}
+            at = {side: pts.take(rows, axis=0) for side, pts in feet.items()}
+            dist = {side: _mean_distance_per_run(pts, cop_xy, starts) for side, pts in at.items()}
             sides = [("" if not np.isfinite(min(dist["L"][k], dist["R"][k]))
                       else "L" if dist["L"][k] <= dist["R"][k] else "R") for k in range(len(runs))]
-            local = {side: _plate_coords(pts[rows], plate.corners_mm) for side, pts in feet.items()}
+            local = {side: _plate_coords(pts, plate.corners_mm) for side, pts in at.items()}
             cop = _plate_coords(plate.cop_mm[rows], plate.corners_mm)
             half = _half_sizes(plate.corners_mm)
             fz = plate.force_n[rows, 2]
-            why = {side: _exclusions(local[side], local[other], speed[other][rows], cop, fz, starts, half,
+            why = {side: _exclusions(local[side], local[other], _speed(feet[other], rows, trial.point_rate_hz), cop, fz, starts, half,
                                      limits, other)
                    for side, other in (("L", "R"), ("R", "L")) if side in sides}
             reasons = [why[side][k] if side else "no foot markers near the centre of pressure"

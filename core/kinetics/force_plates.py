@@ -128,15 +128,18 @@ def resample_to_frames(values: np.ndarray, ratio: int, n_frames: int) -> np.ndar
     # its first ratio samples tile the capture, summed in one pass by reduceat
     lo = np.clip(np.arange(n_frames) * ratio - half, 0, n_s)
     hi = np.clip(np.arange(n_frames) * ratio - half + ratio, 0, n_s)
-    sums = np.zeros((n_frames, v.shape[1]))
     counts = (hi - lo).astype(float)
     filled = np.flatnonzero(hi > lo)
-    if filled.size:
-        sums[filled] = np.add.reduceat(v[:hi[filled[-1]]], lo[filled], axis=0)
+    if filled.size == n_frames:                  # every frame has samples (the usual case)
+        sums = np.add.reduceat(v[:hi[-1]], lo, axis=0)
+    else:
+        sums = np.zeros((n_frames, v.shape[1]))
+        if filled.size:
+            sums[filled] = np.add.reduceat(v[:hi[filled[-1]]], lo[filled], axis=0)
     if 2 * half + 1 > ratio:                      # even ratio: the last sample k*ratio + half
-        extra = np.flatnonzero(np.arange(n_frames) * ratio + half < n_s)
-        sums[extra] += v[extra * ratio + half]
-        counts[extra] += 1.0
+        n_extra = min(n_frames, max(0, (n_s - 1 - half) // ratio + 1))
+        sums[:n_extra] += v[half::ratio][:n_extra]
+        counts[:n_extra] += 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         out = sums / counts[:, None]
     out[counts == 0] = np.nan
@@ -297,6 +300,15 @@ def compute_plate(trial: Trial, plate: ForcePlate, number: int,
     return PlateData(number, plate.plate_type, plate.corners_mm, force, cop, free, loaded, sign < 0)
 
 
+def _plate_columns(values: np.ndarray, plate: ForcePlate) -> np.ndarray:
+    """``(S, K)`` analog columns of a plate: a view when its channels are consecutive
+    (the usual layout; no copy of the samples), else a copy."""
+    idx = list(plate.channels[:_N_CHANNELS[plate.plate_type]])
+    if idx == list(range(idx[0], idx[0] + len(idx))):
+        return values[:, idx[0]:idx[0] + len(idx)]
+    return values[:, idx]
+
+
 def compute_plates(trial: Trial, threshold_n: float = DEFAULT_THRESHOLD_N) -> tuple[tuple[PlateData, ...], tuple[QualityIssue, ...]]:
     """All plates of a trial, and the quality issues of their channels.
 
@@ -308,7 +320,7 @@ def compute_plates(trial: Trial, threshold_n: float = DEFAULT_THRESHOLD_N) -> tu
     plates, issues = [], []
     for i, plate in enumerate(trial.force_plates, start=1):
         check_plate(plate, i, trial.analog)
-        block = trial.analog.values[:, list(plate.channels[:_N_CHANNELS[plate.plate_type]])]
+        block = _plate_columns(trial.analog.values, plate)
         data = compute_plate(trial, plate, i, threshold_n, block)
         issues += channel_issues(trial, plate, i, block)
         if data.reversed_sign:
