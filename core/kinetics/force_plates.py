@@ -256,9 +256,10 @@ def channel_issues(trial: Trial, plate: ForcePlate, number: int,
     extreme = np.where(np.abs(hi) >= np.abs(lo), hi, lo)       # the sample value of largest magnitude
     held = np.zeros(len(idx), dtype=bool)
     if v.shape[0] >= 5:
-        for k in np.flatnonzero(varying & (peak > 0) & ((v == extreme).sum(axis=0) >= 5)):
-            at = v[:, k] == extreme[k]
-            held[k] = bool((at[:-4] & at[1:-3] & at[2:-2] & at[3:-1] & at[4:]).any())
+        for k in np.flatnonzero(varying & (peak > 0)):
+            at = v[:, k] == extreme[k]                          # one channel: contiguous samples
+            if np.count_nonzero(at) >= 5:
+                held[k] = bool((at[:-4] & at[1:-3] & at[2:-2] & at[3:-1] & at[4:]).any())
     issues = []
     for k, c in enumerate(idx):
         label = trial.analog.labels[c]

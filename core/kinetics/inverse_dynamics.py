@@ -32,7 +32,7 @@ from core.errors import MissingMarkersError, SubjectParameterError
 from core.kinetics.contacts import SIDE_NAMES, Contact, assign_contacts, force_plate_events
 from core.kinetics.force_plates import DEFAULT_THRESHOLD_N, PlateData, compute_plates
 from core.kinetics.newton_euler import ExternalLoad, JointLoad, limb_chain
-from core.kinetics.segments import PIG_SEGMENTS, SegmentParameters, limb_segments
+from core.kinetics.segments import PIG_SEGMENTS, SegmentParameters, limb_segments, pelvis_angular_velocity
 from core.model import (EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, ModelOutputs, QualityIssue,
                         SubjectParameters, Trial, readonly_array)
 
@@ -122,9 +122,11 @@ def _foot_loads(plates: Sequence[PlateData], contacts: Sequence[Contact], side: 
                 on[c.first_row:c.last_row + 1] = True
         if not on.any():
             continue
-        f, r, t = (np.zeros_like(p.force_n) for _ in range(3))
-        f[on], r[on], t[on] = p.force_n[on], p.cop_mm[on] / 1000.0, p.free_moment_nmm[on] / 1000.0
-        loads.append(ExternalLoad(f, np.nan_to_num(r), np.nan_to_num(t)))
+        with np.errstate(invalid="ignore"):
+            f = np.where(on[:, None], p.force_n, 0.0)
+            r = np.where(on[:, None] & np.isfinite(p.cop_mm), p.cop_mm / 1000.0, 0.0)
+            t = np.where(on[:, None] & np.isfinite(p.free_moment_nmm), p.free_moment_nmm / 1000.0, 0.0)
+        loads.append(ExternalLoad(f, r, t))
     return loads
 
 
@@ -175,8 +177,9 @@ def _express(joint_loads: Mapping[str, JointLoad], segs: Mapping, side: str, mas
 
 
 def _side_channels(trial: Trial, outputs: ModelOutputs, side: str, mass: float, plates, contacts,
-                   events, settings: KineticsSettings) -> dict[str, np.ndarray]:
-    segs = limb_segments(trial, outputs, side, mass, settings.segments)
+                   events, settings: KineticsSettings, pelvis_omega: Optional[np.ndarray] = None
+                   ) -> dict[str, np.ndarray]:
+    segs = limb_segments(trial, outputs, side, mass, settings.segments, pelvis_omega)
     loads = _foot_loads(plates, contacts, side)
     ch = _express(limb_chain(segs, loads), segs, side, mass)
     bad = invalid_rows(trial.n_frames, trial.first_frame, side, contacts, events)
@@ -230,9 +233,11 @@ def compute_kinetics(trial: Trial, outputs: ModelOutputs, subject: SubjectParame
                                    "kinetics only in swing", trial.name, "force plates"))
     events = trial.events if events is None else tuple(events)
     channels: dict[str, np.ndarray] = {}
+    pelvis_omega = pelvis_angular_velocity(outputs) if "Pelvis" in outputs.segments else None
     for side in ("L", "R"):
         try:
-            channels.update(_side_channels(trial, outputs, side, mass, plates, contacts, events, settings))
+            channels.update(_side_channels(trial, outputs, side, mass, plates, contacts, events, settings,
+                                           pelvis_omega))
         except MissingMarkersError as exc:
             issues.append(QualityIssue("warning", "kinetics-side-missing", f"{SIDE_NAMES[side]} kinetics not "
                                        f"computed: {exc.reason}", trial.name, ", ".join(exc.markers)))

@@ -52,23 +52,47 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _apply(m: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``(F, 3, 3) @ (F, 3)`` -> ``(F, 3)`` (explicit sums: faster than batched matmul)."""
-    return np.stack([m[:, i, 0] * v[:, 0] + m[:, i, 1] * v[:, 1] + m[:, i, 2] * v[:, 2] for i in range(3)], axis=1)
+def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product of ``(F, 3)`` arrays -> ``(F,)``."""
+    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
 
 
-def _rate_of_angular_momentum(seg: SegmentState) -> np.ndarray:
-    return _apply(seg.inertia_com, seg.alpha) + cross(seg.omega, _apply(seg.inertia_com, seg.omega))
+# The chain below works on component rows: ``(3, F)`` vectors and ``(3, 3, F)`` tensors,
+# contiguous per component, so each operation is one pass over contiguous memory.
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    """``(F, 3)`` or ``(F, 3, 3)`` -> ``(3, F)`` / ``(3, 3, F)`` contiguous (no copy when the
+    array is already held component by component, as SegmentState arrays are)."""
+    return np.ascontiguousarray(np.moveaxis(np.asarray(x, dtype=float), 0, -1))
+
+
+def _cross_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+
+
+def _apply_rows(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``(3, 3, F)`` tensor times ``(3, F)`` vector, frame by frame."""
+    return m[:, 0] * v[0] + m[:, 1] * v[1] + m[:, 2] * v[2]
+
+
+def _step_rows(seg: SegmentState, loads: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Module equations on component rows; loads as ``(force, point, free moment)`` rows."""
+    com, inertia, omega = _rows(seg.com_m), _rows(seg.inertia_com), _rows(seg.omega)
+    force = seg.mass_kg * (_rows(seg.com_acc) - GRAVITY[:, None])
+    moment = _apply_rows(inertia, _rows(seg.alpha)) + _cross_rows(omega, _apply_rows(inertia, omega))
+    for f, r, t in loads:
+        force = force - f
+        moment = moment - t - _cross_rows(r - com, f)
+    moment = moment - _cross_rows(_rows(seg.proximal_m) - com, force)
+    return force, moment
 
 
 def segment_step(seg: SegmentState, loads: Sequence[ExternalLoad]) -> tuple[np.ndarray, np.ndarray]:
     """Proximal joint force and moment ``(F, 3)`` of one segment (module equations)."""
-    f_ext = sum((ld.force_n for ld in loads), np.zeros_like(seg.com_m))
-    m_ext = sum((ld.free_moment_nm + cross(ld.point_m - seg.com_m, ld.force_n) for ld in loads),
-                np.zeros_like(seg.com_m))
-    force = seg.mass_kg * (seg.com_acc - GRAVITY) - f_ext
-    moment = _rate_of_angular_momentum(seg) - m_ext - cross(seg.proximal_m - seg.com_m, force)
-    return force, moment
+    force, moment = _step_rows(seg, [(_rows(ld.force_n), _rows(ld.point_m), _rows(ld.free_moment_nm))
+                                     for ld in loads])
+    return force.T, moment.T
 
 
 def limb_chain(segments: dict[str, SegmentState], foot_loads: Sequence[ExternalLoad]) -> dict[str, JointLoad]:
@@ -85,12 +109,13 @@ def limb_chain(segments: dict[str, SegmentState], foot_loads: Sequence[ExternalL
     ``{"Ankle": JointLoad, "Knee": ..., "Hip": ...}`` in the lab frame.
     """
     out = {}
-    loads = list(foot_loads)
+    loads = [(_rows(ld.force_n), _rows(ld.point_m), _rows(ld.free_moment_nm)) for ld in foot_loads]
     chain = (("Ankle", "Foot", "Tibia"), ("Knee", "Tibia", "Femur"), ("Hip", "Femur", "Pelvis"))
     for joint, distal, proximal in chain:
         seg = segments[distal]
-        force, moment = segment_step(seg, loads)
-        rel = seg.omega - segments[proximal].omega
-        out[joint] = JointLoad(force, moment, (moment * rel).sum(axis=1))
-        loads = [ExternalLoad(-force, seg.proximal_m, -moment)]
+        force, moment = _step_rows(seg, loads)
+        rel = _rows(seg.omega) - _rows(segments[proximal].omega)
+        power = moment[0] * rel[0] + moment[1] * rel[1] + moment[2] * rel[2]
+        out[joint] = JointLoad(force.T, moment.T, power)
+        loads = [(-force, _rows(seg.proximal_m), -moment)]
     return out

@@ -31,7 +31,7 @@ Vicon's markers in the reference files are already filtered; no filter is applie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -90,6 +90,12 @@ def component_major(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0)
 
 
+def row_norm(v: np.ndarray) -> np.ndarray:
+    """``(F, 3)`` -> ``(F,)`` Euclidean length of each row (component sums: numpy reduces a
+    short trailing axis slowly)."""
+    return np.sqrt(v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1] + v[:, 2] * v[:, 2])
+
+
 def central_difference(x: np.ndarray, dt: float) -> np.ndarray:
     """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+1] - x[i-1]) / 2 dt``; NaN at the ends
     (same memory layout as ``x``)."""
@@ -144,8 +150,14 @@ def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.nda
                         second_difference(com, dt), omega, central_difference(omega, dt))
 
 
+def pelvis_angular_velocity(outputs: ModelOutputs) -> np.ndarray:
+    """``(F, 3)`` angular velocity (rad/s, lab) of the CGM1 pelvis (:func:`angular_velocity`)."""
+    return angular_velocity(np.asarray(outputs.segments["Pelvis"])[:, :3, :3], 1.0 / outputs.rate_hz)
+
+
 def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: float,
-                  table: Mapping[str, SegmentParameters] = PIG_SEGMENTS) -> dict[str, SegmentState]:
+                  table: Mapping[str, SegmentParameters] = PIG_SEGMENTS,
+                  pelvis_omega: Optional[np.ndarray] = None) -> dict[str, SegmentState]:
     """Foot, tibia and femur of one side (``"L"`` or ``"R"``) with their kinematics.
 
     Parameters
@@ -154,6 +166,8 @@ def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: 
     outputs: its CGM1 reconstruction (joint centres and segment poses, mm).
     side: ``"L"`` or ``"R"``.
     body_mass_kg: subject body mass.
+    pelvis_omega: the pelvis angular velocity when already computed (it is the same for
+        both sides; :func:`pelvis_angular_velocity`).
 
     Returns
     -------
@@ -166,24 +180,25 @@ def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: 
     """
     dt = 1.0 / outputs.rate_hz
     mk = trial.markers([f"{side}TOE", f"{side}HEE"])
-    toe, hee = mk[f"{side}TOE"], mk[f"{side}HEE"]
+    toe, hee = np.ascontiguousarray(mk[f"{side}TOE"]), np.ascontiguousarray(mk[f"{side}HEE"])
     hjc, kjc, ajc = (np.asarray(outputs.channels[f"{side}{j}JC"]) for j in "HKA")
     if not all(f"{side}{s}" in outputs.segments for s in ("Foot", "Tibia", "Femur")):
         raise MissingMarkersError([f"{side}Foot/{side}Tibia/{side}Femur segments"], trial.path)
     rot = {s: np.asarray(outputs.segments[f"{side}{s}"])[:, :3, :3] for s in ("Foot", "Tibia", "Femur")}
-    foot_len = np.linalg.norm(hee - toe, axis=1)
-    axis = (toe - ajc) / np.linalg.norm(toe - ajc, axis=1)[:, None]
+    foot_len = row_norm(hee - toe)
+    axis = (toe - ajc) / row_norm(toe - ajc)[:, None]
     foot_com = ajc + table["Foot"].com_fraction * foot_len[:, None] * axis
     tib, fem = table["Tibia"], table["Femur"]
     segs = {
         "Foot": _state("Foot", ajc, foot_com, foot_len, rot["Foot"], table["Foot"], body_mass_kg, dt),
-        "Tibia": _state("Tibia", kjc, kjc + tib.com_fraction * (ajc - kjc), np.linalg.norm(ajc - kjc, axis=1),
+        "Tibia": _state("Tibia", kjc, kjc + tib.com_fraction * (ajc - kjc), row_norm(ajc - kjc),
                         rot["Tibia"], tib, body_mass_kg, dt),
-        "Femur": _state("Femur", hjc, hjc + fem.com_fraction * (kjc - hjc), np.linalg.norm(kjc - hjc, axis=1),
+        "Femur": _state("Femur", hjc, hjc + fem.com_fraction * (kjc - hjc), row_norm(kjc - hjc),
                         rot["Femur"], fem, body_mass_kg, dt),
     }
     pel = np.asarray(outputs.segments["Pelvis"])[:, :3, :3]
     zero = np.zeros((pel.shape[0], 3))
     segs["Pelvis"] = SegmentState("Pelvis", hjc / 1000.0, hjc / 1000.0, pel, 0.0, np.zeros(pel.shape), zero,
-                                  angular_velocity(pel, dt), zero)
+                                  pelvis_angular_velocity(outputs) if pelvis_omega is None else pelvis_omega,
+                                  zero)
     return segs
