@@ -32,9 +32,10 @@ EVENT_FOOT_STRIKE = "Foot Strike"
 EVENT_FOOT_OFF = "Foot Off"
 
 
-def readonly_array(a, dtype=np.float64) -> np.ndarray:
-    """A read-only copy of ``a`` (what every frozen result object holds)."""
-    arr = np.array(a, dtype=dtype, copy=True)
+def readonly_array(a, dtype=np.float64, order: str = "K") -> np.ndarray:
+    """A read-only copy of ``a`` (what every frozen result object holds); ``order`` the
+    memory layout as for numpy.array."""
+    arr = np.array(a, dtype=dtype, copy=True, order=order)
     arr.setflags(write=False)
     return arr
 
@@ -90,9 +91,7 @@ class AnalogData:
     values: np.ndarray
 
     def __post_init__(self) -> None:
-        values = np.array(self.values, dtype=np.float64, order="F", copy=True)
-        values.setflags(write=False)
-        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "values", readonly_array(self.values, order="F"))
         if self.values.ndim != 2 or self.values.shape[1] != len(self.labels):
             raise GenuError(f"analog values {self.values.shape} do not match {len(self.labels)} labels")
 

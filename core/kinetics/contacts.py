@@ -29,6 +29,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from core.kinematics.geometry import norm
 from core.kinetics.force_plates import PlateData, plate_axes
 from core.model import EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, Trial, frame_to_time
 
@@ -108,9 +109,18 @@ def _speed(points: np.ndarray, rows: np.ndarray, rate_hz: float) -> np.ndarray:
     NaN in the first and last frame."""
     inner = (rows > 0) & (rows < points.shape[0] - 1)
     d = points.take(np.where(inner, rows + 1, rows), axis=0) - points.take(np.where(inner, rows - 1, rows), axis=0)
-    v = np.sqrt(np.einsum("nki,nki->nk", d, d)) * (rate_hz / 2.0)
+    v = norm(d) * (rate_hz / 2.0)
     v[~inner] = np.nan
     return v
+
+
+def _any_marker(flags: np.ndarray) -> np.ndarray:
+    """``(N, K)`` -> ``(N,)`` True where any of the K markers is (False when K is 0); one
+    pass per marker, as numpy reduces a short trailing axis slowly."""
+    out = np.zeros(len(flags), dtype=bool)
+    for j in range(flags.shape[1]):
+        out |= flags[:, j]
+    return out
 
 
 def _any_per_run(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -150,14 +160,12 @@ def _exclusions(own: np.ndarray, opp: np.ndarray, opp_speed: np.ndarray, cop: np
         resting = (opp[..., 2] < foot_height_mm) & (opp_speed < foot_speed) & _inside(opp, half, 0.0)
         peak = np.fmax.reduceat(fz, starts)
         weighted = fz >= 0.1 * np.repeat(peak, np.diff(np.append(starts, len(fz))))
-    opp_on = _any_per_run(np.logical_or.reduce([resting[:, j] for j in range(resting.shape[1])] +
-                                               [np.zeros(len(resting), dtype=bool)]), starts)
+    opp_on = _any_per_run(_any_marker(resting), starts)
     if own.shape[1] < len(FOOT_MARKERS):
         missing = np.ones(len(starts), dtype=bool)
     else:
         missing = _any_per_run(~np.isfinite(own.reshape(len(own), -1).sum(axis=1)), starts)
-    inside = _inside(own, half, margin_mm)
-    off = _any_per_run(~np.logical_and.reduce([inside[:, j] for j in range(inside.shape[1])]), starts)
+    off = _any_per_run(_any_marker(~_inside(own, half, margin_mm)), starts)
     cop_out = _any_per_run(weighted & ~_inside(cop, half, 0.5), starts)
     reasons = []
     for k in range(len(starts)):
@@ -219,8 +227,8 @@ def assign_contacts(trial: Trial, plates: Sequence[PlateData], margin_mm: float 
             cop = _plate_coords(plate.cop_mm[rows], plate.corners_mm)
             half = _half_sizes(plate.corners_mm)
             fz = plate.force_n[rows, 2]
-            why = {side: _exclusions(local[side], local[other], _speed(feet[other], rows, trial.point_rate_hz), cop, fz, starts, half,
-                                     limits, other)
+            why = {side: _exclusions(local[side], local[other], _speed(feet[other], rows, trial.point_rate_hz),
+                                     cop, fz, starts, half, limits, other)
                    for side, other in (("L", "R"), ("R", "L")) if side in sides}
             reasons = [why[side][k] if side else "no foot markers near the centre of pressure"
                        for k, side in enumerate(sides)]

@@ -130,12 +130,9 @@ def resample_to_frames(values: np.ndarray, ratio: int, n_frames: int) -> np.ndar
     hi = np.clip(np.arange(n_frames) * ratio - half + ratio, 0, n_s)
     counts = (hi - lo).astype(float)
     filled = np.flatnonzero(hi > lo)
-    if filled.size == n_frames:                  # every frame has samples (the usual case)
-        sums = np.add.reduceat(v[:hi[-1]], lo, axis=0)
-    else:
-        sums = np.zeros((n_frames, v.shape[1]))
-        if filled.size:
-            sums[filled] = np.add.reduceat(v[:hi[filled[-1]]], lo[filled], axis=0)
+    sums = np.zeros((n_frames, v.shape[1]))
+    if filled.size:
+        sums[filled] = np.add.reduceat(v[:hi[filled[-1]]], lo[filled], axis=0)
     if 2 * half + 1 > ratio:                      # even ratio: the last sample k*ratio + half
         n_extra = min(n_frames, max(0, (n_s - 1 - half) // ratio + 1))
         sums[:n_extra] += v[half::ratio][:n_extra]

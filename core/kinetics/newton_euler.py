@@ -43,20 +43,6 @@ class JointLoad:
     power_w: np.ndarray
 
 
-def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of ``(F, 3)`` arrays (faster than numpy.cross for this shape)."""
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
-    out[:, 0] = a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1]
-    out[:, 1] = a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2]
-    out[:, 2] = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    return out
-
-
-def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot product of ``(F, 3)`` arrays -> ``(F,)``."""
-    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
-
-
 # The chain below works on component rows: ``(3, F)`` vectors and ``(3, 3, F)`` tensors,
 # contiguous per component, so each operation is one pass over contiguous memory.
 

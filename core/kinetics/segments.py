@@ -36,6 +36,7 @@ from typing import Mapping, Optional
 import numpy as np
 
 from core.errors import MissingMarkersError
+from core.kinematics.geometry import norm
 from core.model import ModelOutputs, Trial
 
 GRAVITY = np.array([0.0, 0.0, -9.81])  # m/s^2, lab Z up
@@ -90,12 +91,6 @@ def component_major(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0)
 
 
-def row_norm(v: np.ndarray) -> np.ndarray:
-    """``(F, 3)`` -> ``(F,)`` Euclidean length of each row (component sums: numpy reduces a
-    short trailing axis slowly)."""
-    return np.sqrt(v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1] + v[:, 2] * v[:, 2])
-
-
 def central_difference(x: np.ndarray, dt: float) -> np.ndarray:
     """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+1] - x[i-1]) / 2 dt``; NaN at the ends
     (same memory layout as ``x``)."""
@@ -126,11 +121,11 @@ def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
 def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
     """``(F, 3, 3)`` rotations -> ``(F, 3)`` angular velocity (rad/s, lab) from
     ``W = dR/dt R^T`` (its skew-symmetric part), ``dR/dt`` by :func:`wide_difference`."""
-    r = np.moveaxis(component_major(rotation), 0, -1)      # (3, 3, F) contiguous
-    d = np.moveaxis(wide_difference(np.moveaxis(r, -1, 0), dt), 0, -1)
+    r = component_major(rotation)
+    d = wide_difference(r, dt)                               # same layout: contiguous components
 
     def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j] over frames
-        return (d[i] * r[j]).sum(axis=0)
+        return d[:, i, 0] * r[:, j, 0] + d[:, i, 1] * r[:, j, 1] + d[:, i, 2] * r[:, j, 2]
     return np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)]).T * 0.5
 
 
@@ -185,15 +180,15 @@ def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: 
     if not all(f"{side}{s}" in outputs.segments for s in ("Foot", "Tibia", "Femur")):
         raise MissingMarkersError([f"{side}Foot/{side}Tibia/{side}Femur segments"], trial.path)
     rot = {s: np.asarray(outputs.segments[f"{side}{s}"])[:, :3, :3] for s in ("Foot", "Tibia", "Femur")}
-    foot_len = row_norm(hee - toe)
-    axis = (toe - ajc) / row_norm(toe - ajc)[:, None]
+    foot_len = norm(hee - toe)
+    axis = (toe - ajc) / norm(toe - ajc)[:, None]
     foot_com = ajc + table["Foot"].com_fraction * foot_len[:, None] * axis
     tib, fem = table["Tibia"], table["Femur"]
     segs = {
         "Foot": _state("Foot", ajc, foot_com, foot_len, rot["Foot"], table["Foot"], body_mass_kg, dt),
-        "Tibia": _state("Tibia", kjc, kjc + tib.com_fraction * (ajc - kjc), row_norm(ajc - kjc),
+        "Tibia": _state("Tibia", kjc, kjc + tib.com_fraction * (ajc - kjc), norm(ajc - kjc),
                         rot["Tibia"], tib, body_mass_kg, dt),
-        "Femur": _state("Femur", hjc, hjc + fem.com_fraction * (kjc - hjc), row_norm(kjc - hjc),
+        "Femur": _state("Femur", hjc, hjc + fem.com_fraction * (kjc - hjc), norm(kjc - hjc),
                         rot["Femur"], fem, body_mass_kg, dt),
     }
     pel = np.asarray(outputs.segments["Pelvis"])[:, :3, :3]
