@@ -37,6 +37,7 @@ from core.model import (EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, ModelOutpu
                         SubjectParameters, Trial, readonly_array)
 
 G_STANDARD = 9.81
+DEFAULT_MARKER_DIAMETER_MM = 14.0   # the subject's MarkerDiameter when it has none (as core.io.subject)
 JOINTS = ("Ankle", "Knee", "Hip")
 #: joint -> (distal segment, Vicon X/Y/Z as (segment axis, sign)) for the left side
 MOMENT_AXES = {"Ankle": ("Foot", ((1, 1.0), (2, -1.0), (0, 1.0))),
@@ -177,9 +178,9 @@ def _express(joint_loads: Mapping[str, JointLoad], segs: Mapping, side: str, mas
 
 
 def _side_channels(trial: Trial, outputs: ModelOutputs, side: str, mass: float, plates, contacts,
-                   events, settings: KineticsSettings, pelvis_omega: Optional[np.ndarray] = None
-                   ) -> dict[str, np.ndarray]:
-    segs = limb_segments(trial, outputs, side, mass, settings.segments, pelvis_omega)
+                   events, settings: KineticsSettings, pelvis_omega: Optional[np.ndarray] = None,
+                   marker_diameter_mm: float = 14.0) -> dict[str, np.ndarray]:
+    segs = limb_segments(trial, outputs, side, mass, settings.segments, pelvis_omega, marker_diameter_mm)
     loads = _foot_loads(plates, contacts, side)
     ch = _express(limb_chain(segs, loads), segs, side, mass)
     bad = invalid_rows(trial.n_frames, trial.first_frame, side, contacts, events)
@@ -234,10 +235,13 @@ def compute_kinetics(trial: Trial, outputs: ModelOutputs, subject: SubjectParame
     events = trial.events if events is None else tuple(events)
     channels: dict[str, np.ndarray] = {}
     pelvis_omega = pelvis_angular_velocity(outputs) if "Pelvis" in outputs.segments else None
+    marker_diameter = subject.get("MarkerDiameter")
+    marker_diameter = float(marker_diameter) if marker_diameter is not None and np.isfinite(marker_diameter) \
+        else DEFAULT_MARKER_DIAMETER_MM
     for side in ("L", "R"):
         try:
             channels.update(_side_channels(trial, outputs, side, mass, plates, contacts, events, settings,
-                                           pelvis_omega))
+                                           pelvis_omega, marker_diameter))
         except MissingMarkersError as exc:
             issues.append(QualityIssue("warning", "kinetics-side-missing", f"{SIDE_NAMES[side]} kinetics not "
                                        f"computed: {exc.reason}", trial.name, ", ".join(exc.markers)))

@@ -12,19 +12,25 @@ reference file,
 
 * femur and tibia centre of mass at 0.433 of the length from the proximal joint
   (Dempster's value);
-* foot centre of mass on the AJC -> TOE line at half the heel-to-toe distance
-  ``|HEE - TOE|`` from the AJC;
+* foot centre of mass on the long axis of the CGM1 foot (its ``-z``, from the AJC toward
+  the toe) at half the foot length from the AJC, the foot length being one constant per
+  trial: the mean heel-to-toe distance ``|HEE - TOE|`` over the trial less the marker
+  radius (``MarkerDiameter / 2``);
 * transverse moments of inertia about the centre of mass ``m (k L)^2`` with ``k`` =
-  Dempster's radius of gyration about the *proximal* end (foot 0.690 of the heel-to-toe
-  length, leg 0.528, thigh 0.540), and no inertia about the long (z) axis.
+  Dempster's radius of gyration about the *proximal* end (foot 0.690 of the foot length,
+  leg 0.528, thigh 0.540), and no inertia about the long (z) axis.
 
 With Dempster's radii about the centre of mass (0.475, 0.302, 0.323) the swing moments
 are 2-4 times further from Vicon's (docs/kinetics.md gives the figures).
 
-Derivatives (the combination closest to Vicon's outputs among those tried, docs/kinetics.md):
-angular velocity from ``dR/dt = (R[i+2] - R[i-2]) / (4 dt)``; angular acceleration its
-central difference ``(w[i+1] - w[i-1]) / (2 dt)``; centre-of-mass acceleration the
-second difference ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``. NaN where a sample is missing.
+Derivatives (Plug-in Gait's own scheme, identified on Vicon's outputs, docs/kinetics.md):
+segment angular velocity in the segment's axes from the axes two frames ahead and two
+frames behind, ``w_x = y[i+2].z[i-2] / (4 dt)``, ``w_y = z[i+2].x[i-2] / (4 dt)``,
+``w_z = x[i+2].y[i-2] / (4 dt)`` (the form of the Plug-in Gait BodyBuilder model, as
+documented by pyCGM2, Leboeuf et al. 2019, Gait Posture 69:235), turned to the lab by
+``R[i]``; angular acceleration its central difference ``(w[i+1] - w[i-1]) / (2 dt)``;
+centre-of-mass acceleration the second difference ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``.
+NaN where a sample is missing.
 Vicon's markers in the reference files are already filtered; no filter is applied here
 (a low-pass filter on the derivatives moves the moments away from Vicon's).
 """
@@ -47,7 +53,7 @@ class SegmentParameters:
     """Inertial parameters of one segment as fractions (see the module docstring).
 
     mass_fraction: of body mass; com_fraction: from the proximal end along the segment
-    (for the foot: of the heel-to-toe length, along AJC -> TOE); radius_fraction:
+    (for the foot: of the foot length, along the foot's long axis); radius_fraction:
     transverse radius of gyration about the centre of mass, of the length.
     """
 
@@ -100,15 +106,6 @@ def central_difference(x: np.ndarray, dt: float) -> np.ndarray:
     return out
 
 
-def wide_difference(x: np.ndarray, dt: float) -> np.ndarray:
-    """``(F, ...)`` -> ``(F, ...)`` derivative ``(x[i+2] - x[i-2]) / 4 dt``; NaN at the ends
-    (same memory layout as ``x``)."""
-    out = np.full_like(x, np.nan, dtype=float)
-    if x.shape[0] >= 5:
-        out[2:-2] = (x[4:] - x[:-4]) / (4.0 * dt)
-    return out
-
-
 def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
     """``(F, ...)`` -> ``(F, ...)`` ``(x[i+1] - 2 x[i] + x[i-1]) / dt^2``; NaN at the ends
     (same memory layout as ``x``)."""
@@ -119,14 +116,28 @@ def second_difference(x: np.ndarray, dt: float) -> np.ndarray:
 
 
 def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
-    """``(F, 3, 3)`` rotations -> ``(F, 3)`` angular velocity (rad/s, lab) from
-    ``W = dR/dt R^T`` (its skew-symmetric part), ``dR/dt`` by :func:`wide_difference`."""
-    r = component_major(rotation)
-    d = wide_difference(r, dt)                               # same layout: contiguous components
+    """``(F, 3, 3)`` rotations (axes as columns) -> ``(F, 3)`` angular velocity (rad/s, lab).
 
-    def w(i: int, j: int) -> np.ndarray:  # (dR R^T)[i, j] over frames
-        return d[:, i, 0] * r[:, j, 0] + d[:, i, 1] * r[:, j, 1] + d[:, i, 2] * r[:, j, 2]
-    return np.stack([w(2, 1) - w(1, 2), w(0, 2) - w(2, 0), w(1, 0) - w(0, 1)]).T * 0.5
+    Plug-in Gait's scheme (module docstring): in the segment's axes
+    ``w = (y[i+2].z[i-2], z[i+2].x[i-2], x[i+2].y[i-2]) / (4 dt)``, then ``R[i] w``; NaN for
+    the two frames at each end. For a rotation about one axis at rate ``w`` this is
+    ``sin(4 w dt) / (4 dt)``; it differs from ``vee(dR/dt R^T)`` by terms in products of the
+    components, which Vicon's ankle power shows (docs/kinetics.md).
+    """
+    r = component_major(rotation)                            # r[:, a, c]: component a of axis c
+    n = r.shape[0]
+    out = np.full((n, 3), np.nan)
+    if n < 5:
+        return out
+    ahead, behind, now = r[4:], r[:-4], r[2:-2]
+
+    def dot(c_ahead: int, c_behind: int) -> np.ndarray:
+        return (ahead[:, 0, c_ahead] * behind[:, 0, c_behind] + ahead[:, 1, c_ahead] * behind[:, 1, c_behind]
+                + ahead[:, 2, c_ahead] * behind[:, 2, c_behind]) / (4.0 * dt)
+    local = (dot(1, 2), dot(2, 0), dot(0, 1))
+    for a in range(3):
+        out[2:-2, a] = now[:, a, 0] * local[0] + now[:, a, 1] * local[1] + now[:, a, 2] * local[2]
+    return out
 
 
 def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.ndarray,
@@ -150,9 +161,19 @@ def pelvis_angular_velocity(outputs: ModelOutputs) -> np.ndarray:
     return angular_velocity(np.asarray(outputs.segments["Pelvis"])[:, :3, :3], 1.0 / outputs.rate_hz)
 
 
+def foot_length_mm(hee: np.ndarray, toe: np.ndarray, marker_diameter_mm: float) -> float:
+    """Plug-in Gait's foot length (mm), one value per trial: the mean over frames of
+    ``|HEE - TOE|`` (``(F, 3)`` mm each, NaN where missing) less the marker radius; NaN when
+    no frame has both markers. Identified on Vicon's ankle forces (docs/kinetics.md)."""
+    d = norm(hee - toe)
+    d = d[np.isfinite(d)]
+    return float(d.mean()) - 0.5 * marker_diameter_mm if d.size else float("nan")
+
+
 def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: float,
                   table: Mapping[str, SegmentParameters] = PIG_SEGMENTS,
-                  pelvis_omega: Optional[np.ndarray] = None) -> dict[str, SegmentState]:
+                  pelvis_omega: Optional[np.ndarray] = None,
+                  marker_diameter_mm: float = 14.0) -> dict[str, SegmentState]:
     """Foot, tibia and femur of one side (``"L"`` or ``"R"``) with their kinematics.
 
     Parameters
@@ -163,6 +184,8 @@ def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: 
     body_mass_kg: subject body mass.
     pelvis_omega: the pelvis angular velocity when already computed (it is the same for
         both sides; :func:`pelvis_angular_velocity`).
+    marker_diameter_mm: the subject's ``MarkerDiameter`` (the foot length is the mean
+        heel-to-toe marker distance less the marker radius).
 
     Returns
     -------
@@ -180,9 +203,9 @@ def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: 
     if not all(f"{side}{s}" in outputs.segments for s in ("Foot", "Tibia", "Femur")):
         raise MissingMarkersError([f"{side}Foot/{side}Tibia/{side}Femur segments"], trial.path)
     rot = {s: np.asarray(outputs.segments[f"{side}{s}"])[:, :3, :3] for s in ("Foot", "Tibia", "Femur")}
-    foot_len = norm(hee - toe)
-    axis = (toe - ajc) / norm(toe - ajc)[:, None]
-    foot_com = ajc + table["Foot"].com_fraction * foot_len[:, None] * axis
+    foot_len = np.full(hee.shape[0], foot_length_mm(hee, toe, marker_diameter_mm))
+    foot_axis = rot["Foot"][:, :, 2]                         # the CGM1 foot's z: toe -> heel
+    foot_com = ajc - table["Foot"].com_fraction * foot_len[:, None] * foot_axis
     tib, fem = table["Tibia"], table["Femur"]
     segs = {
         "Foot": _state("Foot", ajc, foot_com, foot_len, rot["Foot"], table["Foot"], body_mass_kg, dt),

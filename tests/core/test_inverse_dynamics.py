@@ -10,7 +10,7 @@ from core.kinetics.contacts import assign_contacts, force_plate_events
 from core.kinetics.force_plates import compute_plates
 from core.kinetics.inverse_dynamics import KineticsSettings, compute_kinetics
 from core.kinetics.newton_euler import ExternalLoad, limb_chain, segment_step
-from core.kinetics.segments import PIG_SEGMENTS, SegmentState, angular_velocity
+from core.kinetics.segments import PIG_SEGMENTS, SegmentState, angular_velocity, foot_length_mm
 from core.model import AnalogData, ForcePlate, ModelOutputs, ParameterValue, SubjectParameters, Trial
 from tests.core.test_force_plates import corners_for, plate_down_axes, wrench_at_sensor
 
@@ -60,9 +60,10 @@ def _gravity_moments(side: str, grf: np.ndarray) -> dict[str, np.ndarray]:
     """Static equilibrium of everything below each joint: moment (N.m, lab) the proximal
     segment must exert = minus the moments of gravity and of the GRF about the joint."""
     leg = {k: np.asarray(v, float) / 1000.0 for k, v in LEGS[side].items()}
-    foot_len = np.linalg.norm(leg["HEE"] - leg["TOE"])
-    u = (leg["TOE"] - leg["AJC"]) / np.linalg.norm(leg["TOE"] - leg["AJC"])
-    coms = {"Foot": leg["AJC"] + 0.5 * foot_len * u,
+    # foot length: |HEE - TOE| less the marker radius (7 mm); the foot's CoM at half of it
+    # along minus the foot's z axis (identity axes here, so straight down)
+    foot_len = np.linalg.norm(leg["HEE"] - leg["TOE"]) - 0.007
+    coms = {"Foot": leg["AJC"] - 0.5 * foot_len * np.array([0.0, 0.0, 1.0]),
             "Tibia": leg["KJC"] + 0.433 * (leg["AJC"] - leg["KJC"]),
             "Femur": leg["HJC"] + 0.433 * (leg["KJC"] - leg["HJC"])}
     out, below = {}, []
@@ -111,15 +112,17 @@ def test_static_standing_joint_forces_carry_the_weight_below() -> None:
 
 
 def test_rigid_rotation_angular_velocity_and_inertia() -> None:
-    """R(t) = rot_z(w t): angular velocity w z (to the stencil's O(dt^2) error); a segment
-    with angular acceleration alpha about x needs I alpha at its centre of mass."""
+    """R(t) = rot_z(w t): angular velocity sin(4 w dt) / (4 dt) z (Plug-in Gait's scheme over
+    frames i-2 .. i+2); a segment with angular acceleration alpha about x needs I alpha at its
+    centre of mass."""
     dt, w = 0.01, 2.0
     t = np.arange(F) * dt
     c, s = np.cos(w * t), np.sin(w * t)
     rot = np.zeros((F, 3, 3))
     rot[:, 0, 0], rot[:, 0, 1], rot[:, 1, 0], rot[:, 1, 1], rot[:, 2, 2] = c, -s, s, c, 1.0
     om = angular_velocity(rot, dt)
-    np.testing.assert_allclose(om[2:-2], np.tile([0, 0, w], (F - 4, 1)), rtol=1e-3)
+    np.testing.assert_allclose(om[2:-2], np.tile([0, 0, np.sin(4 * w * dt) / (4 * dt)], (F - 4, 1)), rtol=1e-12)
+    assert np.isnan(om[:2]).all() and np.isnan(om[-2:]).all()
     i_t = 0.05
     inertia = np.tile(np.diag([i_t, i_t, 0.0]), (F, 1, 1))
     zero = np.zeros((F, 3))
@@ -128,6 +131,39 @@ def test_rigid_rotation_angular_velocity_and_inertia() -> None:
     force, moment = segment_step(seg, [])
     np.testing.assert_allclose(moment, np.tile([i_t * 3.0, 0, 0], (F, 1)), atol=1e-12)
     np.testing.assert_allclose(force, np.tile([0, 0, 2.0 * 9.81], (F, 1)), atol=1e-12)
+
+
+def _axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """``(F, 3, 3)`` rotations by ``angle`` (F,) about the unit ``axis`` (Rodrigues)."""
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    a = angle[:, None, None]
+    return np.eye(3) + np.sin(a) * k + (1 - np.cos(a)) * (k @ k)
+
+
+def test_angular_velocity_is_plug_in_gaits_scheme_about_a_tilted_axis() -> None:
+    """R(t) = rot(n, w t) R0 about a fixed tilted axis n. Then R[i+2]^T R[i-2] =
+    rot(m, -4 w dt) with m = R0^T n, so Plug-in Gait's components in the segment axes are
+    (sin(q) m + (1 - cos(q)) (m_y m_z, m_z m_x, m_x m_y)) / (4 dt), q = 4 w dt: the second
+    term is what distinguishes it from vee(dR/dt R^T) (= w n exactly here)."""
+    dt, w = 0.01, 6.0
+    n = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+    r0 = _axis_angle(np.array([0.0, 0.6, 0.8]), np.array([0.7]))[0]
+    rot = _axis_angle(n, w * np.arange(F) * dt) @ r0
+    m, q = r0.T @ n, 4 * w * dt
+    local = (np.sin(q) * m + (1 - np.cos(q)) * np.array([m[1] * m[2], m[2] * m[0], m[0] * m[1]])) / (4 * dt)
+    expected = np.einsum("fij,j->fi", rot, local)
+    om = angular_velocity(rot, dt)
+    np.testing.assert_allclose(om[2:-2], expected[2:-2], rtol=1e-10, atol=1e-12)
+    # within the scheme's error of the true w n, and not equal to it
+    err = np.abs(om[2:-2] - w * n).max()
+    assert 1e-3 < err < 0.1 * w
+
+
+def test_foot_length_is_the_mean_heel_to_toe_distance_less_the_marker_radius() -> None:
+    toe = np.zeros((4, 3))
+    hee = np.array([[200.0, 0, 0], [0, 210.0, 0], [np.nan, 0, 0], [0, 0, 220.0]])
+    assert foot_length_mm(hee, toe, 14.0) == pytest.approx(210.0 - 7.0)
+    assert np.isnan(foot_length_mm(np.full((3, 3), np.nan), np.zeros((3, 3)), 14.0))
 
 
 def test_joint_power_is_moment_times_relative_angular_velocity() -> None:
