@@ -29,6 +29,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from core.errors import MissingMarkersError, SubjectParameterError
+from core.kinematics.cgm1_params import DEFAULT_MARKER_DIAMETER_MM
 from core.kinetics.contacts import SIDE_NAMES, Contact, assign_contacts, force_plate_events
 from core.kinetics.force_plates import DEFAULT_THRESHOLD_N, PlateData, compute_plates
 from core.kinetics.newton_euler import ExternalLoad, JointLoad, limb_chain
@@ -37,7 +38,6 @@ from core.model import (EVENT_FOOT_OFF, EVENT_FOOT_STRIKE, GaitEvent, ModelOutpu
                         SubjectParameters, Trial, readonly_array)
 
 G_STANDARD = 9.81
-DEFAULT_MARKER_DIAMETER_MM = 14.0   # the subject's MarkerDiameter when it has none (as core.io.subject)
 JOINTS = ("Ankle", "Knee", "Hip")
 #: joint -> (distal segment, Vicon X/Y/Z as (segment axis, sign)) for the left side
 MOMENT_AXES = {"Ankle": ("Foot", ((1, 1.0), (2, -1.0), (0, 1.0))),
@@ -179,7 +179,7 @@ def _express(joint_loads: Mapping[str, JointLoad], segs: Mapping, side: str, mas
 
 def _side_channels(trial: Trial, outputs: ModelOutputs, side: str, mass: float, plates, contacts,
                    events, settings: KineticsSettings, pelvis_omega: Optional[np.ndarray] = None,
-                   marker_diameter_mm: float = 14.0) -> dict[str, np.ndarray]:
+                   marker_diameter_mm: float = DEFAULT_MARKER_DIAMETER_MM) -> dict[str, np.ndarray]:
     segs = limb_segments(trial, outputs, side, mass, settings.segments, pelvis_omega, marker_diameter_mm)
     loads = _foot_loads(plates, contacts, side)
     ch = _express(limb_chain(segs, loads), segs, side, mass)

@@ -42,6 +42,7 @@ from typing import Mapping, Optional
 import numpy as np
 
 from core.errors import MissingMarkersError
+from core.kinematics.cgm1_params import DEFAULT_MARKER_DIAMETER_MM
 from core.kinematics.geometry import norm
 from core.model import ModelOutputs, Trial
 
@@ -126,9 +127,9 @@ def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
     """
     r = component_major(rotation)                            # r[:, a, c]: component a of axis c
     n = r.shape[0]
-    out = np.full((n, 3), np.nan)
+    out = np.full((3, n), np.nan)                            # component-major, returned as (F, 3)
     if n < 5:
-        return out
+        return out.T
     ahead, behind, now = r[4:], r[:-4], r[2:-2]
 
     def dot(c_ahead: int, c_behind: int) -> np.ndarray:
@@ -136,12 +137,14 @@ def angular_velocity(rotation: np.ndarray, dt: float) -> np.ndarray:
                 + ahead[:, 2, c_ahead] * behind[:, 2, c_behind]) / (4.0 * dt)
     local = (dot(1, 2), dot(2, 0), dot(0, 1))
     for a in range(3):
-        out[2:-2, a] = now[:, a, 0] * local[0] + now[:, a, 1] * local[1] + now[:, a, 2] * local[2]
-    return out
+        out[a, 2:-2] = now[:, a, 0] * local[0] + now[:, a, 1] * local[1] + now[:, a, 2] * local[2]
+    return out.T
 
 
-def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.ndarray,
+def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm,
            rotation: np.ndarray, par: SegmentParameters, body_mass_kg: float, dt: float) -> SegmentState:
+    """One segment's state; ``length_mm`` (scales the inertia) per frame ``(F,)`` or one
+    value for the trial (the foot)."""
     mass = par.mass_fraction * body_mass_kg
     i_t = mass * (par.radius_fraction * length_mm / 1000.0) ** 2
     rotation = component_major(rotation)
@@ -152,7 +155,7 @@ def _state(name: str, prox_mm: np.ndarray, com_mm: np.ndarray, length_mm: np.nda
         inertia[k, k] += i_t
     com = component_major(com_mm / 1000.0)
     omega = angular_velocity(rotation, dt)
-    return SegmentState(name, prox_mm / 1000.0, com, rotation, mass, np.moveaxis(inertia, -1, 0),
+    return SegmentState(name, component_major(prox_mm / 1000.0), com, rotation, mass, np.moveaxis(inertia, -1, 0),
                         second_difference(com, dt), omega, central_difference(omega, dt))
 
 
@@ -173,7 +176,7 @@ def foot_length_mm(hee: np.ndarray, toe: np.ndarray, marker_diameter_mm: float) 
 def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: float,
                   table: Mapping[str, SegmentParameters] = PIG_SEGMENTS,
                   pelvis_omega: Optional[np.ndarray] = None,
-                  marker_diameter_mm: float = 14.0) -> dict[str, SegmentState]:
+                  marker_diameter_mm: float = DEFAULT_MARKER_DIAMETER_MM) -> dict[str, SegmentState]:
     """Foot, tibia and femur of one side (``"L"`` or ``"R"``) with their kinematics.
 
     Parameters
@@ -203,9 +206,9 @@ def limb_segments(trial: Trial, outputs: ModelOutputs, side: str, body_mass_kg: 
     if not all(f"{side}{s}" in outputs.segments for s in ("Foot", "Tibia", "Femur")):
         raise MissingMarkersError([f"{side}Foot/{side}Tibia/{side}Femur segments"], trial.path)
     rot = {s: np.asarray(outputs.segments[f"{side}{s}"])[:, :3, :3] for s in ("Foot", "Tibia", "Femur")}
-    foot_len = np.full(hee.shape[0], foot_length_mm(hee, toe, marker_diameter_mm))
+    foot_len = foot_length_mm(hee, toe, marker_diameter_mm)  # one value per trial
     foot_axis = rot["Foot"][:, :, 2]                         # the CGM1 foot's z: toe -> heel
-    foot_com = ajc - table["Foot"].com_fraction * foot_len[:, None] * foot_axis
+    foot_com = ajc - table["Foot"].com_fraction * foot_len * foot_axis
     tib, fem = table["Tibia"], table["Femur"]
     segs = {
         "Foot": _state("Foot", ajc, foot_com, foot_len, rot["Foot"], table["Foot"], body_mass_kg, dt),
